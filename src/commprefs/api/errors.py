@@ -1,0 +1,144 @@
+"""One mapping from every exception to HubSpot's error body (reference §5).
+
+Whatever goes wrong, a client gets JSON with ``status: "error"``, ``message``, ``correlationId``
+and ``category``; validation errors name the offending field in ``errors[].in``. Never HTML,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from commprefs.api.responses import JSONBody
+from commprefs.errors import CommprefsError, ErrorDetail
+
+log = logging.getLogger("commprefs.api")
+
+_HTTP_CATEGORIES = {404: "OBJECT_NOT_FOUND", 405: "VALIDATION_ERROR", 401: "INVALID_AUTHENTICATION"}
+_CODES = {"missing": "MISSING_FIELD", "json_invalid": "INVALID_JSON", "enum": "INVALID_ENUM"}
+
+
+def correlation_id(request: Request) -> str:
+    return getattr(request.state, "request_id", None) or str(uuid.uuid4())
+
+
+def error_body(
+    status: int,
+    category: str,
+    message: str,
+    correlation: str,
+    details: list[ErrorDetail] | None = None,
+    context: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "status": "error",
+        "message": message,
+        "correlationId": correlation,
+        "category": category,
+    }
+    if details:
+        body["errors"] = [_detail(d) for d in details]
+    if context:
+        body["context"] = context
+    return body
+
+
+def _detail(detail: ErrorDetail) -> dict[str, Any]:
+    item: dict[str, Any] = {"message": detail.message}
+    if detail.in_ is not None:
+        item["in"] = detail.in_
+    if detail.code is not None:
+        item["code"] = detail.code
+    if detail.context:
+        item["context"] = detail.context
+    return item
+
+
+def render_error(request: Request, exc: CommprefsError) -> Response:
+    body = error_body(
+        exc.status_code,
+        exc.category,
+        exc.message,
+        correlation_id(request),
+        exc.details,
+        exc.context,
+    )
+    return JSONBody(body, status_code=exc.status_code)
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    parts = list(loc[1:]) if loc and loc[0] in ("body", "query", "path", "header") else list(loc)
+    if not parts:
+        return str(loc[0]) if loc else "body"
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def validation_details(errors: Any) -> list[ErrorDetail]:
+    details = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        kind = error.get("type", "")
+        field = "body" if kind == "json_invalid" else _field_path(loc)
+        message = (
+            "Invalid input JSON: the request body is not valid JSON."
+            if kind == "json_invalid"
+            else f"{field}: {error.get('msg', 'invalid value')}"
+        )
+        details.append(
+            ErrorDetail(message=message, in_=field, code=_CODES.get(kind, "INVALID_VALUE"))
+        )
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CommprefsError)
+    async def _domain(request: Request, exc: CommprefsError) -> Response:
+        return render_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        details = validation_details(exc.errors())
+        fields = ", ".join(sorted({d.in_ or "" for d in details}))
+        body = error_body(
+            400, "VALIDATION_ERROR", f"Invalid input: {fields}", correlation_id(request), details
+        )
+        return JSONBody(body, status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        message = {
+            404: f"No operation at {request.method} {request.url.path}",
+            405: f"Method {request.method} is not allowed on {request.url.path}",
+        }.get(exc.status_code, str(exc.detail))
+        category = _HTTP_CATEGORIES.get(exc.status_code, "VALIDATION_ERROR")
+        body = error_body(exc.status_code, category, message, correlation_id(request))
+        return JSONBody(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        correlation = correlation_id(request)
+        log.error(
+            "internal error %s on %s %s",
+            correlation,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        body = error_body(
+            500,
+            "INTERNAL_ERROR",
+            "The server could not complete the request; nothing was changed. "
+            f"Quote correlation id {correlation} when reporting it.",
+            correlation,
+        )
+        return JSONBody(body, status_code=500)

@@ -1,0 +1,65 @@
+"""``create_app(settings)``: the one place where the HTTP application is assembled."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from commprefs import __version__
+from commprefs.api.errors import install_error_handlers
+from commprefs.api.middleware import BodySizeLimit, RequestContext
+from commprefs.api.v4.routes import build_router as build_v4_router
+from commprefs.clock import Clock
+from commprefs.config import Settings
+from commprefs.portals.service import Bootstrap
+from commprefs.services import Services
+from commprefs.store.migrate import upgrade
+
+V4_PREFIXES = {
+    "v4": "/communication-preferences/v4",
+    "2026-03": "/communication-preferences/2026-03",
+}
+
+
+def _operation_id(route: APIRoute) -> str:
+    # HubSpot's convention: "<method>-<path>", e.g. "post-/communication-preferences/v4/…".
+    return f"{sorted(route.methods or ())[0].lower()}-{route.path_format}"
+
+
+def create_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    on_first_start: Callable[[Services, Bootstrap], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The ASGI app. Migrates the database at start-up; with ``on_first_start``, also seeds an
+    empty database with a default portal and hands what it created to the callback."""
+    services = Services.build(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await upgrade(services.database)
+        if on_first_start is not None:
+            created = await services.portals.bootstrap_if_empty()
+            if created is not None:
+                await on_first_start(services, created)
+        yield
+        await services.database.dispose()
+
+    app = FastAPI(
+        title="commprefs — Communication Preferences API",
+        version=__version__,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for api, prefix in V4_PREFIXES.items():
+        app.include_router(build_v4_router(api), prefix=prefix)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, clock=services.clock)
+    return app

@@ -1,0 +1,273 @@
+"""The ``commprefs`` command: serve, migrate, and administration of portals and tokens.
+
+Admin commands print one readable line, or with ``--json`` exactly one JSON object on stdout.
+Errors are one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from commprefs.auth.models import ALL_SCOPES
+from commprefs.config import Settings
+from commprefs.errors import CommprefsError
+from commprefs.portals.service import Bootstrap
+from commprefs.services import Services
+from commprefs.store.migrate import upgrade
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    help="commprefs: email subscription preferences, HubSpot-compatible.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+portals_app = typer.Typer(help="Portals (tenants).", no_args_is_help=True)
+units_app = typer.Typer(help="Business units (brands).", no_args_is_help=True)
+definitions_app = typer.Typer(help="Subscription types.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
+app.add_typer(portals_app, name="portals")
+app.add_typer(units_app, name="business-units")
+app.add_typer(definitions_app, name="definitions")
+app.add_typer(tokens_app, name="tokens")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="sqlite:///path.db, sqlite:///:memory: or postgresql://…"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+PortalOption = Annotated[int, typer.Option("--portal", help="Portal id.")]
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit code 1."""
+
+
+def settings_for(database: str | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database is not None:
+        values["database_url"] = database
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def run_admin(database: str | None, action: Callable[[Services], Awaitable[T]]) -> T:
+    """Migrate, run one service call, close the database."""
+
+    async def main() -> T:
+        services = Services.build(settings_for(database))
+        try:
+            await upgrade(services.database)
+            return await action(services)
+        finally:
+            await services.database.dispose()
+
+    return asyncio.run(main())
+
+
+def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:
+    typer.echo(json.dumps(payload) if as_json else line)
+
+
+def portal_json(portal: Any) -> dict[str, Any]:
+    return {"id": portal.id, "name": portal.name, "gdpr": portal.gdpr}
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="Base URL of preference-page links.")
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    from commprefs.app import create_app
+
+    settings = settings_for(database, public_url=public_url or f"http://{host}:{port}")
+
+    async def announce(services: Services, created: Bootstrap) -> None:
+        _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
+        base = f"http://{host}:{port}"
+        example = (
+            f"curl -X POST -H {shlex.quote('Authorization: Bearer ' + secret)} "
+            f"'{base}/communication-preferences/v4/statuses/jane@example.com/unsubscribe-all"
+            "?channel=EMAIL&verbose=true'"
+        )
+        typer.echo(
+            f"Created portal {created.portal.name!r} (id {created.portal.id}) with business "
+            f"unit 0 and {len(created.definitions)} subscription types.\n"
+            f"First access token (every scope; shown once, stored only as a hash):\n\n"
+            f"  {secret}\n\nTry it:\n\n  {example}\n"
+        )
+        sys.stdout.flush()
+
+    application = create_app(settings, on_first_start=announce)
+    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+
+
+@app.command()
+def migrate(database: DatabaseOption = None) -> None:
+    """Bring the database schema to the newest version."""
+
+    async def nothing(_services: Services) -> None:
+        return None
+
+    run_admin(database, nothing)
+    typer.echo("database is up to date")
+
+
+@portals_app.command("create")
+def portals_create(
+    name: str,
+    gdpr: Annotated[bool, typer.Option("--gdpr", help="Require legal basis.")] = False,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a portal with business unit 0."""
+    portal = run_admin(database, lambda s: s.portals.create_portal(name, gdpr))
+    emit(as_json, portal_json(portal), f"portal {portal.id} {portal.name!r} created")
+
+
+@units_app.command("create")
+def business_units_create(
+    name: str,
+    portal: PortalOption,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a business unit (brand) in a portal."""
+    unit = run_admin(database, lambda s: s.portals.create_business_unit(portal, name))
+    emit(
+        as_json,
+        {"id": unit.id, "portalId": unit.portal_id, "name": unit.name},
+        f"business unit {unit.id} {unit.name!r} created in portal {unit.portal_id}",
+    )
+
+
+@definitions_app.command("create")
+def definitions_create(
+    portal: PortalOption,
+    name: Annotated[str, typer.Option("--name")],
+    description: Annotated[str, typer.Option("--description")],
+    business_unit: Annotated[int, typer.Option("--business-unit", min=0)] = 0,
+    purpose: Annotated[str, typer.Option("--purpose")] = "",
+    communication_method: Annotated[str, typer.Option("--communication-method")] = "Email",
+    internal: Annotated[bool, typer.Option("--internal")] = False,
+    default: Annotated[bool, typer.Option("--default")] = False,
+    inactive: Annotated[bool, typer.Option("--inactive")] = False,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Create a subscription type."""
+    from commprefs.api.v4.schemas import render_definition
+
+    created = run_admin(
+        database,
+        lambda s: s.portals.create_definition(
+            portal,
+            name,
+            description,
+            business_unit,
+            purpose,
+            communication_method,
+            is_internal=internal,
+            is_default=default,
+            is_active=not inactive,
+        ),
+    )
+    emit(
+        as_json,
+        render_definition(created),
+        f"subscription type {created.id} {created.name!r} created in portal {portal}",
+    )
+
+
+@tokens_app.command("create")
+def tokens_create(
+    portal: PortalOption,
+    scopes: Annotated[str, typer.Option("--scopes", help="Comma-separated scopes.")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Create an access token; its secret is printed once."""
+    record, secret = run_admin(database, lambda s: s.tokens.create(portal, scopes.split(","), name))
+    emit(
+        as_json,
+        {"id": record.id, "token": secret, "scopes": sorted(record.scopes), "name": record.name},
+        f"token {record.id} ({record.name}): {secret}",
+    )
+
+
+@tokens_app.command("list")
+def tokens_list(
+    portal: Annotated[int | None, typer.Option("--portal")] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """List tokens (never their secrets)."""
+    records = run_admin(database, lambda s: s.tokens.list(portal))
+    rows = [
+        {
+            "id": r.id,
+            "portalId": r.portal_id,
+            "name": r.name,
+            "hint": r.hint + "…",
+            "scopes": sorted(r.scopes),
+            "revoked": not r.active,
+        }
+        for r in records
+    ]
+    if as_json:
+        typer.echo(json.dumps({"tokens": rows}))
+        return
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        typer.echo(f"{row['id']}\tportal {row['portalId']}\t{row['hint']}\t{state}\t{row['name']}")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID")],
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Revoke a token at once."""
+    run_admin(database, lambda s: s.tokens.revoke(token_id))
+    emit(as_json, {"id": token_id, "revoked": True}, f"token {token_id} revoked")
+
+
+def main(argv: list[str] | None = None) -> None:
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="commprefs", standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as exc:  # Typer's usage errors (its vendored click's)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except (CommprefsError, CliError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (OSError, SQLAlchemyError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        typer.echo(f"error: the database could not be used: {reason}", err=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Tenants and their catalogue: portals, business units (brands), subscription definitions."""

@@ -1,0 +1,129 @@
+"""Administration of portals, business units and subscription definitions (CLI-facing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commprefs.clock import Clock
+from commprefs.errors import Conflict, InvalidInput, NotFound
+from commprefs.preferences.models import BusinessUnit, Definition, Portal
+from commprefs.store.database import Database
+from commprefs.store.repository import Repository
+
+DEFAULT_UNIT_NAME = "Account"
+EXAMPLE_DEFINITIONS = (
+    ("Marketing Information", "Marketing offers and updates.", "Marketing"),
+    ("One to One", "One to one emails.", "Sales"),
+)
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """What a first start on an empty database created."""
+
+    portal: Portal
+    definitions: list[Definition]
+
+
+class PortalService:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+
+    async def create_portal(self, name: str, gdpr: bool = False) -> Portal:
+        name = _required_text("name", name)
+        async with self.database.write() as repo:
+            return await _create_portal(repo, name, gdpr, self.clock.now_ms())
+
+    async def bootstrap_if_empty(self) -> Bootstrap | None:
+        """On an empty database: portal "Default", business unit 0 and two example types."""
+        async with self.database.write() as repo:
+            if await repo.count_portals():
+                return None
+            now = self.clock.now_ms()
+            portal = await _create_portal(repo, "Default", False, now)
+            definitions = [
+                await repo.create_definition_unchecked(
+                    portal_id=portal.id,
+                    business_unit_id=0,
+                    name=name,
+                    description=description,
+                    purpose=purpose,
+                    communication_method="Email",
+                    is_active=True,
+                    is_default=False,
+                    is_internal=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for name, description, purpose in EXAMPLE_DEFINITIONS
+            ]
+            return Bootstrap(portal, definitions)
+
+    async def create_business_unit(self, portal_id: int, name: str) -> BusinessUnit:
+        name = _required_text("name", name)
+        async with self.database.write() as repo:
+            await _require_portal(repo, portal_id)
+            return await repo.create_business_unit(portal_id, name, self.clock.now_ms())
+
+    async def create_definition(
+        self,
+        portal_id: int,
+        name: str,
+        description: str,
+        business_unit_id: int = 0,
+        purpose: str = "",
+        communication_method: str = "Email",
+        is_internal: bool = False,
+        is_default: bool = False,
+        is_active: bool = True,
+    ) -> Definition:
+        name = _required_text("name", name)
+        async with self.database.write() as repo:
+            await _require_portal(repo, portal_id)
+            if await repo.get_business_unit(portal_id, business_unit_id) is None:
+                raise InvalidInput.field(
+                    "businessUnitId", f"Business unit {business_unit_id} does not exist."
+                )
+            now = self.clock.now_ms()
+            definition = await repo.create_definition(
+                portal_id=portal_id,
+                business_unit_id=business_unit_id,
+                name=name,
+                description=description,
+                purpose=purpose,
+                communication_method=communication_method,
+                is_active=is_active,
+                is_default=is_default,
+                is_internal=is_internal,
+                created_at=now,
+                updated_at=now,
+            )
+            if definition is None:
+                raise Conflict(
+                    f"A subscription type named {name!r} already exists in business unit "
+                    f"{business_unit_id}."
+                )
+            return definition
+
+
+async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:
+    portal = await repo.create_portal(name, gdpr, now)
+    await repo.create_business_unit(portal.id, DEFAULT_UNIT_NAME, now, unit_id=0)
+    return portal
+
+
+async def _require_portal(repo: Repository, portal_id: int) -> Portal:
+    portal = await repo.get_portal(portal_id)
+    if portal is None:
+        raise NotFound(f"Portal {portal_id} does not exist.")
+    return portal
+
+
+def _required_text(field: str, value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput.field(field, f"{field} must not be empty.", "MISSING_FIELD")
+    if len(value) > 200:
+        raise InvalidInput.field(field, f"{field} is at most 200 characters.")
+    return value

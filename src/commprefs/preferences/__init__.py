@@ -1,0 +1,1 @@
+"""The rules of subscription preferences: statuses, unsubscribe-all, resubscribe, legal basis."""

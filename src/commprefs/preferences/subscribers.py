@@ -1,0 +1,37 @@
+"""Subscriber ids: email addresses, validated and keyed case-insensitively (DESIGN.md)."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from commprefs.errors import InvalidInput
+
+MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit
+
+
+def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
+    """The stored key of an address: lower-cased, IDNA domain. Dots and +tags are kept.
+
+    Raises InvalidInput naming ``field`` for anything that is not an email address.
+    """
+    candidate = raw.strip() if isinstance(raw, str) else ""
+    if not candidate:
+        raise InvalidInput.field(field, "An email address is required.", "MISSING_FIELD")
+    if len(candidate) > MAX_ADDRESS_LENGTH:
+        raise InvalidInput.field(
+            field, f"Email addresses are at most {MAX_ADDRESS_LENGTH} characters."
+        )
+    try:
+        # Deliverability is the mail system's business; .test addresses are welcome because
+        # development and CI use them.
+        parsed = validate_email(
+            candidate, check_deliverability=False, globally_deliverable=False, test_environment=True
+        )
+    except EmailNotValidError as exc:
+        raise InvalidInput.field(
+            field, f"{candidate!r} is not a valid email address: {exc}"
+        ) from None
+    domain = parsed.ascii_domain
+    if "." not in domain:
+        raise InvalidInput.field(field, f"{candidate!r} is not a valid email address.")
+    return f"{parsed.local_part.lower()}@{domain.lower()}"

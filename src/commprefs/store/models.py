@@ -1,0 +1,159 @@
+"""The tables, declared once with SQLAlchemy Core.
+
+Alembic migrations create them (``store/migrations``); a test checks the two agree. ``portal_id``
+leads every key so that the tables shard by tenant. Times are epoch milliseconds (UTC) in BIGINT
+columns: the same on SQLite and PostgreSQL, and exact to the millisecond HubSpot shows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a real 64-bit identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+EMAIL_LENGTH = 320  # RFC 3696 erratum: 64 local + @ + 255 domain
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+portals = Table(
+    "portals",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("gdpr", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+business_units = Table(
+    "business_units",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+)
+
+subscription_definitions = Table(
+    "subscription_definitions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("business_unit_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("purpose", String(100), nullable=False, default=""),
+    Column("communication_method", String(100), nullable=False, default=""),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("is_internal", Boolean, nullable=False, default=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(
+        ["portal_id", "business_unit_id"], ["business_units.portal_id", "business_units.id"]
+    ),
+    UniqueConstraint("portal_id", "business_unit_id", "name"),
+)
+
+definition_translations = Table(
+    "definition_translations",
+    metadata,
+    Column("definition_id", BigInteger, primary_key=True),
+    Column("language_code", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["definition_id"], ["subscription_definitions.id"]),
+)
+
+subscription_statuses = Table(
+    "subscription_statuses",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("subscriber", String(EMAIL_LENGTH), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("subscription_id", BigInteger, primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("legal_basis", String(40)),
+    Column("legal_basis_explanation", Text),
+    Column("updated_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["subscription_id"], ["subscription_definitions.id"]),
+)
+
+# One row per (subscriber, channel, scope). scope is PORTAL_WIDE (business_unit_id 0) or
+# BUSINESS_UNIT_WIDE for one brand. A resubscribe keeps the row with status SUBSCRIBED so that
+# batch reads can show when the opt-out was lifted.
+wide_statuses = Table(
+    "wide_statuses",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("subscriber", String(EMAIL_LENGTH), primary_key=True),
+    Column("channel", String(16), primary_key=True),
+    Column("wide_type", String(24), primary_key=True),
+    Column("business_unit_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    # SHA-256 hex of the secret; the secret itself is never stored.
+    Column("secret_sha256", String(64), nullable=False),
+    Column("hint", String(16), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    UniqueConstraint("secret_sha256"),
+)
+
+# Append-only: rows are inserted, never updated or deleted.
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("subscriber", String(EMAIL_LENGTH), nullable=False),
+    Column("channel", String(16), nullable=False),
+    # Exactly one of: a subscription type, or a wide scope (wide_type + business_unit_id).
+    Column("subscription_id", BigInteger),
+    Column("wide_type", String(24)),
+    Column("business_unit_id", BigInteger),
+    Column("old_status", String(16), nullable=False),
+    Column("new_status", String(16), nullable=False),
+    Column("legal_basis", String(40)),
+    Column("legal_basis_explanation", Text),
+    Column("source", String(200), nullable=False),
+    Column("api", String(32), nullable=False),
+    Column("token_id", BigInteger),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "portal_id", "subscriber", "id"),
+)

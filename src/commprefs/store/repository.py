@@ -1,0 +1,386 @@
+"""All SQL of the service. One Repository wraps one connection inside one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from commprefs.auth.models import TokenRecord
+from commprefs.preferences.models import (
+    BusinessUnit,
+    Channel,
+    Definition,
+    LedgerEntry,
+    Portal,
+    State,
+    StoredStatus,
+    WideStatus,
+    WideType,
+)
+from commprefs.store.models import (
+    business_units,
+    ledger,
+    portals,
+    subscription_definitions,
+    subscription_statuses,
+    tokens,
+    wide_statuses,
+)
+
+
+def _definition(row: Any) -> Definition:
+    return Definition(
+        id=row.id,
+        portal_id=row.portal_id,
+        business_unit_id=row.business_unit_id,
+        name=row.name,
+        description=row.description,
+        purpose=row.purpose,
+        communication_method=row.communication_method,
+        is_active=row.is_active,
+        is_default=row.is_default,
+        is_internal=row.is_internal,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _token(row: Any) -> TokenRecord:
+    return TokenRecord(
+        id=row.id,
+        portal_id=row.portal_id,
+        name=row.name,
+        hint=row.hint,
+        scopes=frozenset(row.scopes.split()),
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        secret_sha256=row.secret_sha256,
+    )
+
+
+def _wide(row: Any) -> WideStatus:
+    return WideStatus(
+        subscriber=row.subscriber,
+        channel=Channel(row.channel),
+        wide_type=WideType(row.wide_type),
+        business_unit_id=row.business_unit_id,
+        status=State(row.status),
+        source=row.source,
+        updated_at=row.updated_at,
+    )
+
+
+def _stored(row: Any) -> StoredStatus:
+    return StoredStatus(
+        subscription_id=row.subscription_id,
+        status=State(row.status),
+        source=row.source,
+        legal_basis=row.legal_basis,
+        legal_basis_explanation=row.legal_basis_explanation,
+        updated_at=row.updated_at,
+    )
+
+
+def _lock_key(portal_id: int, subscriber: str) -> int:
+    digest = hashlib.blake2b(f"{portal_id}:{subscriber}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class Repository:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    def _upsert(self, table: Any) -> Any:
+        return pg_insert(table) if self.dialect == "postgresql" else sqlite_insert(table)
+
+    # -- tenants -------------------------------------------------------------------------------
+
+    async def create_portal(self, name: str, gdpr: bool, now: int) -> Portal:
+        result = await self.conn.execute(
+            insert(portals).values(name=name, gdpr=gdpr, created_at=now).returning(portals.c.id)
+        )
+        return Portal(id=result.scalar_one(), name=name, gdpr=gdpr)
+
+    async def get_portal(self, portal_id: int) -> Portal | None:
+        row = (await self.conn.execute(select(portals).where(portals.c.id == portal_id))).first()
+        return Portal(id=row.id, name=row.name, gdpr=row.gdpr) if row else None
+
+    async def count_portals(self) -> int:
+        return int(
+            (await self.conn.execute(select(func.count()).select_from(portals))).scalar_one()
+        )
+
+    async def create_business_unit(
+        self, portal_id: int, name: str, now: int, unit_id: int | None = None
+    ) -> BusinessUnit:
+        if unit_id is None:
+            highest = await self.conn.execute(
+                select(func.max(business_units.c.id)).where(business_units.c.portal_id == portal_id)
+            )
+            unit_id = int(highest.scalar_one() or 0) + 1
+        await self.conn.execute(
+            insert(business_units).values(
+                portal_id=portal_id, id=unit_id, name=name, created_at=now
+            )
+        )
+        return BusinessUnit(portal_id=portal_id, id=unit_id, name=name)
+
+    async def get_business_unit(self, portal_id: int, unit_id: int) -> BusinessUnit | None:
+        row = (
+            await self.conn.execute(
+                select(business_units).where(
+                    business_units.c.portal_id == portal_id, business_units.c.id == unit_id
+                )
+            )
+        ).first()
+        return BusinessUnit(portal_id=row.portal_id, id=row.id, name=row.name) if row else None
+
+    # -- subscription definitions ----------------------------------------------------------------
+
+    async def create_definition(self, **values: Any) -> Definition | None:
+        """Insert a type; None when its name is taken in that business unit."""
+        try:
+            async with self.conn.begin_nested():
+                return await self.create_definition_unchecked(**values)
+        except IntegrityError:
+            return None
+
+    async def create_definition_unchecked(self, **values: Any) -> Definition:
+        result = await self.conn.execute(
+            insert(subscription_definitions).values(**values).returning(subscription_definitions)
+        )
+        return _definition(result.one())
+
+    async def definitions(
+        self, portal_id: int, business_unit_id: int | None = None, active_only: bool = False
+    ) -> list[Definition]:
+        query = select(subscription_definitions).where(
+            subscription_definitions.c.portal_id == portal_id
+        )
+        if business_unit_id is not None:
+            query = query.where(subscription_definitions.c.business_unit_id == business_unit_id)
+        if active_only:
+            query = query.where(subscription_definitions.c.is_active.is_(True))
+        rows = await self.conn.execute(query.order_by(subscription_definitions.c.id))
+        return [_definition(row) for row in rows]
+
+    async def get_definition(self, portal_id: int, definition_id: int) -> Definition | None:
+        row = (
+            await self.conn.execute(
+                select(subscription_definitions).where(
+                    subscription_definitions.c.portal_id == portal_id,
+                    subscription_definitions.c.id == definition_id,
+                )
+            )
+        ).first()
+        return _definition(row) if row else None
+
+    # -- tokens ----------------------------------------------------------------------------------
+
+    async def create_token(
+        self,
+        portal_id: int,
+        name: str,
+        secret_sha256: str,
+        hint: str,
+        scopes: Iterable[str],
+        now: int,
+    ) -> TokenRecord:
+        result = await self.conn.execute(
+            insert(tokens)
+            .values(
+                portal_id=portal_id,
+                name=name,
+                secret_sha256=secret_sha256,
+                hint=hint,
+                scopes=" ".join(sorted(scopes)),
+                created_at=now,
+            )
+            .returning(tokens)
+        )
+        return _token(result.one())
+
+    async def token_by_digest(self, secret_sha256: str) -> TokenRecord | None:
+        row = (
+            await self.conn.execute(select(tokens).where(tokens.c.secret_sha256 == secret_sha256))
+        ).first()
+        return _token(row) if row else None
+
+    async def list_tokens(self, portal_id: int | None = None) -> list[TokenRecord]:
+        query = select(tokens).order_by(tokens.c.id)
+        if portal_id is not None:
+            query = query.where(tokens.c.portal_id == portal_id)
+        return [_token(row) for row in await self.conn.execute(query)]
+
+    async def revoke_token(self, token_id: int, now: int) -> bool:
+        result = await self.conn.execute(
+            update(tokens)
+            .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+    # -- statuses --------------------------------------------------------------------------------
+
+    async def lock_subscribers(self, portal_id: int, subscribers: Iterable[str]) -> None:
+        """Order concurrent writers to the same subscribers (PostgreSQL; SQLite is serialised).
+
+        Locks are taken in a fixed order so that two batches never wait on each other in a cycle.
+        """
+        if self.dialect != "postgresql":
+            return
+        keys = sorted({_lock_key(portal_id, s) for s in subscribers})
+        for key in keys:
+            await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def stored_statuses(
+        self, portal_id: int, subscribers: Sequence[str], channel: Channel
+    ) -> dict[str, dict[int, StoredStatus]]:
+        found: dict[str, dict[int, StoredStatus]] = {s: {} for s in subscribers}
+        if not subscribers:
+            return found
+        rows = await self.conn.execute(
+            select(subscription_statuses).where(
+                subscription_statuses.c.portal_id == portal_id,
+                subscription_statuses.c.subscriber.in_(list(subscribers)),
+                subscription_statuses.c.channel == channel.value,
+            )
+        )
+        for row in rows:
+            found[row.subscriber][row.subscription_id] = _stored(row)
+        return found
+
+    async def wide_statuses(
+        self, portal_id: int, subscribers: Sequence[str], channel: Channel
+    ) -> dict[str, list[WideStatus]]:
+        found: dict[str, list[WideStatus]] = {s: [] for s in subscribers}
+        if not subscribers:
+            return found
+        rows = await self.conn.execute(
+            select(wide_statuses)
+            .where(
+                wide_statuses.c.portal_id == portal_id,
+                wide_statuses.c.subscriber.in_(list(subscribers)),
+                wide_statuses.c.channel == channel.value,
+            )
+            .order_by(wide_statuses.c.wide_type.desc(), wide_statuses.c.business_unit_id)
+        )
+        for row in rows:
+            found[row.subscriber].append(_wide(row))
+        return found
+
+    async def put_statuses(
+        self, portal_id: int, channel: Channel, changes: Sequence[tuple[str, StoredStatus]]
+    ) -> None:
+        if not changes:
+            return
+        rows = [
+            {
+                "portal_id": portal_id,
+                "subscriber": subscriber,
+                "channel": channel.value,
+                "subscription_id": s.subscription_id,
+                "status": s.status.value,
+                "source": s.source,
+                "legal_basis": s.legal_basis,
+                "legal_basis_explanation": s.legal_basis_explanation,
+                "updated_at": s.updated_at,
+            }
+            for subscriber, s in changes
+        ]
+        statement = self._upsert(subscription_statuses)
+        excluded = statement.excluded
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["portal_id", "subscriber", "channel", "subscription_id"],
+                set_={
+                    "status": excluded.status,
+                    "source": excluded.source,
+                    "legal_basis": excluded.legal_basis,
+                    "legal_basis_explanation": excluded.legal_basis_explanation,
+                    "updated_at": excluded.updated_at,
+                },
+            ),
+            rows,
+        )
+
+    async def put_wide_statuses(self, portal_id: int, changes: Sequence[WideStatus]) -> None:
+        if not changes:
+            return
+        rows = [
+            {
+                "portal_id": portal_id,
+                "subscriber": w.subscriber,
+                "channel": w.channel.value,
+                "wide_type": w.wide_type.value,
+                "business_unit_id": w.business_unit_id,
+                "status": w.status.value,
+                "source": w.source,
+                "updated_at": w.updated_at,
+            }
+            for w in changes
+        ]
+        statement = self._upsert(wide_statuses)
+        excluded = statement.excluded
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[
+                    "portal_id",
+                    "subscriber",
+                    "channel",
+                    "wide_type",
+                    "business_unit_id",
+                ],
+                set_={
+                    "status": excluded.status,
+                    "source": excluded.source,
+                    "updated_at": excluded.updated_at,
+                },
+            ),
+            rows,
+        )
+
+    # -- ledger ----------------------------------------------------------------------------------
+
+    async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        if not entries:
+            return
+        await self.conn.execute(
+            insert(ledger),
+            [
+                {
+                    "portal_id": e.portal_id,
+                    "subscriber": e.subscriber,
+                    "channel": e.channel.value,
+                    "subscription_id": e.subscription_id,
+                    "wide_type": e.wide_type.value if e.wide_type else None,
+                    "business_unit_id": e.business_unit_id,
+                    "old_status": e.old_status.value,
+                    "new_status": e.new_status.value,
+                    "legal_basis": e.legal_basis,
+                    "legal_basis_explanation": e.legal_basis_explanation,
+                    "source": e.source,
+                    "api": e.api,
+                    "token_id": e.token_id,
+                    "request_id": e.request_id,
+                    "created_at": e.created_at,
+                }
+                for e in entries
+            ],
+        )
+
+    async def ledger_for(self, portal_id: int, subscriber: str) -> list[Any]:
+        rows = await self.conn.execute(
+            select(ledger)
+            .where(and_(ledger.c.portal_id == portal_id, ledger.c.subscriber == subscriber))
+            .order_by(ledger.c.id)
+        )
+        return list(rows)
