@@ -138,3 +138,18 @@ class LedgerEntry:
     business_unit_id: int | None = None
     legal_basis: str | None = None
     legal_basis_explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A request to set one subscriber's status for one type (v4 E3/E10, v3, pages, import).
+
+    ``subscriber`` is the address as sent; the service validates and normalises it.
+    """
+
+    subscriber: str
+    subscription_id: int
+    state: State
+    channel: Channel = Channel.EMAIL
+    legal_basis: str | None = None
+    legal_basis_explanation: str | None = None

@@ -1,28 +1,33 @@
 """The preferences service: every rule of DESIGN.md that changes or reads statuses.
 
-Each public function is one transaction. Entry points (v3, v4, pages, CLI) call these and only
-these, so their behaviour cannot drift.
+Each public method is one transaction. Entry points (v3, v4, pages, CLI, import) call these and
+only these, so their behaviour cannot drift.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from commprefs.clock import Clock
-from commprefs.errors import InvalidInput
+from commprefs.errors import CommprefsError, InvalidInput
 from commprefs.preferences.models import (
     SOURCE_PUBLIC_API,
     Actor,
     Channel,
+    Definition,
     LedgerEntry,
+    Portal,
     Reason,
     State,
     Status,
+    StatusChange,
     StoredStatus,
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import effective_status
+from commprefs.preferences.rules import effective_status, plan_change
+from commprefs.preferences.subscribers import subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
@@ -36,10 +41,113 @@ class Outcome:
     statuses: list[Status] = field(default_factory=list)
 
 
+@dataclass
+class BatchOutcome:
+    """Per-input results of a batch: ``errors`` pairs an input's index with why it failed."""
+
+    started_at: int
+    completed_at: int = 0
+    statuses: list[Status] = field(default_factory=list)
+    per_subscriber: dict[str, list[Status]] = field(default_factory=dict)
+    errors: list[tuple[int, CommprefsError]] = field(default_factory=list)
+
+
 class PreferencesService:
     def __init__(self, database: Database, clock: Clock) -> None:
         self.database = database
         self.clock = clock
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    async def update_status(
+        self, actor: Actor, change: StatusChange, source: str = SOURCE_PUBLIC_API
+    ) -> Outcome:
+        """One status change (E3); any invalid part raises InvalidInput naming the field."""
+        batch = await self.update_statuses(actor, [change], source)
+        if batch.errors:
+            raise batch.errors[0][1]
+        return Outcome(batch.started_at, batch.completed_at, batch.statuses)
+
+    async def update_statuses(
+        self, actor: Actor, changes: Sequence[StatusChange], source: str = SOURCE_PUBLIC_API
+    ) -> BatchOutcome:
+        """Independent status changes in one transaction; invalid inputs are reported, the
+        valid ones applied in order (a subscriber named twice sees its own earlier change)."""
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        async with self.database.write() as repo:
+            portal = await _portal(repo, actor)
+            definitions = {d.id: d for d in await repo.definitions(actor.portal_id)}
+            valid: list[tuple[str, Definition, StatusChange]] = []
+            for index, change in enumerate(changes):
+                try:
+                    key = subscriber_key(change.subscriber)
+                    definition = _active_definition(definitions, change.subscription_id)
+                    _check_legal_basis(portal, change)
+                except CommprefsError as error:
+                    outcome.errors.append((index, error))
+                    continue
+                valid.append((key, definition, change))
+            subscribers = sorted({key for key, _, _ in valid})
+            await repo.lock_subscribers(actor.portal_id, subscribers)
+            now = self.clock.now_ms()
+            stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
+            wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
+            writes: dict[tuple[str, int], StoredStatus] = {}
+            wide_writes: dict[tuple[str, WideType, int], WideStatus] = {}
+            ledger: list[LedgerEntry] = []
+            for key, definition, change in valid:
+                plan = plan_change(
+                    definition,
+                    stored[key].get(definition.id),
+                    wides[key],
+                    change.state,
+                    change.legal_basis,
+                    change.legal_basis_explanation,
+                    source,
+                    now,
+                )
+                for lifted in plan.lifted:
+                    wide_writes[(key, lifted.wide_type, lifted.business_unit_id)] = lifted
+                    ledger.append(
+                        _entry(
+                            actor,
+                            key,
+                            now,
+                            source,
+                            State.UNSUBSCRIBED,
+                            State.SUBSCRIBED,
+                            wide_type=lifted.wide_type,
+                            business_unit_id=lifted.business_unit_id,
+                        )
+                    )
+                    wides[key] = [lifted if _same_scope(w, lifted) else w for w in wides[key]]
+                if plan.stored is not None:
+                    writes[(key, definition.id)] = plan.stored
+                    stored[key][definition.id] = plan.stored
+                    ledger.append(
+                        _entry(
+                            actor,
+                            key,
+                            now,
+                            source,
+                            plan.previous,
+                            plan.stored.status,
+                            subscription_id=definition.id,
+                            legal_basis=plan.stored.legal_basis,
+                            explanation=plan.stored.legal_basis_explanation,
+                        )
+                    )
+                status = effective_status(
+                    key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
+                )
+                outcome.statuses.append(replace(status, reason=plan.reason))
+            await repo.put_statuses(
+                actor.portal_id, Channel.EMAIL, [(k[0], s) for k, s in writes.items()]
+            )
+            await repo.put_wide_statuses(actor.portal_id, list(wide_writes.values()))
+            await repo.append_ledger(ledger)
+        outcome.completed_at = self.clock.now_ms()
+        return outcome
 
     async def unsubscribe_all(
         self,
@@ -49,88 +157,244 @@ class PreferencesService:
         business_unit_id: int | None,
         source: str = SOURCE_PUBLIC_API,
     ) -> Outcome:
-        """Opt a subscriber out of all email: portal-wide, or for one business unit.
+        """Opt one subscriber out of all email: portal-wide, or for one business unit (E5)."""
+        batch = await self.unsubscribe_all_many(
+            actor, [subscriber], channel, business_unit_id, source
+        )
+        if batch.errors:
+            raise batch.errors[0][1]
+        return Outcome(batch.started_at, batch.completed_at, batch.statuses)
 
-        Writes the wide opt-out, rewrites every type in scope to UNSUBSCRIBED and returns one
-        status per active type in scope with UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed and
-        NO_STATUS_CHANGE where it already was UNSUBSCRIBED.
-        """
-        outcome = Outcome(started_at=self.clock.now_ms())
+    async def unsubscribe_all_many(
+        self,
+        actor: Actor,
+        subscribers: Sequence[str],
+        channel: Channel,
+        business_unit_id: int | None,
+        source: str = SOURCE_PUBLIC_API,
+    ) -> BatchOutcome:
+        """Writes the wide opt-out, rewrites every type in scope to UNSUBSCRIBED and reports
+        one status per active type in scope: UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed,
+        NO_STATUS_CHANGE where it already was UNSUBSCRIBED (E5, E9)."""
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        keys = _valid_subscribers(subscribers, outcome)
         async with self.database.write() as repo:
             await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            await repo.lock_subscribers(actor.portal_id, [subscriber])
+            await repo.lock_subscribers(actor.portal_id, sorted(set(keys)))
             now = self.clock.now_ms()
             definitions = await repo.definitions(actor.portal_id, business_unit_id)
-            stored = (await repo.stored_statuses(actor.portal_id, [subscriber], channel))[
-                subscriber
-            ]
-            wides = (await repo.wide_statuses(actor.portal_id, [subscriber], channel))[subscriber]
-
+            stored = await repo.stored_statuses(actor.portal_id, keys, channel)
+            wides = await repo.wide_statuses(actor.portal_id, keys, channel)
             wide_type = (
                 WideType.PORTAL_WIDE if business_unit_id is None else WideType.BUSINESS_UNIT_WIDE
             )
             scope_unit = business_unit_id or 0
-            current = next(
-                (w for w in wides if w.wide_type is wide_type and w.business_unit_id == scope_unit),
-                None,
-            )
+            writes: list[tuple[str, StoredStatus]] = []
+            wide_writes: list[WideStatus] = []
             ledger: list[LedgerEntry] = []
-            if current is None or current.status is not State.UNSUBSCRIBED:
-                opt_out = WideStatus(
-                    subscriber, channel, wide_type, scope_unit, State.UNSUBSCRIBED, source, now
+            for key in dict.fromkeys(keys):
+                current = next(
+                    (
+                        w
+                        for w in wides[key]
+                        if w.wide_type is wide_type and w.business_unit_id == scope_unit
+                    ),
+                    None,
                 )
-                await repo.put_wide_statuses(actor.portal_id, [opt_out])
-                ledger.append(
-                    _entry(
-                        actor,
-                        subscriber,
-                        channel,
-                        now,
-                        source,
-                        current.status if current else State.SUBSCRIBED,
-                        State.UNSUBSCRIBED,
-                        wide_type=wide_type,
-                        business_unit_id=scope_unit,
+                if current is None or current.status is not State.UNSUBSCRIBED:
+                    wide_writes.append(
+                        WideStatus(
+                            key, channel, wide_type, scope_unit, State.UNSUBSCRIBED, source, now
+                        )
                     )
-                )
-
-            changes: list[tuple[str, StoredStatus]] = []
-            for definition in definitions:
-                before = stored.get(definition.id)
-                if before is not None and before.status is State.UNSUBSCRIBED:
-                    if definition.is_active:
-                        outcome.statuses.append(
-                            _with_reason(
-                                effective_status(subscriber, channel, definition, before, []),
-                                Reason.NO_STATUS_CHANGE,
+                    ledger.append(
+                        _entry(
+                            actor,
+                            key,
+                            now,
+                            source,
+                            current.status if current else State.SUBSCRIBED,
+                            State.UNSUBSCRIBED,
+                            wide_type=wide_type,
+                            business_unit_id=scope_unit,
+                        )
+                    )
+                statuses = outcome.per_subscriber.setdefault(key, [])
+                for definition in definitions:
+                    before = stored[key].get(definition.id)
+                    reason = Reason.NO_STATUS_CHANGE
+                    after = before
+                    if before is None or before.status is not State.UNSUBSCRIBED:
+                        reason = Reason.UNSUBSCRIBE_FROM_ALL_OCCURRED
+                        after = StoredStatus(
+                            definition.id, State.UNSUBSCRIBED, source, None, None, now
+                        )
+                        writes.append((key, after))
+                        ledger.append(
+                            _entry(
+                                actor,
+                                key,
+                                now,
+                                source,
+                                before.status if before else State.NOT_SPECIFIED,
+                                State.UNSUBSCRIBED,
+                                subscription_id=definition.id,
                             )
                         )
-                    continue
-                after = StoredStatus(definition.id, State.UNSUBSCRIBED, source, None, None, now)
-                changes.append((subscriber, after))
-                ledger.append(
-                    _entry(
-                        actor,
-                        subscriber,
-                        channel,
-                        now,
-                        source,
-                        before.status if before else State.NOT_SPECIFIED,
-                        State.UNSUBSCRIBED,
-                        subscription_id=definition.id,
-                    )
-                )
-                if definition.is_active:
-                    outcome.statuses.append(
-                        _with_reason(
-                            effective_status(subscriber, channel, definition, after, []),
-                            Reason.UNSUBSCRIBE_FROM_ALL_OCCURRED,
-                        )
-                    )
-            await repo.put_statuses(actor.portal_id, channel, changes)
+                    if definition.is_active:
+                        status = effective_status(key, channel, definition, after, [])
+                        statuses.append(replace(status, reason=reason))
+                outcome.statuses.extend(statuses)
+            await repo.put_statuses(actor.portal_id, channel, writes)
+            await repo.put_wide_statuses(actor.portal_id, wide_writes)
             await repo.append_ledger(ledger)
         outcome.completed_at = self.clock.now_ms()
         return outcome
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    async def list_definitions(
+        self, actor: Actor, business_unit_id: int | None
+    ) -> list[Definition]:
+        async with self.database.read() as repo:
+            await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            return await repo.definitions(actor.portal_id, business_unit_id)
+
+    async def get_statuses(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> Outcome:
+        """Every active type in scope with the subscriber's effective status (E2)."""
+        batch = await self.read_statuses_many(actor, [subscriber], channel, business_unit_id)
+        if batch.errors:
+            raise batch.errors[0][1]
+        return Outcome(batch.started_at, batch.completed_at, batch.statuses)
+
+    async def read_statuses_many(
+        self,
+        actor: Actor,
+        subscribers: Sequence[str],
+        channel: Channel,
+        business_unit_id: int | None,
+    ) -> BatchOutcome:
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        keys = _valid_subscribers(subscribers, outcome)
+        async with self.database.read() as repo:
+            await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            definitions = await repo.definitions(
+                actor.portal_id, business_unit_id, active_only=True
+            )
+            stored = await repo.stored_statuses(actor.portal_id, keys, channel)
+            wides = await repo.wide_statuses(actor.portal_id, keys, channel)
+        for key in dict.fromkeys(keys):
+            statuses = [
+                effective_status(key, channel, d, stored[key].get(d.id), wides[key])
+                for d in definitions
+            ]
+            outcome.per_subscriber[key] = statuses
+            outcome.statuses.extend(statuses)
+        outcome.completed_at = self.clock.now_ms()
+        return outcome
+
+    async def get_unsubscribe_all(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> list[WideStatus]:
+        """The active wide opt-outs in scope; empty when there are none (E4)."""
+        key = subscriber_key(subscriber)
+        async with self.database.read() as repo:
+            await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            wides = (await repo.wide_statuses(actor.portal_id, [key], channel))[key]
+        return [
+            w for w in wides if w.status is State.UNSUBSCRIBED and _in_scope(w, business_unit_id)
+        ]
+
+    async def read_wide_many(
+        self,
+        actor: Actor,
+        subscribers: Sequence[str],
+        channel: Channel,
+        business_unit_id: int | None,
+    ) -> tuple[BatchOutcome, dict[str, list[WideStatus]]]:
+        """A row per input and scope, SUBSCRIBED where not opted out (E8). Without a business
+        unit: the portal-wide scope and every business unit of the portal."""
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        keys = _valid_subscribers(subscribers, outcome)
+        async with self.database.read() as repo:
+            await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            units = (
+                [business_unit_id]
+                if business_unit_id is not None
+                else [u.id for u in await repo.business_units(actor.portal_id)]
+            )
+            stored = await repo.wide_statuses(actor.portal_id, keys, channel)
+        now = self.clock.now_ms()
+        scopes = [(WideType.PORTAL_WIDE, 0)] + [(WideType.BUSINESS_UNIT_WIDE, u) for u in units]
+        rows: dict[str, list[WideStatus]] = {}
+        for key in dict.fromkeys(keys):
+            known = {(w.wide_type, w.business_unit_id): w for w in stored[key]}
+            rows[key] = [
+                known.get(scope)
+                or WideStatus(key, channel, scope[0], scope[1], State.SUBSCRIBED, "", now)
+                for scope in scopes
+            ]
+        outcome.completed_at = self.clock.now_ms()
+        return outcome, rows
+
+
+def _valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
+    keys = []
+    for index, address in enumerate(raw):
+        try:
+            keys.append(subscriber_key(address))
+        except CommprefsError as error:
+            outcome.errors.append((index, error))
+    return keys
+
+
+def _in_scope(wide: WideStatus, business_unit_id: int | None) -> bool:
+    return (
+        business_unit_id is None
+        or wide.wide_type is WideType.PORTAL_WIDE
+        or wide.business_unit_id == business_unit_id
+    )
+
+
+def _same_scope(a: WideStatus, b: WideStatus) -> bool:
+    return a.wide_type is b.wide_type and a.business_unit_id == b.business_unit_id
+
+
+async def _portal(repo: Repository, actor: Actor) -> Portal:
+    portal = await repo.get_portal(actor.portal_id)
+    if portal is None:  # a token outlived its portal: nothing to act on
+        raise InvalidInput("This token's portal no longer exists.")
+    return portal
+
+
+def _active_definition(definitions: dict[int, Definition], subscription_id: int) -> Definition:
+    definition = definitions.get(subscription_id)
+    if definition is None:
+        raise InvalidInput.field(
+            "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
+        )
+    if not definition.is_active:
+        raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
+    return definition
+
+
+def _check_legal_basis(portal: Portal, change: StatusChange) -> None:
+    if not portal.gdpr or change.state is not State.SUBSCRIBED:
+        return
+    if not change.legal_basis:
+        raise InvalidInput.field(
+            "legalBasis",
+            "This account has GDPR on: subscribing needs a legalBasis.",
+            "MISSING_FIELD",
+        )
+    if not (change.legal_basis_explanation or "").strip():
+        raise InvalidInput.field(
+            "legalBasisExplanation",
+            "This account has GDPR on: subscribing needs a legalBasisExplanation.",
+            "MISSING_FIELD",
+        )
 
 
 async def _require_business_unit(repo: Repository, portal_id: int, unit_id: int | None) -> None:
@@ -140,24 +404,9 @@ async def _require_business_unit(repo: Repository, portal_id: int, unit_id: int 
         )
 
 
-def _with_reason(status: Status, reason: Reason) -> Status:
-    return Status(
-        status.subscriber,
-        status.channel,
-        status.definition,
-        status.status,
-        status.source,
-        status.legal_basis,
-        status.legal_basis_explanation,
-        status.timestamp,
-        reason,
-    )
-
-
 def _entry(
     actor: Actor,
     subscriber: str,
-    channel: Channel,
     now: int,
     source: str,
     old: State,
@@ -165,11 +414,13 @@ def _entry(
     subscription_id: int | None = None,
     wide_type: WideType | None = None,
     business_unit_id: int | None = None,
+    legal_basis: str | None = None,
+    explanation: str | None = None,
 ) -> LedgerEntry:
     return LedgerEntry(
         portal_id=actor.portal_id,
         subscriber=subscriber,
-        channel=channel,
+        channel=Channel.EMAIL,
         old_status=old,
         new_status=new,
         source=source,
@@ -180,4 +431,6 @@ def _entry(
         subscription_id=subscription_id,
         wide_type=wide_type,
         business_unit_id=business_unit_id,
+        legal_basis=legal_basis,
+        legal_basis_explanation=explanation,
     )

@@ -384,3 +384,11 @@ class Repository:
             .order_by(ledger.c.id)
         )
         return list(rows)
+
+    async def business_units(self, portal_id: int) -> list[BusinessUnit]:
+        rows = await self.conn.execute(
+            select(business_units)
+            .where(business_units.c.portal_id == portal_id)
+            .order_by(business_units.c.id)
+        )
+        return [BusinessUnit(portal_id=r.portal_id, id=r.id, name=r.name) for r in rows]
