@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs.auth.models import ALL_SCOPES
+from commprefs.clock import iso_ms
 from commprefs.config import Settings
 from commprefs.errors import CommprefsError
 from commprefs.portals.service import Bootstrap
@@ -40,6 +41,8 @@ app.add_typer(portals_app, name="portals")
 app.add_typer(units_app, name="business-units")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(tokens_app, name="tokens")
+links_app = typer.Typer(help="Preference-page links and their signing keys.", no_args_is_help=True)
+app.add_typer(links_app, name="links")
 
 DatabaseOption = Annotated[
     str | None,
@@ -64,11 +67,13 @@ def settings_for(database: str | None, **overrides: Any) -> Settings:
         raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def run_admin(database: str | None, action: Callable[[Services], Awaitable[T]]) -> T:
+def run_admin(
+    database: str | None, action: Callable[[Services], Awaitable[T]], **overrides: Any
+) -> T:
     """Migrate, run one service call, close the database."""
 
     async def main() -> T:
-        services = Services.build(settings_for(database))
+        services = Services.build(settings_for(database, **overrides))
         try:
             await upgrade(services.database)
             return await action(services)
@@ -252,6 +257,90 @@ def tokens_revoke(
     """Revoke a token at once."""
     run_admin(database, lambda s: s.tokens.revoke(token_id))
     emit(as_json, {"id": token_id, "revoked": True}, f"token {token_id} revoked")
+
+
+# -- preference pages: branding, translations, links ------------------------------------------
+
+
+def _key_rows(keys: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kid": k.kid,
+            "signing": k.signing,
+            "configured": k.configured,
+            "createdAt": k.created_at,
+            "retiredAt": k.retired_at,
+            "verifiesUntil": k.verifies_until,
+        }
+        for k in keys
+    ]
+
+
+def _print_keys(as_json: bool, keys: list[Any]) -> None:
+    rows = _key_rows(keys)
+    if as_json:
+        typer.echo(json.dumps({"keys": rows}))
+        return
+    for row in rows:
+        role = "signs new links" if row["signing"] else "verifies only"
+        until = row["verifiesUntil"]
+        expiry = f"until {iso_ms(until)}" if until is not None else "while kept"
+        typer.echo(f"{row['kid']}\t{role}\tverifies {expiry}")
+
+
+@links_app.command("rotate-key")
+def links_rotate_key(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
+    """Sign new links with a fresh key; links signed before keep working for the grace period
+    (COMMPREFS_LINK_KEY_GRACE_DAYS). Keys are never printed."""
+    settings = settings_for(database)
+    if settings.link_signing_key.get_secret_value().strip():
+        raise CliError(
+            "COMMPREFS_LINK_SIGNING_KEY is set, so it signs the links: to rotate it, set a new "
+            "key and move the old one to COMMPREFS_LINK_PREVIOUS_SIGNING_KEYS."
+        )
+    _print_keys(as_json, run_admin(database, lambda s: s.links.rotate_key()))
+
+
+@links_app.command("keys")
+def links_keys(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
+    """List the keys that verify links now (ids and dates, never the keys)."""
+    _print_keys(as_json, run_admin(database, lambda s: s.links.keys()))
+
+
+@links_app.command("headers")
+def links_headers(
+    portal: PortalOption,
+    email: Annotated[str, typer.Option("--email", help="The recipient's address.")],
+    business_unit: Annotated[int, typer.Option("--business-unit", min=0)] = 0,
+    subscription: Annotated[
+        int | None, typer.Option("--subscription", help="Unsubscribe from this type only.")
+    ] = None,
+    language: Annotated[str | None, typer.Option("--language")] = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="Base URL of the links.")
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Print ready List-Unsubscribe and List-Unsubscribe-Post header values for one recipient."""
+    links = run_admin(
+        database,
+        lambda s: s.links.generate(portal, email, business_unit, subscription, language),
+        public_url=public_url,
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "List-Unsubscribe": links.list_unsubscribe,
+                    "List-Unsubscribe-Post": links.list_unsubscribe_post,
+                    "managePreferencesUrl": links.manage_url,
+                }
+            )
+        )
+        return
+    typer.echo(f"List-Unsubscribe: {links.list_unsubscribe}")
+    typer.echo(f"List-Unsubscribe-Post: {links.list_unsubscribe_post}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ Bad values fail at start-up, never at the first request that happens to use them
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -21,7 +21,13 @@ class Settings(BaseSettings):
     max_batch_inputs: int = Field(default=100, ge=1, le=10_000)
     # Secret for signing preference-page links; empty means "generate one and keep it in the
     # database", which is right for a single deployment and keeps `make serve` zero-config.
-    link_signing_key: str = ""
+    # SecretStr: a printed or logged Settings shows "**********", never the key.
+    link_signing_key: SecretStr = SecretStr("")
+    # Earlier configured keys (comma-separated) that still verify links already sent.
+    link_previous_signing_keys: SecretStr = SecretStr("")
+    # After `commprefs links rotate-key`, links signed with the old key keep working this long.
+    # 90 days covers the 30 days CAN-SPAM asks unsubscribe links to work, with room to spare.
+    link_key_grace_days: int = Field(default=90, ge=0, le=3650)
 
     @field_validator("database_url")
     @classmethod
@@ -40,3 +46,26 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("public URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("link_signing_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr) -> SecretStr:
+        _check_key_length([value.get_secret_value()])
+        return value
+
+    @field_validator("link_previous_signing_keys")
+    @classmethod
+    def _strong_previous_keys(cls, value: SecretStr) -> SecretStr:
+        _check_key_length(value.get_secret_value().split(","))
+        return value
+
+    @property
+    def previous_link_keys(self) -> list[str]:
+        raw = self.link_previous_signing_keys.get_secret_value()
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+
+def _check_key_length(keys: list[str]) -> None:
+    # The message never repeats the value: these are secrets.
+    if any(key.strip() and len(key.strip()) < 32 for key in keys):
+        raise ValueError("link signing keys must be at least 32 characters")

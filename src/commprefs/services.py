@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commprefs.auth.service import TokenService
 from commprefs.clock import Clock, SystemClock
 from commprefs.config import Settings
+from commprefs.links.service import LinkService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
@@ -20,16 +21,20 @@ class Services:
     tokens: TokenService
     portals: PortalService
     preferences: PreferencesService
+    links: LinkService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url)
+        preferences = PreferencesService(database, clock)
+        links = LinkService(database, clock, settings)
         return cls(
             settings=settings,
             database=database,
             clock=clock,
             tokens=TokenService(database, clock),
             portals=PortalService(database, clock),
-            preferences=PreferencesService(database, clock),
+            preferences=preferences,
+            links=links,
         )

@@ -51,6 +51,10 @@ business_units = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Branding of the hosted preference pages; NULL means "use the default".
+    Column("brand_name", String(200)),
+    Column("brand_colour", String(7)),
+    Column("brand_logo_url", String(2000)),
     ForeignKeyConstraint(["portal_id"], ["portals.id"]),
 )
 
@@ -156,4 +160,16 @@ ledger = Table(
     Column("request_id", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index(None, "portal_id", "subscriber", "id"),
+)
+
+# Keys that sign preference-page links. The newest unretired key signs; a retired key still
+# verifies links for the configured grace period after ``retired_at``. Secrets must be stored to
+# verify; they never leave the service (not in logs, CLI output or error bodies).
+link_signing_keys = Table(
+    "link_signing_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),
 )

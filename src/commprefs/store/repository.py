@@ -13,6 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commprefs.auth.models import TokenRecord
+from commprefs.links.models import SigningKey
+from commprefs.portals.models import Branding, Translation
 from commprefs.preferences.models import (
     BusinessUnit,
     Channel,
@@ -26,7 +28,9 @@ from commprefs.preferences.models import (
 )
 from commprefs.store.models import (
     business_units,
+    definition_translations,
     ledger,
+    link_signing_keys,
     portals,
     subscription_definitions,
     subscription_statuses,
@@ -227,6 +231,86 @@ class Repository:
             .values(revoked_at=now)
         )
         return bool(result.rowcount)
+
+    # -- preference pages: signing keys, branding, translations -------------------------------
+
+    async def signing_keys(self) -> list[SigningKey]:
+        rows = await self.conn.execute(select(link_signing_keys).order_by(link_signing_keys.c.id))
+        return [SigningKey(r.id, r.created_at, r.retired_at, r.secret) for r in rows]
+
+    async def add_signing_key(self, secret: str, now: int) -> None:
+        await self.conn.execute(insert(link_signing_keys).values(secret=secret, created_at=now))
+
+    async def retire_signing_keys(self, now: int) -> None:
+        await self.conn.execute(
+            update(link_signing_keys)
+            .where(link_signing_keys.c.retired_at.is_(None))
+            .values(retired_at=now)
+        )
+
+    async def branding(self, portal_id: int, unit_id: int) -> Branding | None:
+        row = (
+            await self.conn.execute(
+                select(business_units).where(
+                    business_units.c.portal_id == portal_id, business_units.c.id == unit_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return Branding(
+            row.portal_id, row.id, row.name, row.brand_name, row.brand_colour, row.brand_logo_url
+        )
+
+    async def set_branding(self, portal_id: int, unit_id: int, values: dict[str, Any]) -> bool:
+        """Set ``brand_*`` columns of one business unit; False when it does not exist."""
+        result = await self.conn.execute(
+            update(business_units)
+            .where(business_units.c.portal_id == portal_id, business_units.c.id == unit_id)
+            .values(**values)
+        )
+        return bool(result.rowcount)
+
+    async def translations(
+        self, definition_ids: Sequence[int], languages: Sequence[str]
+    ) -> list[Translation]:
+        if not definition_ids or not languages:
+            return []
+        rows = await self.conn.execute(
+            select(definition_translations).where(
+                definition_translations.c.definition_id.in_(list(definition_ids)),
+                definition_translations.c.language_code.in_(list(languages)),
+            )
+        )
+        return [
+            Translation(
+                r.definition_id, r.language_code, r.name, r.description, r.created_at, r.updated_at
+            )
+            for r in rows
+        ]
+
+    async def put_translation(
+        self, definition_id: int, language: str, name: str, description: str, now: int
+    ) -> None:
+        statement = self._upsert(definition_translations).values(
+            definition_id=definition_id,
+            language_code=language,
+            name=name,
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
+        excluded = statement.excluded
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["definition_id", "language_code"],
+                set_={
+                    "name": excluded.name,
+                    "description": excluded.description,
+                    "updated_at": excluded.updated_at,
+                },
+            )
+        )
 
     # -- statuses --------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from commprefs.api.params import (
     no_body,
 )
 from commprefs.api.responses import JSONBody
+from commprefs.api.v4.links import add_link_routes
 from commprefs.api.v4.schemas import (
     ActionResponseWithResultsPublicStatus,
     Error,
@@ -32,6 +33,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def build_router(api: str) -> APIRouter:
     """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger."""
     router = APIRouter(responses=ERROR_RESPONSES)
+    add_link_routes(router, api)
 
     @router.post(
         "/statuses/{subscriberIdString}/unsubscribe-all",
