@@ -3,6 +3,9 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# downloads are not used).
+CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help install serve test lint format clean
@@ -10,7 +13,7 @@ STAMP  := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv and install commprefs with its dev dependencies
+install: $(STAMP) $(CHROMIUM) ## Create .venv and install commprefs with its dev dependencies
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-serve: install ## Run the service on SQLite (commprefs.db); prints a first token on a new database
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
 lint: install ## ruff and mypy (strict on src/)

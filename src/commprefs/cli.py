@@ -262,6 +262,61 @@ def tokens_revoke(
 # -- preference pages: branding, translations, links ------------------------------------------
 
 
+@units_app.command("brand")
+def business_units_brand(
+    portal: PortalOption,
+    unit: Annotated[int, typer.Option("--unit", min=0, help="Business unit id (0: the account).")],
+    name: Annotated[str | None, typer.Option("--name", help="Name on the pages.")] = None,
+    colour: Annotated[str | None, typer.Option("--colour", help="#rrggbb or #rgb.")] = None,
+    logo_url: Annotated[
+        str | None, typer.Option("--logo-url", help="An http(s) image URL.")
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Brand a business unit's preference pages; an empty value restores the default."""
+    branding = run_admin(
+        database, lambda s: s.portals.set_branding(portal, unit, name, colour, logo_url)
+    )
+    payload = {
+        "portalId": branding.portal_id,
+        "businessUnitId": branding.business_unit_id,
+        "name": branding.name,
+        "colour": branding.colour,
+        "logoUrl": branding.logo_url,
+    }
+    emit(as_json, payload, f"business unit {unit} of portal {portal} branded: {payload}")
+
+
+@definitions_app.command("translate")
+def definitions_translate(
+    portal: PortalOption,
+    definition: Annotated[int, typer.Option("--definition", help="Subscription type id.")],
+    language: Annotated[str, typer.Option("--language", help="e.g. de, fr, pt-br.")],
+    name: Annotated[str, typer.Option("--name")],
+    description: Annotated[str, typer.Option("--description")] = "",
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Add or replace a subscription type's name and description in one language."""
+    made = run_admin(
+        database,
+        lambda s: s.portals.translate_definition(portal, definition, language, name, description),
+    )
+    emit(
+        as_json,
+        {
+            "subscriptionId": made.definition_id,
+            "languageCode": made.language_code,
+            "name": made.name,
+            "description": made.description,
+            "createdAt": made.created_at,
+            "updatedAt": made.updated_at,
+        },
+        f"subscription type {definition} translated to {made.language_code}",
+    )
+
+
 def _key_rows(keys: list[Any]) -> list[dict[str, Any]]:
     return [
         {

@@ -8,6 +8,7 @@ from commprefs.auth.service import TokenService
 from commprefs.clock import Clock, SystemClock
 from commprefs.config import Settings
 from commprefs.links.service import LinkService
+from commprefs.pages.service import PageService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
@@ -22,6 +23,7 @@ class Services:
     portals: PortalService
     preferences: PreferencesService
     links: LinkService
+    pages: PageService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -37,4 +39,5 @@ class Services:
             portals=PortalService(database, clock),
             preferences=preferences,
             links=links,
+            pages=PageService(database, clock, preferences, links),
         )

@@ -54,7 +54,7 @@ class LinkService:
             details += await _scope_errors(repo, portal_id, business_unit_id, subscription_id)
             ring = await self._ring(repo)
         if details or key is None:
-            raise InvalidInput(f"Invalid input: {', '.join(d.in_ or '' for d in details)}", details)
+            raise InvalidInput("Invalid input: " + " ".join(d.message for d in details), details)
         if ring.signer is None:
             ring = await self._first_key()
         claims = LinkClaims(portal_id, key, business_unit_id, subscription_id, code)

@@ -1,0 +1,155 @@
+"""A subscriber in a real browser: the manage page, unsubscribe-all and unsubscribe-single, on
+desktop and phone widths. Screenshots of every page go to test-artifacts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from commprefs.preferences.models import State
+from tests.e2e.browser import DESKTOP, PHONE, browser
+from tests.support.factories import Factory, Tenant, email
+from tests.support.pages import generate
+from tests.support.server import Server
+
+__all__ = ["browser"]  # the fixture, imported to be found by pytest
+
+
+@pytest.fixture
+def tenant(factory: Factory) -> Tenant:
+    tenant = factory.tenant(types=0)
+    for name, description in [
+        ("Product news", "What is new in our products, once a month."),
+        ("Offers", "Discounts and early access to sales."),
+        ("Events", "Invitations to webinars and meet-ups near you."),
+    ]:
+        tenant.definitions.append(
+            factory.definition(tenant.portal, name=name, description=description)
+        )
+    factory.brand(tenant.portal, name="Northwind Outfitters", colour="#1b6f5c")
+    return tenant
+
+
+@pytest.fixture
+def links(server: Server, tenant: Tenant) -> dict[str, str]:
+    with httpx.Client(base_url=server.url) as http:
+        return generate(http, tenant, email("shopper"), subscriptionId=tenant.definitions[1].id)
+
+
+def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> Page:
+    page = browser.new_context(viewport=viewport).new_page()
+    response = page.goto(url)
+    assert response is not None
+    assert response.status == 200
+    return page
+
+
+def shot(page: Page, artifacts: Path, name: str, backend: str) -> None:
+    path = artifacts / f"pages-{name}-{backend}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 5000
+
+
+def test_a_subscriber_changes_two_types_and_saves(
+    browser: Browser,
+    links: dict[str, str],
+    tenant: Tenant,
+    factory: Factory,
+    artifacts: Path,
+    backend: str,
+) -> None:
+    subscriber = links["subscriberIdString"]
+    news, offers, events = tenant.definitions
+    shot(
+        open_page(browser, links["managePreferencesUrl"], PHONE), artifacts, "manage-phone", backend
+    )
+    page = open_page(browser, links["managePreferencesUrl"], DESKTOP)
+    expect(page.get_by_role("heading", name="Email preferences")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("Northwind Outfitters")
+    shot(page, artifacts, "manage", backend)
+
+    page.get_by_role("checkbox", name=news.name).uncheck()
+    page.get_by_role("checkbox", name=offers.name).uncheck()
+    page.get_by_role("button", name="Save preferences").click()
+
+    expect(page.get_by_role("heading", name="Your preferences are saved")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text(f"Unsubscribed from {news.name}")
+    shot(page, artifacts, "saved", backend)
+    statuses = factory.statuses(tenant.portal, subscriber)
+    assert statuses[news.id].status is State.UNSUBSCRIBED
+    assert statuses[offers.id].status is State.UNSUBSCRIBED
+    assert statuses[events.id].status is State.NOT_SPECIFIED
+    assert {statuses[d.id].source for d in (news, offers)} == {"Preference page"}
+
+    page.get_by_role("link", name="Back to your preferences").click()
+    expect(page.get_by_role("checkbox", name=news.name)).not_to_be_checked()
+    page.get_by_role("checkbox", name=news.name).check()
+    page.get_by_role("button", name="Save preferences").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Subscribed to {news.name}")
+    assert factory.statuses(tenant.portal, subscriber)[news.id].status is State.SUBSCRIBED
+
+
+def test_a_subscriber_unsubscribes_from_all(
+    browser: Browser,
+    links: dict[str, str],
+    tenant: Tenant,
+    factory: Factory,
+    artifacts: Path,
+    backend: str,
+) -> None:
+    shot(
+        open_page(browser, links["unsubscribeAllUrl"], PHONE),
+        artifacts,
+        "unsubscribe-all-phone",
+        backend,
+    )
+    page = open_page(browser, links["unsubscribeAllUrl"], DESKTOP)
+    expect(page.get_by_role("heading", name="Unsubscribe from all email?")).to_be_visible()
+    shot(page, artifacts, "unsubscribe-all", backend)
+    assert factory.ledger(tenant.portal, links["subscriberIdString"]) == []
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
+    shot(page, artifacts, "unsubscribed-all", backend)
+    statuses = factory.statuses(tenant.portal, links["subscriberIdString"])
+    assert {s.status for s in statuses.values()} == {State.UNSUBSCRIBED}
+    wide = [e for e in factory.ledger(tenant.portal, links["subscriberIdString"]) if e.wide_type]
+    assert [(e.wide_type, e.source) for e in wide] == [("PORTAL_WIDE", "Preference page")]
+
+
+def test_a_subscriber_unsubscribes_from_one_type(
+    browser: Browser,
+    links: dict[str, str],
+    tenant: Tenant,
+    factory: Factory,
+    artifacts: Path,
+    backend: str,
+) -> None:
+    offers = tenant.definitions[1]
+    page = open_page(browser, links["unsubscribeSingleUrl"], DESKTOP)
+    expect(page.get_by_role("heading", name=f"Unsubscribe from {offers.name}?")).to_be_visible()
+    shot(page, artifacts, "unsubscribe-single", backend)
+
+    page.get_by_role("button", name="Unsubscribe").click()
+
+    expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
+    statuses = factory.statuses(tenant.portal, links["subscriberIdString"])
+    assert statuses[offers.id].status is State.UNSUBSCRIBED
+    others = {s.status for i, s in statuses.items() if i != offers.id}
+    assert others == {State.NOT_SPECIFIED}
+
+
+def test_a_tampered_link_shows_a_friendly_page(
+    browser: Browser, links: dict[str, str], artifacts: Path, backend: str
+) -> None:
+    page = browser.new_context(viewport=PHONE).new_page()
+    response = page.goto(links["managePreferencesUrl"][:-3] + "abc")
+
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
+    shot(page, artifacts, "invalid-link-phone", backend)
