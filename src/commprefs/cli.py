@@ -204,6 +204,30 @@ def definitions_create(
     )
 
 
+@definitions_app.command("translate")
+def definitions_translate(
+    portal: PortalOption,
+    definition: Annotated[int, typer.Option("--definition", help="Subscription type id.")],
+    language: Annotated[str, typer.Option("--language", help="Language code, e.g. fr.")],
+    name: Annotated[str, typer.Option("--name")],
+    description: Annotated[str, typer.Option("--description")] = "",
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Add or replace a translation of a subscription type."""
+    from commprefs.api.v4.schemas import render_translation
+
+    made = run_admin(
+        database,
+        lambda s: s.portals.translate_definition(portal, definition, language, name, description),
+    )
+    emit(
+        as_json,
+        render_translation(made),
+        f"subscription type {definition} translated to {made.language_code}",
+    )
+
+
 @tokens_app.command("create")
 def tokens_create(
     portal: PortalOption,
@@ -259,7 +283,7 @@ def tokens_revoke(
     emit(as_json, {"id": token_id, "revoked": True}, f"token {token_id} revoked")
 
 
-# -- preference pages: branding, translations, links ------------------------------------------
+# -- preference pages: branding and links ------------------------------------------------------
 
 
 @units_app.command("brand")
@@ -286,35 +310,6 @@ def business_units_brand(
         "logoUrl": branding.logo_url,
     }
     emit(as_json, payload, f"business unit {unit} of portal {portal} branded: {payload}")
-
-
-@definitions_app.command("translate")
-def definitions_translate(
-    portal: PortalOption,
-    definition: Annotated[int, typer.Option("--definition", help="Subscription type id.")],
-    language: Annotated[str, typer.Option("--language", help="e.g. de, fr, pt-br.")],
-    name: Annotated[str, typer.Option("--name")],
-    description: Annotated[str, typer.Option("--description")] = "",
-    as_json: JsonOption = False,
-    database: DatabaseOption = None,
-) -> None:
-    """Add or replace a subscription type's name and description in one language."""
-    made = run_admin(
-        database,
-        lambda s: s.portals.translate_definition(portal, definition, language, name, description),
-    )
-    emit(
-        as_json,
-        {
-            "subscriptionId": made.definition_id,
-            "languageCode": made.language_code,
-            "name": made.name,
-            "description": made.description,
-            "createdAt": made.created_at,
-            "updatedAt": made.updated_at,
-        },
-        f"subscription type {definition} translated to {made.language_code}",
-    )
 
 
 def _key_rows(keys: list[Any]) -> list[dict[str, Any]]:

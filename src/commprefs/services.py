@@ -29,7 +29,7 @@ class Services:
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url)
-        preferences = PreferencesService(database, clock)
+        preferences = PreferencesService(database, clock, settings.max_batch_inputs)
         links = LinkService(database, clock, settings)
         return cls(
             settings=settings,

@@ -4,15 +4,15 @@ desktop and phone widths. Screenshots of every page go to test-artifacts/."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from commprefs.preferences.models import State
 from tests.e2e.browser import DESKTOP, PHONE, browser
 from tests.support.factories import Factory, Tenant, email
-from tests.support.pages import generate
+from tests.support.pages import V4, generate
 from tests.support.server import Server
 
 __all__ = ["browser"]  # the fixture, imported to be found by pytest
@@ -47,6 +47,29 @@ def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> Page:
     return page
 
 
+def api_statuses(server: Server, tenant: Tenant, subscriber: str) -> dict[int, dict[str, Any]]:
+    """What the v4 API (E2) answers for the subscriber, by subscription id."""
+    response = httpx.get(
+        f"{server.url}{V4}/statuses/{subscriber}",
+        params={"channel": "EMAIL"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    return {r["subscriptionId"]: r for r in response.json()["results"]}
+
+
+def api_opt_outs(server: Server, tenant: Tenant, subscriber: str) -> list[dict[str, Any]]:
+    """The subscriber's opt-outs of all email, as the v4 API (E4) answers them."""
+    response = httpx.get(
+        f"{server.url}{V4}/statuses/{subscriber}/unsubscribe-all",
+        params={"channel": "EMAIL"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    results: list[dict[str, Any]] = response.json()["results"]
+    return results
+
+
 def shot(page: Page, artifacts: Path, name: str, backend: str) -> None:
     path = artifacts / f"pages-{name}-{backend}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -58,6 +81,7 @@ def test_a_subscriber_changes_two_types_and_saves(
     links: dict[str, str],
     tenant: Tenant,
     factory: Factory,
+    server: Server,
     artifacts: Path,
     backend: str,
 ) -> None:
@@ -78,18 +102,20 @@ def test_a_subscriber_changes_two_types_and_saves(
     expect(page.get_by_role("heading", name="Your preferences are saved")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text(f"Unsubscribed from {news.name}")
     shot(page, artifacts, "saved", backend)
-    statuses = factory.statuses(tenant.portal, subscriber)
-    assert statuses[news.id].status is State.UNSUBSCRIBED
-    assert statuses[offers.id].status is State.UNSUBSCRIBED
-    assert statuses[events.id].status is State.NOT_SPECIFIED
-    assert {statuses[d.id].source for d in (news, offers)} == {"Preference page"}
+    statuses = api_statuses(server, tenant, subscriber)
+    assert statuses[news.id]["status"] == "UNSUBSCRIBED"
+    assert statuses[offers.id]["status"] == "UNSUBSCRIBED"
+    assert statuses[events.id]["status"] == "NOT_SPECIFIED"
+    assert {statuses[d.id]["source"] for d in (news, offers)} == {"Preference page"}
 
     page.get_by_role("link", name="Back to your preferences").click()
     expect(page.get_by_role("checkbox", name=news.name)).not_to_be_checked()
     page.get_by_role("checkbox", name=news.name).check()
     page.get_by_role("button", name="Save preferences").click()
     expect(page.get_by_role("status")).to_contain_text(f"Subscribed to {news.name}")
-    assert factory.statuses(tenant.portal, subscriber)[news.id].status is State.SUBSCRIBED
+    resubscribed = api_statuses(server, tenant, subscriber)[news.id]
+    assert resubscribed["status"] == "SUBSCRIBED"
+    assert resubscribed["legalBasis"] == "CONSENT_WITH_NOTICE"
 
 
 def test_a_subscriber_unsubscribes_from_all(
@@ -97,6 +123,7 @@ def test_a_subscriber_unsubscribes_from_all(
     links: dict[str, str],
     tenant: Tenant,
     factory: Factory,
+    server: Server,
     artifacts: Path,
     backend: str,
 ) -> None:
@@ -115,10 +142,14 @@ def test_a_subscriber_unsubscribes_from_all(
 
     expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
     shot(page, artifacts, "unsubscribed-all", backend)
-    statuses = factory.statuses(tenant.portal, links["subscriberIdString"])
-    assert {s.status for s in statuses.values()} == {State.UNSUBSCRIBED}
-    wide = [e for e in factory.ledger(tenant.portal, links["subscriberIdString"]) if e.wide_type]
-    assert [(e.wide_type, e.source) for e in wide] == [("PORTAL_WIDE", "Preference page")]
+    subscriber = links["subscriberIdString"]
+    statuses = api_statuses(server, tenant, subscriber)
+    assert {s["status"] for s in statuses.values()} == {"UNSUBSCRIBED"}
+    assert {s["source"] for s in statuses.values()} == {"Preference page"}
+    opt_outs = api_opt_outs(server, tenant, subscriber)
+    assert [(o["wideStatusType"], o["status"]) for o in opt_outs] == [
+        ("PORTAL_WIDE", "UNSUBSCRIBED")
+    ]
 
 
 def test_a_subscriber_unsubscribes_from_one_type(
@@ -126,6 +157,7 @@ def test_a_subscriber_unsubscribes_from_one_type(
     links: dict[str, str],
     tenant: Tenant,
     factory: Factory,
+    server: Server,
     artifacts: Path,
     backend: str,
 ) -> None:
@@ -137,10 +169,10 @@ def test_a_subscriber_unsubscribes_from_one_type(
     page.get_by_role("button", name="Unsubscribe").click()
 
     expect(page.get_by_role("heading", name="You are unsubscribed")).to_be_visible()
-    statuses = factory.statuses(tenant.portal, links["subscriberIdString"])
-    assert statuses[offers.id].status is State.UNSUBSCRIBED
-    others = {s.status for i, s in statuses.items() if i != offers.id}
-    assert others == {State.NOT_SPECIFIED}
+    statuses = api_statuses(server, tenant, links["subscriberIdString"])
+    assert statuses[offers.id]["status"] == "UNSUBSCRIBED"
+    others = {s["status"] for i, s in statuses.items() if i != offers.id}
+    assert others == {"NOT_SPECIFIED"}
 
 
 def test_a_tampered_link_shows_a_friendly_page(

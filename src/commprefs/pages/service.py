@@ -21,7 +21,7 @@ from commprefs.pages.models import (
     SubmittedForm,
     TypeRow,
 )
-from commprefs.portals.models import Branding, Translation
+from commprefs.portals.models import Branding
 from commprefs.preferences.models import (
     Actor,
     Channel,
@@ -30,6 +30,7 @@ from commprefs.preferences.models import (
     State,
     Status,
     StatusChange,
+    Translation,
 )
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
@@ -179,12 +180,14 @@ class PageService:
         language = link.claims.language
         if not language:
             return {}
-        candidates = [language, language.split("-", 1)[0]]
+        candidates = [language, language.split("-", 1)[0]]  # "pt-br", then "pt"
         async with self.database.read() as repo:
-            found = await repo.translations(ids, candidates)
+            found = await repo.translations(ids)
         best: dict[int, Translation] = {}
-        for translation in sorted(found, key=lambda t: candidates.index(t.language_code)):
-            best.setdefault(translation.definition_id, translation)
+        for definition_id, translations in found.items():
+            usable = [t for t in translations if t.language_code in candidates]
+            if usable:
+                best[definition_id] = min(usable, key=lambda t: candidates.index(t.language_code))
         return best
 
     def _context(

@@ -1,4 +1,4 @@
-"""Values of portal administration that only some entry points need: branding, translations."""
+"""Values of portal administration that only the pages need: branding."""
 
 from __future__ import annotations
 
@@ -15,15 +15,3 @@ class Branding:
     name: str | None
     colour: str | None
     logo_url: str | None
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A subscription type's name and description in one language."""
-
-    definition_id: int
-    language_code: str
-    name: str
-    description: str
-    created_at: int
-    updated_at: int

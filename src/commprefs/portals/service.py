@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 
 from commprefs.clock import Clock
 from commprefs.errors import Conflict, InvalidInput, NotFound
-from commprefs.portals.languages import normalise_language
-from commprefs.portals.models import Branding, Translation
-from commprefs.preferences.models import BusinessUnit, Definition, Portal
+from commprefs.portals.models import Branding
+from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
 DEFAULT_UNIT_NAME = "Account"
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 EXAMPLE_DEFINITIONS = (
     ("Marketing Information", "Marketing offers and updates.", "Marketing"),
     ("One to One", "One to one emails.", "Sales"),
@@ -141,19 +141,21 @@ class PortalService:
     async def translate_definition(
         self, portal_id: int, definition_id: int, language: str, name: str, description: str
     ) -> Translation:
-        """Add or replace a subscription type's name and description in one language."""
-        code = normalise_language(language)
-        if code is None:
-            raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
+        """Add or replace one language's name and description of a subscription type."""
+        language = language.strip().lower()
+        if not LANGUAGE_CODE.match(language):
+            raise InvalidInput.field(
+                "language", f"{language!r} is not a language code like fr or pt-br."
+            )
         name = _required_text("name", name)
         async with self.database.write() as repo:
             if await repo.get_definition(portal_id, definition_id) is None:
                 raise NotFound(
                     f"Subscription type {definition_id} does not exist in portal {portal_id}."
                 )
-            await repo.put_translation(definition_id, code, name, description, self.clock.now_ms())
-            found = await repo.translations([definition_id], [code])
-        return found[0]
+            return await repo.put_translation(
+                definition_id, language, name, description, self.clock.now_ms()
+            )
 
 
 _COLOUR = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
@@ -200,6 +202,8 @@ async def _require_portal(repo: Repository, portal_id: int) -> Portal:
 
 def _required_text(field: str, value: str) -> str:
     value = value.strip()
+    if "\x00" in value:
+        raise InvalidInput.field(field, f"{field} must not contain NUL characters.")
     if not value:
         raise InvalidInput.field(field, f"{field} must not be empty.", "MISSING_FIELD")
     if len(value) > 200:

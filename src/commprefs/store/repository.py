@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commprefs.auth.models import TokenRecord
 from commprefs.links.models import SigningKey
-from commprefs.portals.models import Branding, Translation
+from commprefs.portals.models import Branding
 from commprefs.preferences.models import (
     BusinessUnit,
     Channel,
@@ -23,6 +23,7 @@ from commprefs.preferences.models import (
     Portal,
     State,
     StoredStatus,
+    Translation,
     WideStatus,
     WideType,
 )
@@ -232,7 +233,7 @@ class Repository:
         )
         return bool(result.rowcount)
 
-    # -- preference pages: signing keys, branding, translations -------------------------------
+    # -- preference pages: signing keys, branding ---------------------------------------------
 
     async def signing_keys(self) -> list[SigningKey]:
         rows = await self.conn.execute(select(link_signing_keys).order_by(link_signing_keys.c.id))
@@ -270,47 +271,6 @@ class Repository:
             .values(**values)
         )
         return bool(result.rowcount)
-
-    async def translations(
-        self, definition_ids: Sequence[int], languages: Sequence[str]
-    ) -> list[Translation]:
-        if not definition_ids or not languages:
-            return []
-        rows = await self.conn.execute(
-            select(definition_translations).where(
-                definition_translations.c.definition_id.in_(list(definition_ids)),
-                definition_translations.c.language_code.in_(list(languages)),
-            )
-        )
-        return [
-            Translation(
-                r.definition_id, r.language_code, r.name, r.description, r.created_at, r.updated_at
-            )
-            for r in rows
-        ]
-
-    async def put_translation(
-        self, definition_id: int, language: str, name: str, description: str, now: int
-    ) -> None:
-        statement = self._upsert(definition_translations).values(
-            definition_id=definition_id,
-            language_code=language,
-            name=name,
-            description=description,
-            created_at=now,
-            updated_at=now,
-        )
-        excluded = statement.excluded
-        await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["definition_id", "language_code"],
-                set_={
-                    "name": excluded.name,
-                    "description": excluded.description,
-                    "updated_at": excluded.updated_at,
-                },
-            )
-        )
 
     # -- statuses --------------------------------------------------------------------------------
 
@@ -476,3 +436,49 @@ class Repository:
             .order_by(business_units.c.id)
         )
         return [BusinessUnit(portal_id=r.portal_id, id=r.id, name=r.name) for r in rows]
+
+    async def translations(self, definition_ids: Sequence[int]) -> dict[int, list[Translation]]:
+        found: dict[int, list[Translation]] = {i: [] for i in definition_ids}
+        if not definition_ids:
+            return found
+        rows = await self.conn.execute(
+            select(definition_translations)
+            .where(definition_translations.c.definition_id.in_(list(definition_ids)))
+            .order_by(definition_translations.c.language_code)
+        )
+        for r in rows:
+            found[r.definition_id].append(
+                Translation(
+                    r.definition_id,
+                    r.language_code,
+                    r.name,
+                    r.description,
+                    r.created_at,
+                    r.updated_at,
+                )
+            )
+        return found
+
+    async def put_translation(
+        self, definition_id: int, language_code: str, name: str, description: str, now: int
+    ) -> Translation:
+        statement = self._upsert(definition_translations)
+        await self.conn.execute(
+            statement.values(
+                definition_id=definition_id,
+                language_code=language_code,
+                name=name,
+                description=description,
+                created_at=now,
+                updated_at=now,
+            ).on_conflict_do_update(
+                index_elements=["definition_id", "language_code"],
+                set_={
+                    "name": statement.excluded.name,
+                    "description": statement.excluded.description,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+        stored = await self.translations([definition_id])
+        return next(t for t in stored[definition_id] if t.language_code == language_code)
