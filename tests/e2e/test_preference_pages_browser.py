@@ -151,6 +151,12 @@ def test_a_subscriber_unsubscribes_from_all(
         ("PORTAL_WIDE", "UNSUBSCRIBED")
     ]
 
+    page.get_by_role("link", name="Manage your preferences").click()
+    expect(page.get_by_role("status")).to_contain_text("You are unsubscribed from all email")
+    for definition in tenant.definitions:
+        expect(page.get_by_role("checkbox", name=definition.name)).not_to_be_checked()
+    shot(page, artifacts, "manage-opted-out", backend)
+
 
 def test_a_subscriber_unsubscribes_from_one_type(
     browser: Browser,

@@ -95,10 +95,6 @@ class LinkService:
             ring = await self._ring(repo)
         return ring.info(self.clock.now_ms())
 
-    @property
-    def uses_configured_key(self) -> bool:
-        return bool(self.configured_key)
-
     async def _ring(self, repo: Repository) -> KeyRing:
         stored = await repo.signing_keys()
         return KeyRing.build(stored, self.configured_key, self.previous_keys, self.grace_ms)
