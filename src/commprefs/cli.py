@@ -199,6 +199,30 @@ def definitions_create(
     )
 
 
+@definitions_app.command("translate")
+def definitions_translate(
+    portal: PortalOption,
+    definition: Annotated[int, typer.Option("--definition", help="Subscription type id.")],
+    language: Annotated[str, typer.Option("--language", help="Language code, e.g. fr.")],
+    name: Annotated[str, typer.Option("--name")],
+    description: Annotated[str, typer.Option("--description")] = "",
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Add or replace a translation of a subscription type."""
+    from commprefs.api.v4.schemas import render_translation
+
+    made = run_admin(
+        database,
+        lambda s: s.portals.translate_definition(portal, definition, language, name, description),
+    )
+    emit(
+        as_json,
+        render_translation(made),
+        f"subscription type {definition} translated to {made.language_code}",
+    )
+
+
 @tokens_app.command("create")
 def tokens_create(
     portal: PortalOption,

@@ -31,5 +31,5 @@ class Services:
             clock=clock,
             tokens=TokenService(database, clock),
             portals=PortalService(database, clock),
-            preferences=PreferencesService(database, clock),
+            preferences=PreferencesService(database, clock, settings.max_batch_inputs),
         )

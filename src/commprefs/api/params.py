@@ -25,6 +25,9 @@ BusinessUnitQuery = Annotated[
     int | None,
     Query(alias="businessUnitId", ge=0, le=INT64_MAX, description="A business unit (brand)."),
 ]
+IncludeTranslationsQuery = Annotated[
+    bool, Query(alias="includeTranslations", description="Add each type's translations.")
+]
 VerboseQuery = Annotated[bool, Query(alias="verbose", description="Return every affected status.")]
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from commprefs.clock import Clock
 from commprefs.errors import Conflict, InvalidInput, NotFound
-from commprefs.preferences.models import BusinessUnit, Definition, Portal
+from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
 DEFAULT_UNIT_NAME = "Account"
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 EXAMPLE_DEFINITIONS = (
     ("Marketing Information", "Marketing offers and updates.", "Marketing"),
     ("One to One", "One to one emails.", "Sales"),
@@ -105,6 +107,25 @@ class PortalService:
                     f"{business_unit_id}."
                 )
             return definition
+
+    async def translate_definition(
+        self, portal_id: int, definition_id: int, language: str, name: str, description: str
+    ) -> Translation:
+        """Add or replace one language's name and description of a subscription type."""
+        language = language.strip().lower()
+        if not LANGUAGE_CODE.match(language):
+            raise InvalidInput.field(
+                "language", f"{language!r} is not a language code like fr or pt-br."
+            )
+        name = _required_text("name", name)
+        async with self.database.write() as repo:
+            if await repo.get_definition(portal_id, definition_id) is None:
+                raise NotFound(
+                    f"Subscription type {definition_id} does not exist in portal {portal_id}."
+                )
+            return await repo.put_translation(
+                definition_id, language, name, description, self.clock.now_ms()
+            )
 
 
 async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:

@@ -155,3 +155,13 @@ class StatusChange:
     channel: Channel = Channel.EMAIL
     legal_basis: str | None = None
     legal_basis_explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    definition_id: int
+    language_code: str
+    name: str
+    description: str
+    created_at: int
+    updated_at: int

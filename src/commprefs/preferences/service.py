@@ -23,6 +23,7 @@ from commprefs.preferences.models import (
     Status,
     StatusChange,
     StoredStatus,
+    Translation,
     WideStatus,
     WideType,
 )
@@ -53,9 +54,18 @@ class BatchOutcome:
 
 
 class PreferencesService:
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, max_batch_inputs: int = 100) -> None:
         self.database = database
         self.clock = clock
+        self.max_batch_inputs = max_batch_inputs
+
+    def _check_batch(self, inputs: Sequence[object]) -> None:
+        if len(inputs) > self.max_batch_inputs:
+            raise InvalidInput.field(
+                "inputs",
+                f"A batch takes at most {self.max_batch_inputs} inputs; {len(inputs)} were sent.",
+                "TOO_MANY_INPUTS",
+            )
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -78,6 +88,7 @@ class PreferencesService:
         """Independent status changes in one transaction; invalid inputs are reported, the
         valid ones applied in order (a subscriber named twice sees its own earlier change).
         A ``guard``'s refusal raises and so rolls back the whole call (single-change callers)."""
+        self._check_batch(changes)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
             portal = await _portal(repo, actor)
@@ -183,6 +194,7 @@ class PreferencesService:
         """Writes the wide opt-out, rewrites every type in scope to UNSUBSCRIBED and reports
         one status per active type in scope: UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed,
         NO_STATUS_CHANGE where it already was UNSUBSCRIBED (E5, E9)."""
+        self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = _valid_subscribers(subscribers, outcome)
         async with self.database.write() as repo:
@@ -261,11 +273,16 @@ class PreferencesService:
     # -- reads -----------------------------------------------------------------------------------
 
     async def list_definitions(
-        self, actor: Actor, business_unit_id: int | None
-    ) -> list[Definition]:
+        self, actor: Actor, business_unit_id: int | None, include_translations: bool = False
+    ) -> list[tuple[Definition, list[Translation]]]:
+        """Every subscription type of the portal (or one business unit), active or not (E1)."""
         async with self.database.read() as repo:
             await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            return await repo.definitions(actor.portal_id, business_unit_id)
+            definitions = await repo.definitions(actor.portal_id, business_unit_id)
+            translations = (
+                await repo.translations([d.id for d in definitions]) if include_translations else {}
+            )
+        return [(d, translations.get(d.id, [])) for d in definitions]
 
     async def get_statuses(
         self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
@@ -283,6 +300,7 @@ class PreferencesService:
         channel: Channel,
         business_unit_id: int | None,
     ) -> BatchOutcome:
+        self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = _valid_subscribers(subscribers, outcome)
         async with self.database.read() as repo:
@@ -323,21 +341,26 @@ class PreferencesService:
     ) -> tuple[BatchOutcome, dict[str, list[WideStatus]]]:
         """A row per input and scope, SUBSCRIBED where not opted out (E8). Without a business
         unit: the portal-wide scope and every business unit of the portal."""
+        self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = _valid_subscribers(subscribers, outcome)
         async with self.database.read() as repo:
             await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            # Brand 0 is the account itself: its scope is the portal-wide row, unless asked
+            # for by id or actually opted out of on its own.
             units = (
                 [business_unit_id]
                 if business_unit_id is not None
-                else [u.id for u in await repo.business_units(actor.portal_id)]
+                else [u.id for u in await repo.business_units(actor.portal_id) if u.id != 0]
             )
             stored = await repo.wide_statuses(actor.portal_id, keys, channel)
         now = self.clock.now_ms()
-        scopes = [(WideType.PORTAL_WIDE, 0)] + [(WideType.BUSINESS_UNIT_WIDE, u) for u in units]
         rows: dict[str, list[WideStatus]] = {}
         for key in dict.fromkeys(keys):
             known = {(w.wide_type, w.business_unit_id): w for w in stored[key]}
+            scopes = [(WideType.PORTAL_WIDE, 0)] + [(WideType.BUSINESS_UNIT_WIDE, u) for u in units]
+            if business_unit_id is None and (WideType.BUSINESS_UNIT_WIDE, 0) in known:
+                scopes.insert(1, (WideType.BUSINESS_UNIT_WIDE, 0))
             rows[key] = [
                 known.get(scope)
                 or WideStatus(key, channel, scope[0], scope[1], State.SUBSCRIBED, "", now)

@@ -21,11 +21,13 @@ from commprefs.preferences.models import (
     Portal,
     State,
     StoredStatus,
+    Translation,
     WideStatus,
     WideType,
 )
 from commprefs.store.models import (
     business_units,
+    definition_translations,
     ledger,
     portals,
     subscription_definitions,
@@ -392,3 +394,49 @@ class Repository:
             .order_by(business_units.c.id)
         )
         return [BusinessUnit(portal_id=r.portal_id, id=r.id, name=r.name) for r in rows]
+
+    async def translations(self, definition_ids: Sequence[int]) -> dict[int, list[Translation]]:
+        found: dict[int, list[Translation]] = {i: [] for i in definition_ids}
+        if not definition_ids:
+            return found
+        rows = await self.conn.execute(
+            select(definition_translations)
+            .where(definition_translations.c.definition_id.in_(list(definition_ids)))
+            .order_by(definition_translations.c.language_code)
+        )
+        for r in rows:
+            found[r.definition_id].append(
+                Translation(
+                    r.definition_id,
+                    r.language_code,
+                    r.name,
+                    r.description,
+                    r.created_at,
+                    r.updated_at,
+                )
+            )
+        return found
+
+    async def put_translation(
+        self, definition_id: int, language_code: str, name: str, description: str, now: int
+    ) -> Translation:
+        statement = self._upsert(definition_translations)
+        await self.conn.execute(
+            statement.values(
+                definition_id=definition_id,
+                language_code=language_code,
+                name=name,
+                description=description,
+                created_at=now,
+                updated_at=now,
+            ).on_conflict_do_update(
+                index_elements=["definition_id", "language_code"],
+                set_={
+                    "name": statement.excluded.name,
+                    "description": statement.excluded.description,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
+        stored = await self.translations([definition_id])
+        return next(t for t in stored[definition_id] if t.language_code == language_code)

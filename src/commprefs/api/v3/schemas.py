@@ -17,7 +17,14 @@ from commprefs.api.errors import validation_details
 from commprefs.api.params import INT64_MAX
 from commprefs.api.v4.schemas import LegalBasisValue, SubscriptionDefinition, render_definition
 from commprefs.errors import ErrorDetail, InvalidInput
-from commprefs.preferences.models import Definition, State, Status, StatusChange, WideType
+from commprefs.preferences.models import (
+    Definition,
+    State,
+    Status,
+    StatusChange,
+    Translation,
+    WideType,
+)
 from commprefs.preferences.subscribers import subscriber_key
 
 REQUEST_NAME = "PublicUpdateSubscriptionStatusRequest"
@@ -153,5 +160,6 @@ def render_statuses(recipient: str, statuses: list[Status]) -> dict[str, Any]:
     return {"recipient": recipient, "subscriptionStatuses": [render_status(s) for s in statuses]}
 
 
-def render_definitions(definitions: list[Definition]) -> dict[str, Any]:
-    return {"subscriptionDefinitions": [render_definition(d) for d in definitions]}
+def render_definitions(definitions: list[tuple[Definition, list[Translation]]]) -> dict[str, Any]:
+    # v3 has no includeTranslations: the service's translations list is empty and left out.
+    return {"subscriptionDefinitions": [render_definition(d) for d, _ in definitions]}

@@ -9,29 +9,137 @@ from commprefs.api.deps import require, services
 from commprefs.api.params import (
     BusinessUnitQuery,
     ChannelQuery,
+    IncludeTranslationsQuery,
     SubscriberPath,
     VerboseQuery,
     no_body,
 )
 from commprefs.api.responses import JSONBody
+from commprefs.api.v4 import batch
 from commprefs.api.v4.schemas import (
     ActionResponseWithResultsPublicStatus,
+    ActionResponseWithResultsPublicWideStatus,
+    ActionResponseWithResultsSubscriptionDefinition,
     Error,
+    PartialPublicStatusRequest,
+    render_definition,
     render_envelope,
     render_status,
+    render_translation,
+    render_wide,
 )
-from commprefs.auth.models import WRITE_STATUS
-from commprefs.preferences.models import Actor
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.auth.models import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
+from commprefs.preferences.models import Actor, State, Status, StatusChange
+from commprefs.preferences.service import Outcome
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "default": {"model": Error, "description": "An error occurred."}
 }
 
 
+def statuses_body(request: Request, outcome: Outcome, results: list[Status]) -> Response:
+    return JSONBody(
+        render_envelope(
+            [render_status(s) for s in results],
+            request.state.received_ms,
+            outcome.started_at,
+            outcome.completed_at,
+        )
+    )
+
+
 def build_router(api: str) -> APIRouter:
     """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger."""
     router = APIRouter(responses=ERROR_RESPONSES)
+    # Batch paths first: /statuses/batch/unsubscribe-all would otherwise match
+    # /statuses/{subscriberIdString}/unsubscribe-all.
+    batch.add_routes(router, api)
+
+    @router.get(
+        "/definitions",
+        response_model=ActionResponseWithResultsSubscriptionDefinition,
+        summary="Retrieve all subscription status definitions",
+    )
+    async def definitions(
+        request: Request,
+        business_unit_id: BusinessUnitQuery = None,
+        include_translations: IncludeTranslationsQuery = False,
+        actor: Actor = Depends(require(READ_DEFINITIONS, api)),
+    ) -> Response:
+        started = services(request).clock.now_ms()
+        found = await services(request).preferences.list_definitions(
+            actor, business_unit_id, include_translations
+        )
+        results = []
+        for definition, translations in found:
+            rendered = render_definition(definition)
+            if include_translations:
+                rendered["subscriptionTranslations"] = [render_translation(t) for t in translations]
+            results.append(rendered)
+        done = services(request).clock.now_ms()
+        return JSONBody(render_envelope(results, request.state.received_ms, started, done))
+
+    @router.get(
+        "/statuses/{subscriberIdString}",
+        response_model=ActionResponseWithResultsPublicStatus,
+        summary="Get subscription preferences for a specific contact",
+    )
+    async def get_statuses(
+        request: Request,
+        subscriber: SubscriberPath,
+        channel: ChannelQuery,
+        business_unit_id: BusinessUnitQuery = None,
+        actor: Actor = Depends(require(READ_STATUS, api)),
+    ) -> Response:
+        outcome = await services(request).preferences.get_statuses(
+            actor, subscriber, channel, business_unit_id
+        )
+        return statuses_body(request, outcome, outcome.statuses)
+
+    @router.post(
+        "/statuses/{subscriberIdString}",
+        response_model=ActionResponseWithResultsPublicStatus,
+        summary="Update a contact's subscription status",
+    )
+    async def update_status(
+        request: Request,
+        subscriber: SubscriberPath,
+        body: PartialPublicStatusRequest,
+        actor: Actor = Depends(require(WRITE_STATUS, api)),
+    ) -> Response:
+        change = StatusChange(
+            subscriber=subscriber,
+            subscription_id=body.subscriptionId,
+            state=State(body.statusState),
+            legal_basis=body.legalBasis,
+            legal_basis_explanation=body.legalBasisExplanation,
+        )
+        outcome = await services(request).preferences.update_status(actor, change)
+        return statuses_body(request, outcome, outcome.statuses)
+
+    @router.get(
+        "/statuses/{subscriberIdString}/unsubscribe-all",
+        response_model=ActionResponseWithResultsPublicWideStatus,
+        summary="Retrieve a contact's unsubscribed status",
+    )
+    async def get_unsubscribe_all(
+        request: Request,
+        subscriber: SubscriberPath,
+        channel: ChannelQuery,
+        business_unit_id: BusinessUnitQuery = None,
+        verbose: VerboseQuery = False,
+        actor: Actor = Depends(require(READ_STATUS, api)),
+    ) -> Response:
+        started = services(request).clock.now_ms()
+        wides = await services(request).preferences.get_unsubscribe_all(
+            actor, subscriber, channel, business_unit_id
+        )
+        done = services(request).clock.now_ms()
+        return JSONBody(
+            render_envelope(
+                [render_wide(w) for w in wides], request.state.received_ms, started, done
+            )
+        )
 
     @router.post(
         "/statuses/{subscriberIdString}/unsubscribe-all",
@@ -48,13 +156,8 @@ def build_router(api: str) -> APIRouter:
         actor: Actor = Depends(require(WRITE_STATUS, api)),
     ) -> Response:
         outcome = await services(request).preferences.unsubscribe_all(
-            actor, subscriber_key(subscriber), channel, business_unit_id
+            actor, subscriber, channel, business_unit_id
         )
-        results = [render_status(s) for s in outcome.statuses] if verbose else []
-        return JSONBody(
-            render_envelope(
-                results, request.state.received_ms, outcome.started_at, outcome.completed_at
-            )
-        )
+        return statuses_body(request, outcome, outcome.statuses if verbose else [])
 
     return router

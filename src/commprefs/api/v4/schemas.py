@@ -6,13 +6,16 @@ functions straight to dicts, which is what the models describe.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 
+from commprefs.api.params import INT64_MAX
 from commprefs.clock import iso_ms
-from commprefs.preferences.models import Definition, Status
+from commprefs.errors import CommprefsError
+from commprefs.preferences.models import Definition, Status, Translation, WideStatus
 
 StatusValue = Literal["SUBSCRIBED", "UNSUBSCRIBED", "NOT_SPECIFIED"]
 LegalBasisValue = Literal[
@@ -65,6 +68,19 @@ class StandardError(BaseModel):
     subCategory: dict[str, Any] | None = None  # noqa: N815
 
 
+class _Envelope(BaseModel):
+    status: EnvelopeStatus
+    startedAt: datetime  # noqa: N815
+    completedAt: datetime  # noqa: N815
+    requestedAt: datetime | None = None  # noqa: N815
+    links: dict[str, str] | None = None
+
+
+class _WithErrors(BaseModel):
+    errors: list[StandardError] | None = None
+    numErrors: int | None = None  # noqa: N815
+
+
 class PublicStatus(BaseModel):
     channel: Literal["EMAIL"]
     source: str
@@ -79,19 +95,14 @@ class PublicStatus(BaseModel):
     subscriptionName: str | None = None  # noqa: N815
 
 
-class ActionResponseWithResultsPublicStatus(BaseModel):
-    status: EnvelopeStatus
+class ActionResponseWithResultsPublicStatus(_Envelope, _WithErrors):
     results: list[PublicStatus]
-    startedAt: datetime  # noqa: N815
-    completedAt: datetime  # noqa: N815
-    requestedAt: datetime | None = None  # noqa: N815
-    links: dict[str, str] | None = None
-    errors: list[StandardError] | None = None
-    numErrors: int | None = None  # noqa: N815
 
 
 def render_status(status: Status) -> dict[str, Any]:
-    return {
+    # Absent optional fields are left out, not sent as null: HubSpot's schema types them as
+    # plain strings/enums, and strict clients validate against it.
+    rendered: dict[str, Any] = {
         "channel": status.channel.value,
         "source": status.source,
         "status": status.status.value,
@@ -99,11 +110,15 @@ def render_status(status: Status) -> dict[str, Any]:
         "subscriptionId": status.definition.id,
         "timestamp": iso_ms(status.timestamp),
         "businessUnitId": status.definition.business_unit_id,
-        "legalBasis": status.legal_basis,
-        "legalBasisExplanation": status.legal_basis_explanation,
-        "setStatusSuccessReason": status.reason.value if status.reason else None,
         "subscriptionName": status.definition.name,
     }
+    if status.legal_basis is not None:
+        rendered["legalBasis"] = status.legal_basis
+    if status.legal_basis_explanation is not None:
+        rendered["legalBasisExplanation"] = status.legal_basis_explanation
+    if status.reason is not None:
+        rendered["setStatusSuccessReason"] = status.reason.value
+    return rendered
 
 
 def render_envelope(
@@ -156,3 +171,131 @@ def render_definition(definition: Definition) -> dict[str, Any]:
         "communicationMethod": definition.communication_method,
         "purpose": definition.purpose,
     }
+
+
+class ActionResponseWithResultsSubscriptionDefinition(_Envelope, _WithErrors):
+    results: list[SubscriptionDefinition]
+
+
+class PublicWideStatus(BaseModel):
+    channel: Literal["EMAIL"]
+    status: StatusValue
+    subscriberIdString: str  # noqa: N815
+    timestamp: datetime
+    wideStatusType: Literal["PORTAL_WIDE", "BUSINESS_UNIT_WIDE"]  # noqa: N815
+    businessUnitId: int | None = None  # noqa: N815
+
+
+class ActionResponseWithResultsPublicWideStatus(_Envelope, _WithErrors):
+    results: list[PublicWideStatus]
+
+
+class PartialPublicStatusRequest(BaseModel):
+    channel: Literal["EMAIL"]
+    statusState: StatusValue  # noqa: N815
+    subscriptionId: StrictInt = Field(ge=0, le=INT64_MAX)  # noqa: N815
+    legalBasis: LegalBasisValue | None = None  # noqa: N815
+    legalBasisExplanation: StrictStr | None = Field(default=None, max_length=2000)  # noqa: N815
+
+
+class PublicStatusRequest(PartialPublicStatusRequest):
+    subscriberIdString: StrictStr = Field(max_length=512)  # noqa: N815
+
+
+class BatchInputPublicStatusRequest(BaseModel):
+    inputs: list[PublicStatusRequest]
+
+
+class BatchInputString(BaseModel):
+    inputs: list[Annotated[StrictStr, Field(max_length=512)]]
+
+
+class PublicStatusBulkResponse(BaseModel):
+    subscriberIdString: str  # noqa: N815
+    statuses: list[PublicStatus]
+
+
+class PublicWideStatusBulkResponse(BaseModel):
+    subscriberIdString: str  # noqa: N815
+    wideStatuses: list[PublicWideStatus]  # noqa: N815
+
+
+class PublicBulkOptOutFromAllResponse(BaseModel):
+    subscriberIdString: str  # noqa: N815
+    statuses: list[PublicStatus] | None = None
+
+
+class BatchResponsePublicStatus(_Envelope, _WithErrors):
+    results: list[PublicStatus]
+
+
+class BatchResponsePublicBulkOptOutFromAllResponse(_Envelope, _WithErrors):
+    results: list[PublicBulkOptOutFromAllResponse]
+
+
+class BatchResponsePublicStatusBulkResponse(_Envelope):
+    results: list[PublicStatusBulkResponse]
+
+
+class BatchResponsePublicStatusBulkResponseWithErrors(_Envelope, _WithErrors):
+    results: list[PublicStatusBulkResponse]
+
+
+class BatchResponsePublicWideStatusBulkResponse(_Envelope):
+    results: list[PublicWideStatusBulkResponse]
+
+
+class BatchResponsePublicWideStatusBulkResponseWithErrors(_Envelope, _WithErrors):
+    results: list[PublicWideStatusBulkResponse]
+
+
+def render_wide(wide: WideStatus) -> dict[str, Any]:
+    return {
+        "channel": wide.channel.value,
+        "status": wide.status.value,
+        "subscriberIdString": wide.subscriber,
+        "timestamp": iso_ms(wide.updated_at),
+        "wideStatusType": wide.wide_type.value,
+        "businessUnitId": wide.business_unit_id,
+    }
+
+
+def render_translation(translation: Translation) -> dict[str, Any]:
+    return {
+        "createdAt": translation.created_at,
+        "description": translation.description,
+        "languageCode": translation.language_code,
+        "name": translation.name,
+        "subscriptionId": translation.definition_id,
+        "updatedAt": translation.updated_at,
+    }
+
+
+def render_batch_errors(
+    errors: list[tuple[int, CommprefsError]], inputs: Sequence[object]
+) -> dict[str, Any]:
+    """Per-input failures as StandardError items, ``in`` naming ``inputs[i]…``."""
+    rendered = []
+    for index, error in errors:
+        details = [
+            {
+                "message": d.message,
+                "in": f"inputs[{index}]"
+                + (f".{d.in_}" if d.in_ and isinstance(inputs[index], dict) else ""),
+                **({"code": d.code} if d.code else {}),
+            }
+            for d in error.details
+        ] or [{"message": error.message, "in": f"inputs[{index}]"}]
+        subject = inputs[index]
+        shown = subject.get("subscriberIdString") if isinstance(subject, dict) else subject
+        rendered.append(
+            {
+                "status": "error",
+                "category": error.category,
+                "message": error.message,
+                "errors": details,
+                "context": {"subscriberIdString": [str(shown)]},
+                "links": {},
+            }
+        )
+    return {"errors": rendered, "numErrors": len(rendered)}
