@@ -7,7 +7,6 @@ from typing import Any
 import httpx
 import pytest
 
-from commprefs.preferences.models import Actor, Channel, State, StatusChange
 from tests.support.factories import Factory, Tenant, email
 from tests.support.v3 import change, statuses
 
@@ -32,13 +31,27 @@ def v4_unsubscribe_all(
     return {r["subscriptionId"]: r["setStatusSuccessReason"] for r in response.json()["results"]}
 
 
-def v4_read(factory: Factory, tenant: Tenant, subscriber: str) -> dict[int, str]:
-    """The statuses v4's read reports (the service call behind GET v4/statuses/{email})."""
-    reader = Actor(portal_id=tenant.portal.id, token_id=None, request_id="test", api="test")
-    outcome = factory.run(
-        factory.services.preferences.get_statuses(reader, subscriber, Channel.EMAIL, None)
+def v4_read(http: httpx.Client, tenant: Tenant, subscriber: str) -> dict[int, str]:
+    """GET v4 statuses/{email}: each type's status by id."""
+    response = http.get(
+        f"{V4}/statuses/{subscriber}", params={"channel": "EMAIL"}, headers=tenant.headers
     )
-    return {s.definition.id: s.status.value for s in outcome.statuses}
+    assert response.status_code == 200, response.text
+    return {r["subscriptionId"]: r["status"] for r in response.json()["results"]}
+
+
+def v4_update(
+    http: httpx.Client, tenant: Tenant, subscriber: str, subscription_id: int, state: str
+) -> str:
+    """POST v4 statuses/{email}; the setStatusSuccessReason."""
+    response = http.post(
+        f"{V4}/statuses/{subscriber}",
+        json={"channel": "EMAIL", "statusState": state, "subscriptionId": subscription_id},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    [result] = response.json()["results"]
+    return str(result["setStatusSuccessReason"])
 
 
 def test_a_v4_opt_out_of_all_reads_portal_wide_in_v3_and_blocks_v3_changes(
@@ -98,14 +111,8 @@ def test_a_v4_resubscribe_is_seen_in_v3(
     news, offers = tenant.definitions
     v4_unsubscribe_all(http, tenant, subscriber)
 
-    # v4 may resubscribe, which lifts the opt-out of all (the service call behind v4's POST
-    # statuses/{email}); v3 then reads the result.
-    writer = Actor(tenant.portal.id, factory.token_ids[tenant.token], "test-resubscribe", "v4")
-    factory.run(
-        factory.services.preferences.update_status(
-            writer, StatusChange(subscriber, news.id, State.SUBSCRIBED)
-        )
-    )
+    # v4 may resubscribe, which lifts the opt-out of all; v3 then reads the result.
+    assert v4_update(http, tenant, subscriber, news.id, "SUBSCRIBED") == "RESUBSCRIBE_OCCURRED"
 
     read = statuses(http, tenant, subscriber)
     assert (read[str(news.id)]["status"], read[str(news.id)]["sourceOfStatus"]) == (
@@ -127,7 +134,7 @@ def test_v3_changes_are_what_v4_reads_and_acts_on(
     assert change(http, tenant, "subscribe", subscriber, news.id).status_code == 200
     assert change(http, tenant, "unsubscribe", subscriber, offers.id).status_code == 200
 
-    assert v4_read(factory, tenant, subscriber) == {
+    assert v4_read(http, tenant, subscriber) == {
         news.id: "SUBSCRIBED",
         offers.id: "UNSUBSCRIBED",
     }
@@ -136,3 +143,18 @@ def test_v3_changes_are_what_v4_reads_and_acts_on(
         news.id: "UNSUBSCRIBE_FROM_ALL_OCCURRED",
         offers.id: "NO_STATUS_CHANGE",
     }
+
+
+def test_a_v4_unsubscribe_is_refused_again_by_v3_and_a_v3_one_is_no_change_in_v4(
+    http: httpx.Client, factory: Factory, tenant: Tenant
+) -> None:
+    subscriber = email()
+    news, offers = tenant.definitions
+    assert v4_update(http, tenant, subscriber, news.id, "UNSUBSCRIBED") == (
+        "REQUESTED_CHANGE_OCCURRED"
+    )
+    assert change(http, tenant, "unsubscribe", subscriber, news.id).status_code == 400
+
+    assert change(http, tenant, "unsubscribe", subscriber, offers.id).status_code == 200
+    assert v4_update(http, tenant, subscriber, offers.id, "UNSUBSCRIBED") == "NO_STATUS_CHANGE"
+    assert [e.api for e in factory.ledger(tenant.portal, subscriber)] == ["v4", "v3"]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.contracts import validate
 from tests.support.factories import Factory, Tenant, email
 from tests.support.v3 import V3, change, statuses
 
@@ -460,3 +461,50 @@ def test_a_token_without_the_scope_is_a_403_listing_the_scopes(
         f"communication_preferences.{required}",
         "communication_preferences.read_write",
     ]
+
+
+# -- HubSpot's v3 schema -----------------------------------------------------------------------
+
+
+def test_every_answer_matches_hubspots_v3_schema(
+    http: httpx.Client, factory: Factory, tenant: Tenant
+) -> None:
+    brand = factory.business_unit(tenant.portal)
+    factory.definition(tenant.portal, brand.id)
+    subscriber = email()
+    news = tenant.definitions[0].id
+    http.post(
+        f"/communication-preferences/v4/statuses/{subscriber}/unsubscribe-all",
+        params={"channel": "EMAIL", "businessUnitId": brand.id},
+        headers=tenant.headers,
+    )
+    read_only = {
+        "Authorization": f"Bearer {factory.token(tenant.portal, ['subscriptions-status-read'])}"
+    }
+    exchanges = [
+        http.get(f"{V3}/definitions", headers=tenant.headers),
+        http.get(f"{V3}/status/email/{subscriber}", headers=tenant.headers),
+        change(
+            http,
+            tenant,
+            "subscribe",
+            subscriber,
+            news,
+            legalBasis="NON_GDPR",
+            legalBasisExplanation="x",
+        ),
+        change(http, tenant, "unsubscribe", subscriber, news),
+        change(http, tenant, "unsubscribe", subscriber, news),
+        change(http, tenant, "subscribe", subscriber, news),
+        http.post(f"{V3}/subscribe", json={"email_address": subscriber}, headers=tenant.headers),
+        http.get(f"{V3}/status/email/{subscriber}", headers=tenant.headers),
+        http.get(f"{V3}/definitions"),
+        http.post(f"{V3}/subscribe", json={}, headers=read_only),
+    ]
+
+    assert [r.status_code for r in exchanges] == [200, 200, 200, 200, 400, 400, 400, 200, 401, 403]
+    sources = {s["sourceOfStatus"] for s in exchanges[-3].json()["subscriptionStatuses"]}
+    assert sources == {"SUBSCRIPTION_STATUS", "BRAND_WIDE_STATUS"}
+    for response in exchanges:
+        request = response.request
+        validate("v3", request.method, request.url.path, response.status_code, response.json())
