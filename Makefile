@@ -10,7 +10,9 @@ STAMP  := $(VENV)/.installed
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv and install commprefs with its dev dependencies
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP) ## Install .venv (commprefs, dev tools) and node_modules (test clients)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-serve: install ## Run the service on SQLite (commprefs.db); prints a first token on a new database
+# HubSpot's Node client, for the e2e tests (package-lock.json pins it).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
 lint: install ## ruff and mypy (strict on src/)
@@ -34,4 +41,4 @@ format: install ## Apply ruff's formatting and fixes
 	$(BIN)/ruff check --fix src tests
 
 clean: ## Remove the virtualenv, caches and the local database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*

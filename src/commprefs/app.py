@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from commprefs import __version__
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.middleware import BodySizeLimit, RequestContext
+from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
@@ -60,6 +61,7 @@ def create_app(
     install_error_handlers(app)
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
+    app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
