@@ -10,7 +10,7 @@ from fastapi.routing import APIRoute
 
 from commprefs import __version__
 from commprefs.api.errors import install_error_handlers
-from commprefs.api.middleware import BodySizeLimit, RequestContext
+from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
@@ -61,5 +61,6 @@ def create_app(
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RequestContext, clock=services.clock)
     return app

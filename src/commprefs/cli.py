@@ -98,6 +98,7 @@ def serve(
     """Migrate the database, then serve the API."""
     import uvicorn
 
+    from commprefs.api.http_limits import limited_protocol
     from commprefs.app import create_app
 
     settings = settings_for(database, public_url=public_url or f"http://{host}:{port}")
@@ -119,7 +120,15 @@ def serve(
         sys.stdout.flush()
 
     application = create_app(settings, on_first_start=announce)
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        http=limited_protocol(settings),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )
 
 
 @app.command()

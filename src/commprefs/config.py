@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     # database", which is right for a single deployment and keeps `make serve` zero-config.
     link_signing_key: str = ""
 
+    # What a client may send, and how slowly (enforced by api/http_limits.py and the middleware).
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    request_head_timeout: float = Field(default=10.0, gt=0, le=3600)
+    request_body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -66,3 +66,10 @@ class Conflict(CommprefsError):
 class PayloadTooLarge(CommprefsError):
     status_code = 413
     category = "VALIDATION_ERROR"
+
+
+class RequestTimeout(CommprefsError):
+    """408: the client did not send its request in time."""
+
+    status_code = 408
+    category = "TIMEOUT"

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from commprefs.api.responses import JSONBody
@@ -123,6 +124,14 @@ def install_error_handlers(app: FastAPI) -> None:
         category = _HTTP_CATEGORIES.get(exc.status_code, "VALIDATION_ERROR")
         body = error_body(exc.status_code, category, message, correlation_id(request))
         return JSONBody(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client left (or was cut off for being slow) before its body arrived: nobody reads
+        # this answer and nothing ran, which is no server error worth a traceback.
+        message = "The connection closed before the request body arrived; nothing was changed."
+        body = error_body(400, "VALIDATION_ERROR", message, correlation_id(request))
+        return JSONBody(body, status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
