@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Settings(BaseSettings):
@@ -28,6 +29,11 @@ class Settings(BaseSettings):
     request_head_timeout: float = Field(default=10.0, gt=0, le=3600)
     request_body_timeout: float = Field(default=30.0, gt=0, le=3600)
     keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
+    # Requests per window per token; 0 (the default) is off, so local suites are never throttled.
+    rate_limit: int = Field(default=0, ge=0, le=100_000)
+    rate_limit_window_ms: int = Field(default=10_000, ge=100, le=3_600_000)
+    # Shares rate-limit counters between processes; empty means in-process counters.
+    redis_url: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -46,3 +52,23 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("public URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("Redis URL must look like redis://host:port/0 (or rediss://, unix://)")
+        return value
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from commprefs.api import ratelimit
 from commprefs.auth.models import ScopeRule
 from commprefs.auth.service import authorize
 from commprefs.preferences.models import Actor
@@ -22,7 +23,8 @@ def services(request: Request) -> Services:
 
 
 def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
-    """A dependency that authenticates the bearer token and checks ``rule``'s scopes."""
+    """A dependency that authenticates the bearer token, counts the call against the token's
+    rate limit and checks ``rule``'s scopes."""
 
     async def authorized(
         request: Request,
@@ -31,6 +33,7 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
         token = await services(request).tokens.authenticate(
             credentials.credentials if credentials else None
         )
+        await ratelimit.enforce(request, token.secret_sha256)
         authorize(token, rule)
         return Actor(
             portal_id=token.portal_id,

@@ -71,7 +71,8 @@ def render_error(request: Request, exc: CommprefsError) -> Response:
         exc.details,
         exc.context,
     )
-    return JSONBody(body, status_code=exc.status_code)
+    body.update(exc.extra_fields())
+    return JSONBody(body, status_code=exc.status_code, headers=exc.headers() or None)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
