@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from commprefs import __version__
 from commprefs.api.errors import install_error_handlers
+from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v4.routes import build_router as build_v4_router
@@ -65,8 +66,17 @@ def create_app(
     app.state.services = services
     app.state.rate_limiter = rate_limiter
     install_error_handlers(app)
+    install_replay_handler(app)
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
+    # Innermost first. Idempotency holds responses back until stored, so it sits inside the
+    # headers that must be fresh on a replay (rate limit, correlation id).
+    app.add_middleware(
+        IdempotencyMiddleware,
+        database=services.database,
+        clock=services.clock,
+        ttl_seconds=settings.idempotency_ttl_seconds,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)

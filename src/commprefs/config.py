@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     rate_limit_window_ms: int = Field(default=10_000, ge=100, le=3_600_000)
     # Shares rate-limit counters between processes; empty means in-process counters.
     redis_url: str = ""
+    # How long a write's Idempotency-Key is remembered.
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
 
     @field_validator("database_url")
     @classmethod

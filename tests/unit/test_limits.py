@@ -34,6 +34,7 @@ def test_passwords_are_redacted_from_urls(url: str, shown: str) -> None:
         {"max_header_bytes": 100},
         {"request_head_timeout": 0},
         {"request_body_timeout": -5},
+        {"idempotency_ttl_seconds": 0},
     ],
 )
 def test_bad_limit_settings_fail_at_start_up(values: dict[str, object]) -> None:
