@@ -219,3 +219,18 @@ def test_a_key_is_forgotten_after_its_time_to_live(
     assert later.status_code == 200
     assert "idempotent-replayed" not in later.headers
     assert reasons(later) == {"NO_STATUS_CHANGE"}
+
+
+def test_reads_sent_as_post_ignore_the_key_and_stay_fresh(
+    http: httpx.Client, tenant: Tenant
+) -> None:
+    subscriber, key = email(), new_key()
+    read = "/communication-preferences/v4/statuses/batch/read"
+    body = {"inputs": [subscriber]}
+    before = http.post(read, params={"channel": "EMAIL"}, json=body, headers=keyed(tenant, key))
+    http.post(OPT_OUT.format(subscriber), params=VERBOSE, headers=tenant.headers)
+    after = http.post(read, params={"channel": "EMAIL"}, json=body, headers=keyed(tenant, key))
+
+    assert {s["status"] for s in before.json()["results"][0]["statuses"]} == {"NOT_SPECIFIED"}
+    assert {s["status"] for s in after.json()["results"][0]["statuses"]} == {"UNSUBSCRIBED"}
+    assert "idempotent-replayed" not in after.headers

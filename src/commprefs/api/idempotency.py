@@ -1,6 +1,7 @@
 """``Idempotency-Key`` on writes: our extension of HubSpot's API.
 
-Any POST, PUT or DELETE under ``/communication-preferences/`` may carry ``Idempotency-Key`` (1 to
+Any write (POST, PUT or DELETE under ``/communication-preferences/`` other than the batch reads
+and link generation, which change nothing) may carry ``Idempotency-Key`` (1 to
 255 visible ASCII characters). The first request with a key runs, and its 2xx response is stored;
 a retry with the same key and the same method, path, query and body gets that response again,
 byte for byte, with ``Idempotent-Replayed: true``, and runs nothing. The same key with a different
@@ -43,6 +44,8 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 API_PREFIX = "/communication-preferences/"
+# POSTs that only read (or only compute): a retry must see fresh data, never a replay.
+READS_BY_POST = ("/statuses/batch/read", "/statuses/batch/unsubscribe-all/read", "/links/generate")
 STATE_KEY = "idempotency"
 _VALID_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
 _PURGE_EVERY = 256  # claims; each purge deletes every expired key
@@ -175,7 +178,7 @@ class IdempotencyMiddleware:
 def _key_of(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
         return None
-    if not scope["path"].startswith(API_PREFIX):
+    if not scope["path"].startswith(API_PREFIX) or scope["path"].endswith(READS_BY_POST):
         return None
     for name, value in scope.get("headers", []):
         if name == b"idempotency-key":
