@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean
+.PHONY: help install serve test lint format clean bench-hardening
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: $(STAMP) $(CHROMIUM) ## Create .venv and install commprefs with its dev dependencies
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Install .venv (commprefs, dev tools) and node_modules (test clients)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,11 @@ $(STAMP): pyproject.toml
 $(CHROMIUM):
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# HubSpot's Node client, for the e2e tests (package-lock.json pins it).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
@@ -36,9 +43,12 @@ lint: install ## ruff and mypy (strict on src/)
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
+bench-hardening: install ## Measure the cost of rate limiting and Idempotency-Key (needs Redis)
+	$(BIN)/python -m bench.hardening
+
 format: install ## Apply ruff's formatting and fixes
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
 clean: ## Remove the virtualenv, caches and the local database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*

@@ -99,13 +99,28 @@ def serve(
         str | None, typer.Option("--public-url", help="Base URL of preference-page links.")
     ] = None,
     database: DatabaseOption = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit", min=0, help="Calls per 10 s per token (HubSpot: 190); 0 is off."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API."""
     import uvicorn
 
+    from commprefs.api.http_limits import limited_protocol
+    from commprefs.api.ratelimit import check_redis
     from commprefs.app import create_app
 
-    settings = settings_for(database, public_url=public_url or f"http://{host}:{port}")
+    settings = settings_for(
+        database, public_url=public_url or f"http://{host}:{port}", rate_limit=rate_limit
+    )
+    if settings.rate_limit and settings.redis_url:
+        try:
+            asyncio.run(check_redis(settings.redis_url))
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
 
     async def announce(services: Services, created: Bootstrap) -> None:
         _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
@@ -124,7 +139,15 @@ def serve(
         sys.stdout.flush()
 
     application = create_app(settings, on_first_start=announce)
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        http=limited_protocol(settings),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )
 
 
 @app.command()

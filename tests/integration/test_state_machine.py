@@ -1,5 +1,6 @@
-"""Random sequences of operations against the served app and an in-test model of DESIGN.md's
-rules (hypothesis RuleBasedStateMachine); any divergence fails with the shortest sequence."""
+"""Random sequences of v3 and v4 operations against the served app and an in-test model of
+DESIGN.md's rules (hypothesis RuleBasedStateMachine); a divergence fails with the shortest
+sequence that shows it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from tests.support.factories import Factory, Tenant, email
 
 V4 = "/communication-preferences/v4"
+V3 = "/communication-preferences/v3"
 STATES = ["SUBSCRIBED", "UNSUBSCRIBED", "NOT_SPECIFIED"]
 PORTAL = "PORTAL"
 
@@ -33,26 +35,31 @@ class Model:
             return "UNSUBSCRIBED"
         return self.stored.get((who, kind), "NOT_SPECIFIED")
 
-    def update(self, who: str, kind: int, state: str) -> str:
+    def reason_for(self, who: str, kind: int, state: str) -> str:
         before = self.stored.get((who, kind), "NOT_SPECIFIED")
         covered = self.covered(who, kind)
         if state == "SUBSCRIBED":
             if covered or before == "UNSUBSCRIBED":
-                reason = "RESUBSCRIBE_OCCURRED"
-                self.opted_out -= {(who, PORTAL), (who, self.units[kind])}
-            else:
-                reason = (
-                    "NO_STATUS_CHANGE" if before == "SUBSCRIBED" else "REQUESTED_CHANGE_OCCURRED"
-                )
-        elif state == "UNSUBSCRIBED":
+                return "RESUBSCRIBE_OCCURRED"
+            return "NO_STATUS_CHANGE" if before == "SUBSCRIBED" else "REQUESTED_CHANGE_OCCURRED"
+        if state == "UNSUBSCRIBED":
             unchanged = before == "UNSUBSCRIBED" or covered
-            reason = "NO_STATUS_CHANGE" if unchanged else "REQUESTED_CHANGE_OCCURRED"
-        else:
-            reason = (
-                "NO_STATUS_CHANGE" if before == "NOT_SPECIFIED" else "REQUESTED_CHANGE_OCCURRED"
-            )
+            return "NO_STATUS_CHANGE" if unchanged else "REQUESTED_CHANGE_OCCURRED"
+        return "NO_STATUS_CHANGE" if before == "NOT_SPECIFIED" else "REQUESTED_CHANGE_OCCURRED"
+
+    def update(self, who: str, kind: int, state: str) -> str:
+        reason = self.reason_for(who, kind, state)
+        if reason == "RESUBSCRIBE_OCCURRED":
+            self.opted_out -= {(who, PORTAL), (who, self.units[kind])}
         self.stored[(who, kind)] = state
         return reason
+
+    def v3_refuses(self, who: str, kind: int, state: str) -> bool:
+        """v3 cannot resubscribe, and refuses to unsubscribe someone already unsubscribed."""
+        reason = self.reason_for(who, kind, state)
+        if state == "SUBSCRIBED":
+            return reason == "RESUBSCRIBE_OCCURRED"
+        return reason == "NO_STATUS_CHANGE"
 
     def unsubscribe_all(self, who: str, unit: int | None) -> dict[int, str]:
         self.opted_out.add((who, PORTAL if unit is None else unit))
@@ -100,6 +107,28 @@ def build_machine(http: httpx.Client, tenant: Tenant, units: dict[int, int]) -> 
             assert [(r["setStatusSuccessReason"], r["status"]) for r in results] == [
                 (expected, self.model.effective(who, kind))
             ]
+
+        @rule(person=st.just(0), kind=st.sampled_from(sorted(units)), subscribe=st.booleans())
+        def v3_change(self, person: int, kind: int, subscribe: bool) -> None:
+            who = self.people[person]
+            state = "SUBSCRIBED" if subscribe else "UNSUBSCRIBED"
+            refused = self.model.v3_refuses(who, kind, state)
+            response = http.post(
+                f"{V3}/{'subscribe' if subscribe else 'unsubscribe'}",
+                json={"emailAddress": who, "subscriptionId": str(kind)},
+                headers=tenant.headers,
+            )
+            if refused:
+                assert response.status_code == 400, response.text
+                return
+            assert response.status_code == 200, response.text
+            self.model.update(who, kind, state)
+            shown = (
+                "SUBSCRIBED"
+                if self.model.effective(who, kind) == "SUBSCRIBED"
+                else "NOT_SUBSCRIBED"
+            )
+            assert (response.json()["id"], response.json()["status"]) == (str(kind), shown)
 
         @rule(person=st.just(0), unit=st.sampled_from([None, *brands]))
         def unsubscribe_all(self, person: int, unit: int | None) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -160,6 +161,22 @@ ledger = Table(
     Column("request_id", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Index(None, "portal_id", "subscriber", "id"),
+)
+
+# Our extension: the Idempotency-Key of a write and the response it got, so a retry replays it.
+# Inserted, completed and committed in the same transaction as the write itself.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    # SHA-256 of method, path, query and body: the same key with another request is a conflict.
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("content_type", String(100)),
+    Column("body", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "created_at"),
 )
 
 # Keys that sign preference-page links. The newest unretired key signs; a retired key still

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +31,7 @@ from commprefs.preferences.models import (
 from commprefs.store.models import (
     business_units,
     definition_translations,
+    idempotency_keys,
     ledger,
     link_signing_keys,
     portals,
@@ -91,6 +93,16 @@ def _stored(row: Any) -> StoredStatus:
         legal_basis_explanation=row.legal_basis_explanation,
         updated_at=row.updated_at,
     )
+
+
+@dataclass(frozen=True)
+class IdempotentReply:
+    """What an earlier request with the same Idempotency-Key was and got."""
+
+    fingerprint: str
+    status_code: int | None
+    content_type: str | None
+    body: bytes | None
 
 
 def _lock_key(portal_id: int, subscriber: str) -> int:
@@ -482,3 +494,57 @@ class Repository:
         )
         stored = await self.translations([definition_id])
         return next(t for t in stored[definition_id] if t.language_code == language_code)
+
+    # -- idempotency keys ------------------------------------------------------------------------
+
+    async def claim_idempotency_key(
+        self, portal_id: int, key: str, fingerprint: str, now: int, expired_before: int
+    ) -> IdempotentReply | None:
+        """Claim ``key`` in this transaction: None when it is ours, else what holds it.
+
+        A concurrent claim of the same key waits here until the holder's transaction ends
+        (PostgreSQL: the unique index; SQLite: writers are serialised).
+        """
+        await self.conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.portal_id == portal_id,
+                idempotency_keys.c.idempotency_key == key,
+                idempotency_keys.c.created_at < expired_before,
+            )
+        )
+        inserted = await self.conn.execute(
+            self._upsert(idempotency_keys)
+            .values(
+                portal_id=portal_id, idempotency_key=key, fingerprint=fingerprint, created_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["portal_id", "idempotency_key"])
+            .returning(idempotency_keys.c.created_at)
+        )
+        if inserted.first() is not None:
+            return None
+        row = (
+            await self.conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.portal_id == portal_id,
+                    idempotency_keys.c.idempotency_key == key,
+                )
+            )
+        ).one()
+        return IdempotentReply(row.fingerprint, row.status_code, row.content_type, row.body)
+
+    async def record_idempotent_reply(
+        self, portal_id: int, key: str, status_code: int, content_type: str, body: bytes
+    ) -> None:
+        await self.conn.execute(
+            update(idempotency_keys)
+            .where(
+                idempotency_keys.c.portal_id == portal_id,
+                idempotency_keys.c.idempotency_key == key,
+            )
+            .values(status_code=status_code, content_type=content_type, body=body)
+        )
+
+    async def purge_idempotency_keys(self, expired_before: int) -> None:
+        await self.conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < expired_before)
+        )
