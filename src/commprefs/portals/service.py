@@ -8,13 +8,13 @@ from urllib.parse import urlsplit
 
 from commprefs.clock import Clock
 from commprefs.errors import Conflict, InvalidInput, NotFound
+from commprefs.portals.languages import normalise_language
 from commprefs.portals.models import Branding
 from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
 DEFAULT_UNIT_NAME = "Account"
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 EXAMPLE_DEFINITIONS = (
     ("Marketing Information", "Marketing offers and updates.", "Marketing"),
     ("One to One", "One to one emails.", "Sales"),
@@ -142,11 +142,9 @@ class PortalService:
         self, portal_id: int, definition_id: int, language: str, name: str, description: str
     ) -> Translation:
         """Add or replace one language's name and description of a subscription type."""
-        language = language.strip().lower()
-        if not LANGUAGE_CODE.match(language):
-            raise InvalidInput.field(
-                "language", f"{language!r} is not a language code like fr or pt-br."
-            )
+        code = normalise_language(language)
+        if code is None:
+            raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
         name = _required_text("name", name)
         async with self.database.write() as repo:
             if await repo.get_definition(portal_id, definition_id) is None:
@@ -154,7 +152,7 @@ class PortalService:
                     f"Subscription type {definition_id} does not exist in portal {portal_id}."
                 )
             return await repo.put_translation(
-                definition_id, language, name, description, self.clock.now_ms()
+                definition_id, code, name, description, self.clock.now_ms()
             )
 
 
