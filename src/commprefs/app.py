@@ -14,6 +14,7 @@ from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_hand
 from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v3.routes import build_router as build_v3_router
+from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
@@ -72,6 +73,8 @@ def create_app(
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
     app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
+    generate_document = app.openapi
+    app.openapi = lambda: add_request_schema(generate_document())  # type: ignore[method-assign]
     app.include_router(pages_router)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).

@@ -168,3 +168,21 @@ def test_batch_unsubscribe_all_and_batch_write(cp: object, tenant: Tenant) -> No
         (a, "RESUBSCRIBE_OCCURRED")
     ]
     assert written.num_errors == 1
+
+
+def test_generate_links(cp: object, tenant: Tenant, server: Server) -> None:
+    subscriber = email()
+    kind = tenant.definitions[0].id
+    links = cp.generate_links(  # type: ignore[attr-defined]
+        channel="EMAIL", subscriber_id_string=subscriber, subscription_id=kind, language="fr"
+    )
+    assert links.subscriber_id_string == subscriber
+    for url in (
+        links.manage_preferences_url,
+        links.unsubscribe_all_url,
+        links.unsubscribe_single_url,
+    ):
+        assert url.startswith(server.url + "/")
+        assert subscriber not in url
+    without_type = cp.generate_links(channel="EMAIL", subscriber_id_string=subscriber)  # type: ignore[attr-defined]
+    assert without_type.unsubscribe_single_url is None

@@ -18,6 +18,7 @@ from commprefs.auth.models import (
     ALL_SCOPES,
     BATCH_READ,
     BATCH_WRITE,
+    GENERATE_LINKS,
     READ_DEFINITIONS,
     READ_STATUS,
     WRITE_STATUS,
@@ -108,6 +109,17 @@ def _operations(prefix: str) -> list[Operation]:
             f"{p}/statuses/batch/write",
             BATCH_WRITE,
             lambda t, s: ({}, {"inputs": [{**_write_body(t, s), "subscriberIdString": s}]}),
+        ),
+        Operation(
+            "generate links",
+            "POST",
+            f"{p}/links/generate",
+            GENERATE_LINKS,
+            lambda t, s: (
+                {"channel": "EMAIL"},
+                {"subscriberIdString": s, "subscriptionId": t.definitions[0].id},
+            ),
+            foreign=400,
         ),
     ]
 

@@ -60,6 +60,16 @@ def test_no_operation_crosses_portals(http: httpx.Client, factory: Factory) -> N
     assert mine.statuses(shared, businessUnitId=their_brand.id).status_code == 400
     assert mine.definitions(businessUnitId=their_brand.id).status_code == 400
 
+    # E6: no links for their subscription types or brands.
+    for query, body in [
+        ({"channel": "EMAIL"}, {"subscriberIdString": shared, "subscriptionId": their_type}),
+        ({"channel": "EMAIL", "businessUnitId": their_brand.id}, {"subscriberIdString": shared}),
+    ]:
+        links = http.post(
+            f"{V4_PREFIX}/links/generate", params=query, json=body, headers=mine.headers
+        )
+        assert links.status_code == 400, links.text
+
     # They see exactly what they had.
     assert theirs.statuses(shared).json()["results"] == before
     assert [w["wideStatusType"] for w in theirs.wide(shared).json()["results"]] == [

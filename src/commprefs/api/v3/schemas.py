@@ -84,11 +84,23 @@ class SubscriptionDefinitionsResponse(BaseModel):
     subscriptionDefinitions: list[SubscriptionDefinition]  # noqa: N815
 
 
-# The body is parsed by hand (parse_update) to answer as HubSpot does; this documents it.
-_REQUEST_SCHEMA = PublicUpdateSubscriptionStatusRequest.model_json_schema()
+# The body is parsed by hand (parse_update) to answer as HubSpot does; this documents it under
+# HubSpot's schema name (the component is added by add_request_schema).
 REQUEST_BODY_DOC: dict[str, Any] = {
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _REQUEST_SCHEMA}}}
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{REQUEST_NAME}"}}
+        },
+    }
 }
+
+
+def add_request_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """Put the hand-parsed request body's schema into an OpenAPI document's components."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(REQUEST_NAME, PublicUpdateSubscriptionStatusRequest.model_json_schema())
+    return document
 
 
 def parse_update(raw: bytes, state: State) -> StatusChange:

@@ -1,0 +1,78 @@
+"""The served /openapi.json describes every HubSpot operation with HubSpot's names and shapes, so
+that generated clients and fuzzers see the same API as HubSpot's own documents describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.contracts import spec
+
+VERSIONS = ["v4", "2026-03", "v3"]
+
+
+def _ref_name(schema: dict[str, Any] | None) -> str | None:
+    if not schema:
+        return None
+    ref = schema.get("$ref")
+    return str(ref).rsplit("/", 1)[1] if ref else None
+
+
+def _json_schema(part: dict[str, Any]) -> dict[str, Any] | None:
+    content = part.get("content", {})
+    media = content.get("application/json") or next(iter(content.values()), None)
+    return media.get("schema") if media else None
+
+
+@pytest.fixture(scope="module")
+def served(server: object) -> dict[str, Any]:
+    document: dict[str, Any] = httpx.get(f"{server.url}/openapi.json").json()  # type: ignore[attr-defined]
+    return document
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_every_hubspot_operation_is_served_with_hubspots_names(
+    served: dict[str, Any], version: str
+) -> None:
+    theirs = spec(version)
+    problems = []
+    for path, operations in theirs["paths"].items():
+        for method, operation in operations.items():
+            ours = served["paths"].get(path, {}).get(method)
+            where = f"{method.upper()} {path}"
+            if ours is None:
+                problems.append(f"{where}: not served")
+                continue
+            their_params = {
+                (p["name"], p["in"], bool(p.get("required")))
+                for p in operation.get("parameters", [])
+            }
+            our_params = {
+                (p["name"], p["in"], bool(p.get("required"))) for p in ours.get("parameters", [])
+            }
+            if their_params != our_params:
+                problems.append(f"{where}: parameters {our_params} != {their_params}")
+            for status in operation["responses"]:
+                if status == "default":
+                    continue
+                want = _ref_name(_json_schema(operation["responses"][status]))
+                got = _ref_name(_json_schema(ours["responses"].get(status, {})))
+                if want != got:
+                    problems.append(f"{where} {status}: {got} != {want}")
+            if "requestBody" in operation:
+                want = _ref_name(_json_schema(operation["requestBody"]))
+                got = _ref_name(_json_schema(ours.get("requestBody", {})))
+                if want != got:
+                    problems.append(f"{where} body: {got} != {want}")
+            if "default" not in ours["responses"]:
+                problems.append(f"{where}: no default (error) response")
+    assert problems == []
+
+
+def test_the_error_schema_is_hubspots(served: dict[str, Any]) -> None:
+    ours = served["components"]["schemas"]["Error"]
+    theirs = spec("v4")["components"]["schemas"]["Error"]
+    assert set(theirs["required"]) <= set(ours["required"])
+    assert set(theirs["properties"]) <= set(ours["properties"])
