@@ -19,9 +19,18 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     max_batch_inputs: int = Field(default=100, ge=1, le=10_000)
+    # PostgreSQL connections per server process (as many again may open under bursts), so that
+    # workers x 2 x pool size stays under the server's max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=500)
     # Secret for signing preference-page links; empty means "generate one and keep it in the
     # database", which is right for a single deployment and keeps `make serve` zero-config.
     link_signing_key: str = ""
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
+        return {
+            f"COMMPREFS_{name.upper()}": str(value) for name, value in self.model_dump().items()
+        }
 
     @field_validator("database_url")
     @classmethod

@@ -24,7 +24,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, settings.database_pool_size)
         return cls(
             settings=settings,
             database=database,
