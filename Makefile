@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean
+.PHONY: help install serve test lint format clean bench profile wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,17 +21,35 @@ $(STAMP): pyproject.toml
 serve: install ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
-lint: install ## ruff and mypy (strict on src/)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+lint: install ## ruff and mypy (strict on src/ and bench/)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
 format: install ## Apply ruff's formatting and fixes
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Benchmarks are never part of `make test`. BENCH_QUICK=1: small data and short runs (minutes);
+# BENCH_ARGS passes options to the driver (python -m bench --help), e.g. --suites sqlite.
+BENCH_STAMP := $(VENV)/.bench-installed
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+
+bench: $(BENCH_STAMP) wrk ## Service vs baseline under wrk (SQLite, PostgreSQL, 2 workers, scale)
+	$(BIN)/python -m bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+
+profile: $(BENCH_STAMP) wrk ## py-spy profile of one workload: PROFILE=W1 [BACKEND=sqlite]
+	$(BIN)/python -m bench.profile $(or $(PROFILE),W1) --backend $(or $(BACKEND),sqlite)
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*

@@ -23,7 +23,12 @@ def free_port() -> int:
 
 
 class Server:
-    """``commprefs serve`` on a free port; ``start()`` waits until it answers."""
+    """``commprefs serve`` on a free port; ``start()`` waits until ``probe`` answers 200.
+
+    Subclasses may run another ``command()`` (the benchmarks do).
+    """
+
+    probe = "/openapi.json"
 
     def __init__(self, database_url: str, log_path: Path, *extra_args: str, **env: str) -> None:
         self.database_url = database_url
@@ -37,29 +42,29 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [
+            COMMPREFS,
+            "serve",
+            "--port",
+            str(self.port),
+            "--database",
+            self.database_url,
+            *self.extra_args,
+        ]
+
     def start(self, timeout: float = 30.0) -> Server:
         env = {**os.environ, **self.env}
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    COMMPREFS,
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    "--database",
-                    self.database_url,
-                    *self.extra_args,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
+                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.url}{self.probe}", timeout=1.0).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
