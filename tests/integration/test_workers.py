@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -29,32 +31,28 @@ def worker_processes(server: Server) -> list[int]:
 
 
 def test_two_workers_serve_one_database_and_order_concurrent_writers(
-    database_url: str, tmp_path: Path
+    database_url: str, factory: Factory, tmp_path: Path
 ) -> None:
-    factory = Factory(database_url)
+    tenant = factory.tenant(types=3)
+    subscriber = email("raced")
+    server = Server(database_url, tmp_path / "workers.log", "--workers", "2").start()
     try:
-        tenant = factory.tenant(types=3)
-        server = Server(database_url, tmp_path / "workers.log", "--workers", "2").start()
-        try:
-            assert len(worker_processes(server)) == 2
-            subscriber = email("raced")
-            url = f"{server.url}/communication-preferences/v4/statuses/{subscriber}/unsubscribe-all"
+        assert len(worker_processes(server)) == 2
+        url = f"{server.url}/communication-preferences/v4/statuses/{subscriber}/unsubscribe-all"
 
-            def opt_out(_: int) -> httpx.Response:
-                return httpx.post(
-                    url,
-                    params={"channel": "EMAIL", "verbose": "true"},
-                    headers=tenant.headers,
-                    timeout=30,
-                )
+        def opt_out(_: int) -> httpx.Response:
+            return httpx.post(
+                url,
+                params={"channel": "EMAIL", "verbose": "true"},
+                headers=tenant.headers,
+                timeout=30,
+            )
 
-            with ThreadPoolExecutor(max_workers=16) as pool:
-                responses = list(pool.map(opt_out, range(32)))
-        finally:
-            server.stop()
-        ledger = factory.ledger(tenant.portal, subscriber)
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            responses = list(pool.map(opt_out, range(32)))
     finally:
-        factory.close()
+        server.stop()
+    ledger = factory.ledger(tenant.portal, subscriber)
 
     assert [r.status_code for r in responses] == [200] * 32
     reasons = [s["setStatusSuccessReason"] for r in responses for s in r.json()["results"]]
@@ -126,3 +124,31 @@ def test_a_bad_pool_size_stops_the_server_before_it_starts(tmp_path: Path) -> No
     assert done.stderr.startswith("error: database_pool_size: ")
     assert len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "unused.db").exists()
+
+
+def test_a_worker_that_dies_is_replaced(
+    database_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    tenant = factory.tenant(types=1)
+    server = Server(database_url, tmp_path / "replace.log", "--workers", "2").start()
+    try:
+        first, second = worker_processes(server)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            workers = worker_processes(server)
+            if len(workers) == 2 and first not in workers:
+                break
+            time.sleep(0.2)
+        url = f"{server.url}/communication-preferences/v4/statuses/{email()}/unsubscribe-all"
+        answers = [
+            httpx.post(url, params={"channel": "EMAIL"}, headers=tenant.headers, timeout=30)
+            for _ in range(8)
+        ]
+    finally:
+        server.stop()
+
+    assert second in workers
+    assert len(workers) == 2
+    assert first not in workers
+    assert [a.status_code for a in answers] == [200] * 8
