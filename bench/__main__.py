@@ -54,7 +54,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         "--quiet-wait",
         type=float,
         help="before each run, wait up to this many seconds for the rest of the machine to go "
-        "idle (60; quick 5); what other processes used during a run is recorded either way",
+        "idle (20; quick 3); what other processes used during a run is recorded either way",
     )
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (2 if args.quick else 10)
@@ -67,7 +67,7 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         ).split(",")
     ]
     args.label = args.label or ("quick" if args.quick else "full")
-    args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (5 if args.quick else 60)
+    args.quiet_wait = args.quiet_wait if args.quiet_wait is not None else (3 if args.quick else 20)
     args.stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     args.suites = [s.strip() for s in args.suites.split(",") if s.strip()]
     args.workloads = [w.strip().upper() for w in args.workloads.split(",") if w.strip()]

@@ -5,7 +5,8 @@ and attaches py-spy (a sampling profiler; the server runs unmodified) for the sa
 Only the thread holding the GIL is sampled: the server's CPU time is its event-loop thread's
 (aiosqlite's worker threads mostly wait, and SQLite itself releases the GIL). Writes
 ``bench/results/profile-<workload>-<backend>.txt``: the samples by package and the functions with
-the most own and inclusive time, then the collapsed stacks (the input of flame-graph tools).
+the most own and inclusive time; the collapsed stacks (the input of flame-graph tools, megabytes)
+go to ``bench/results/logs/``, which is not committed.
 """
 
 from __future__ import annotations
@@ -140,11 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         f"p99 {measured.latency_p99_ms:.1f} ms, statuses {measured.statuses}\n\n"
     )
     summary = summarise(collapsed)
-    RESULTS.mkdir(exist_ok=True)
+    stacks = RESULTS / "logs" / f"{stem}-stacks.txt"
+    stacks.parent.mkdir(parents=True, exist_ok=True)
+    stacks.write_text(collapsed)
     out = RESULTS / f"{stem}.txt"
-    out.write_text(header + summary + "\ncollapsed stacks:\n" + collapsed)
+    out.write_text(
+        header + summary + f"\ncollapsed stacks: {stacks.relative_to(RESULTS.parent.parent)}\n"
+    )
     print(header + summary)
-    print(f"written: {out}", file=sys.stderr)
+    print(f"written: {out} and {stacks}", file=sys.stderr)
     return 0
 
 
