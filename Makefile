@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean bench-hardening
+.PHONY: help install serve test lint format clean bench bench-hardening profile wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,9 +35,9 @@ $(NODE_STAMP): package.json package-lock.json
 serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
-lint: install ## ruff and mypy (strict on src/)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+lint: install ## ruff and mypy (strict on src/ and bench/)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
@@ -47,8 +47,26 @@ bench-hardening: install ## Measure the cost of rate limiting and Idempotency-Ke
 	$(BIN)/python -m bench.hardening
 
 format: install ## Apply ruff's formatting and fixes
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Benchmarks are never part of `make test`. BENCH_QUICK=1: small data and short runs (minutes);
+# BENCH_ARGS passes options to the driver (python -m bench --help), e.g. --suites sqlite.
+BENCH_STAMP := $(VENV)/.bench-installed
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
+
+bench: $(BENCH_STAMP) wrk ## Service vs baseline under wrk (SQLite, PostgreSQL, 2 workers, scale)
+	$(BIN)/python -m bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+
+profile: $(BENCH_STAMP) wrk ## py-spy profile of one workload: PROFILE=W1 [BACKEND=sqlite]
+	$(BIN)/python -m bench.profile $(or $(PROFILE),W1) --backend $(or $(BACKEND),sqlite)
 
 clean: ## Remove the virtualenv, caches and the local database
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -58,7 +59,7 @@ async def seed(url: str) -> tuple[str, str]:
 def start(url: str, folder: Path, name: str, **env: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (folder / f"{name}.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own CLI, arguments built here
+    process = subprocess.Popen(
         [COMMPREFS, "serve", "--port", str(port), "--database", url],
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -87,8 +88,12 @@ async def limiter_cost_us() -> dict[str, float]:
     shared = RedisRateLimiter(REDIS_URL, limit=100_000, window_ms=10_000)
     await shared.start()
     costs = {}
+    limiters: list[tuple[str, MemoryRateLimiter | RedisRateLimiter, int]] = [
+        ("in-process", memory, 50_000),
+        ("Redis", shared, 3_000),
+    ]
     try:
-        for name, limiter, calls in [("in-process", memory, 50_000), ("Redis", shared, 3_000)]:
+        for name, limiter, calls in limiters:
             tokens = [uuid.uuid4().hex for _ in range(100)]
             started = time.perf_counter()
             for n in range(calls):
@@ -115,7 +120,11 @@ def main() -> None:
         for name, env in [("off", no_limit), ("memory", memory), ("redis", shared)]
     }
 
-    def forbidden(token: str):  # authenticated, counted, refused at the scope check: no write
+    def forbidden(
+        token: str,
+    ) -> Callable[
+        [httpx.Client], None
+    ]:  # authenticated, counted, refused at the scope check: no write
         def call(client: httpx.Client) -> None:
             assert (
                 client.post(
@@ -128,7 +137,7 @@ def main() -> None:
 
         return call
 
-    def write(token: str, keyed: bool):
+    def write(token: str, keyed: bool) -> Callable[[httpx.Client], None]:
         def call(client: httpx.Client) -> None:
             headers = {"Authorization": f"Bearer {token}"}
             if keyed:

@@ -89,3 +89,9 @@ def create_app(
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app with settings from ``COMMPREFS_*`` only: the factory that process managers import
+    in each worker (``commprefs serve --workers N``, ``uvicorn --factory``)."""
+    return create_app(Settings())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from commprefs.config import Settings
 from commprefs.errors import CommprefsError
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
+from commprefs.store.database import is_memory
 from commprefs.store.migrate import upgrade
 
 T = TypeVar("T")
@@ -68,12 +70,15 @@ def settings_for(database: str | None, **overrides: Any) -> Settings:
 
 
 def run_admin(
-    database: str | None, action: Callable[[Services], Awaitable[T]], **overrides: Any
+    database: str | None,
+    action: Callable[[Services], Awaitable[T]],
+    settings: Settings | None = None,
+    **overrides: Any,
 ) -> T:
     """Migrate, run one service call, close the database."""
 
     async def main() -> T:
-        services = Services.build(settings_for(database, **overrides))
+        services = Services.build(settings or settings_for(database, **overrides))
         try:
             await upgrade(services.database)
             return await action(services)
@@ -105,6 +110,14 @@ def serve(
             "--rate-limit", min=0, help="Calls per 10 s per token (HubSpot: 190); 0 is off."
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes, each with its own connection pool (production: PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Migrate the database, then serve the API."""
     import uvicorn
@@ -121,10 +134,35 @@ def serve(
             asyncio.run(check_redis(settings.redis_url))
         except RuntimeError as exc:
             raise CliError(str(exc)) from None
+    announce = _first_token_announcer(f"http://{host}:{port}")
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+        "http": limited_protocol(settings),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings, on_first_start=announce), **server_options)
+        return
+    if is_memory(settings.database_url):
+        raise CliError("an in-memory database cannot be shared by several worker processes")
+    # Migrate and seed once, here, so that exactly one process creates and prints a first token;
+    # each worker's own start-up migration then finds the schema current.
+    run_admin(database, lambda services: _bootstrap(services, announce), settings)
+    os.environ.update(settings.environment())
+    uvicorn.run(
+        "commprefs.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        **{**server_options, "http": "commprefs.api.http_limits:EnvironmentLimitedProtocol"},
+    )
 
+
+def _first_token_announcer(base: str) -> Callable[[Services, Bootstrap], Awaitable[None]]:
     async def announce(services: Services, created: Bootstrap) -> None:
         _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
-        base = f"http://{host}:{port}"
         example = (
             f"curl -X POST -H {shlex.quote('Authorization: Bearer ' + secret)} "
             f"'{base}/communication-preferences/v4/statuses/jane@example.com/unsubscribe-all"
@@ -138,16 +176,15 @@ def serve(
         )
         sys.stdout.flush()
 
-    application = create_app(settings, on_first_start=announce)
-    uvicorn.run(
-        application,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=False,
-        http=limited_protocol(settings),
-        timeout_keep_alive=settings.keep_alive_timeout,
-    )
+    return announce
+
+
+async def _bootstrap(
+    services: Services, announce: Callable[[Services, Bootstrap], Awaitable[None]]
+) -> None:
+    created = await services.portals.bootstrap_if_empty()
+    if created is not None:
+        await announce(services, created)
 
 
 @app.command()

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
     max_batch_inputs: int = Field(default=100, ge=1, le=10_000)
+    # PostgreSQL connections per server process (as many again may open under bursts), so that
+    # workers x 2 x pool size stays under the server's max_connections.
+    database_pool_size: int = Field(default=10, ge=1, le=500)
     # Secret for signing preference-page links; empty means "generate one and keep it in the
     # database", which is right for a single deployment and keeps `make serve` zero-config.
     # SecretStr: a printed or logged Settings shows "**********", never the key.
@@ -42,6 +45,15 @@ class Settings(BaseSettings):
     redis_url: str = ""
     # How long a write's Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
+        exported = {}
+        for name, value in self.model_dump().items():
+            # Secrets must reach the workers as themselves, not as their masked repr.
+            text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            exported[f"COMMPREFS_{name.upper()}"] = text
+        return exported
 
     @field_validator("database_url")
     @classmethod

@@ -28,7 +28,7 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        database = Database(settings.database_url)
+        database = Database(settings.database_url, settings.database_pool_size)
         preferences = PreferencesService(database, clock, settings.max_batch_inputs)
         links = LinkService(database, clock, settings)
         return cls(

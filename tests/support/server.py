@@ -23,7 +23,12 @@ def free_port() -> int:
 
 
 class Server:
-    """``commprefs serve`` on a free port; ``start()`` waits until it answers."""
+    """``commprefs serve`` on a free port; ``start()`` waits until ``probe`` answers 200.
+
+    Subclasses may run another ``command()`` (the benchmarks do).
+    """
+
+    probe = "/openapi.json"
 
     def __init__(self, database_url: str, log_path: Path, *extra_args: str, **env: str) -> None:
         self.database_url = database_url
@@ -37,23 +42,23 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [
+            COMMPREFS,
+            "serve",
+            "--port",
+            str(self.port),
+            "--database",
+            self.database_url,
+            *self.extra_args,
+        ]
+
     def start(self, timeout: float = 30.0) -> Server:
         env = {**os.environ, **self.env}
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    COMMPREFS,
-                    "serve",
-                    "--port",
-                    str(self.port),
-                    "--database",
-                    self.database_url,
-                    *self.extra_args,
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
+                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
             )
         deadline = time.monotonic() + timeout
         # Our own log saying it listens on our port: another process that grabbed the port
@@ -64,7 +69,7 @@ class Server:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             if listening in self.log()[log_start:]:
                 try:
-                    if httpx.get(f"{self.url}/openapi.json", timeout=5.0).status_code == 200:
+                    if httpx.get(f"{self.url}{self.probe}", timeout=5.0).status_code == 200:
                         return self
                 except httpx.TransportError:
                     pass

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from functools import cache
 from typing import Any
 
 import orjson
@@ -166,3 +167,21 @@ def limited_protocol(settings: Settings) -> type[LimitedHttpToolsProtocol]:
             "head_timeout": settings.request_head_timeout,
         },
     )
+
+
+class EnvironmentLimitedProtocol(LimitedHttpToolsProtocol):
+    """The same protocol for server worker processes, named by import string
+    (``commprefs.api.http_limits:EnvironmentLimitedProtocol``) because a class made at run time
+    cannot be sent to a spawned worker; its limits come from the worker's ``COMMPREFS_*``
+    environment, which ``serve --workers`` fills from the parent's settings."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        settings = _environment_settings()
+        self.max_head_bytes = settings.max_header_bytes
+        self.head_timeout = settings.request_head_timeout
+        super().__init__(*args, **kwargs)
+
+
+@cache
+def _environment_settings() -> Settings:
+    return Settings()
