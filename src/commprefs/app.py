@@ -14,6 +14,7 @@ from commprefs.api.middleware import BodySizeLimit, RequestContext
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
+from commprefs.ledger import routes as ledger_routes
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
@@ -60,6 +61,7 @@ def create_app(
     install_error_handlers(app)
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
+    app.include_router(ledger_routes.build_router(), prefix=ledger_routes.PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext, clock=services.clock)
     return app

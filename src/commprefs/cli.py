@@ -6,25 +6,28 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shlex
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs.auth.models import ALL_SCOPES
-from commprefs.config import Settings
+from commprefs.cli_support import (
+    CliError,
+    DatabaseOption,
+    JsonOption,
+    PortalOption,
+    emit,
+    run_admin,
+    settings_for,
+)
 from commprefs.errors import CommprefsError
+from commprefs.ledger import commands as ledger_commands
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
-from commprefs.store.migrate import upgrade
-
-T = TypeVar("T")
 
 app = typer.Typer(
     help="commprefs: email subscription preferences, HubSpot-compatible.",
@@ -40,46 +43,8 @@ app.add_typer(portals_app, name="portals")
 app.add_typer(units_app, name="business-units")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(tokens_app, name="tokens")
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="sqlite:///path.db, sqlite:///:memory: or postgresql://…"),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-PortalOption = Annotated[int, typer.Option("--portal", help="Portal id.")]
-
-
-class CliError(Exception):
-    """A one-line error for the user; exit code 1."""
-
-
-def settings_for(database: str | None, **overrides: Any) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if database is not None:
-        values["database_url"] = database
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
-def run_admin(database: str | None, action: Callable[[Services], Awaitable[T]]) -> T:
-    """Migrate, run one service call, close the database."""
-
-    async def main() -> T:
-        services = Services.build(settings_for(database))
-        try:
-            await upgrade(services.database)
-            return await action(services)
-        finally:
-            await services.database.dispose()
-
-    return asyncio.run(main())
-
-
-def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:
-    typer.echo(json.dumps(payload) if as_json else line)
+app.add_typer(ledger_commands.ledger_app, name="ledger")
+app.command("history")(ledger_commands.history)
 
 
 def portal_json(portal: Any) -> dict[str, Any]:

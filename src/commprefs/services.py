@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from commprefs.auth.service import TokenService
 from commprefs.clock import Clock, SystemClock
 from commprefs.config import Settings
+from commprefs.ledger.service import LedgerService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
@@ -20,6 +21,7 @@ class Services:
     tokens: TokenService
     portals: PortalService
     preferences: PreferencesService
+    ledger: LedgerService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -32,4 +34,5 @@ class Services:
             tokens=TokenService(database, clock),
             portals=PortalService(database, clock),
             preferences=PreferencesService(database, clock, settings.max_batch_inputs),
+            ledger=LedgerService(database, clock),
         )

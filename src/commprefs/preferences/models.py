@@ -138,6 +138,8 @@ class LedgerEntry:
     business_unit_id: int | None = None
     legal_basis: str | None = None
     legal_basis_explanation: str | None = None
+    # When the change happened according to its source, if not when it is recorded (imports).
+    occurred_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
+from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.models import (
     business_units,
     definition_translations,
@@ -95,7 +96,7 @@ def _lock_key(portal_id: int, subscriber: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Repository:
+class Repository(LedgerQueries):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
@@ -353,31 +354,11 @@ class Repository:
     # -- ledger ----------------------------------------------------------------------------------
 
     async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """The one way into the ledger: hash-chained, with an outbox event per entry
+        (store/ledger_queries.py). Ledger rows are never updated or deleted."""
         if not entries:
             return
-        await self.conn.execute(
-            insert(ledger),
-            [
-                {
-                    "portal_id": e.portal_id,
-                    "subscriber": e.subscriber,
-                    "channel": e.channel.value,
-                    "subscription_id": e.subscription_id,
-                    "wide_type": e.wide_type.value if e.wide_type else None,
-                    "business_unit_id": e.business_unit_id,
-                    "old_status": e.old_status.value,
-                    "new_status": e.new_status.value,
-                    "legal_basis": e.legal_basis,
-                    "legal_basis_explanation": e.legal_basis_explanation,
-                    "source": e.source,
-                    "api": e.api,
-                    "token_id": e.token_id,
-                    "request_id": e.request_id,
-                    "created_at": e.created_at,
-                }
-                for e in entries
-            ],
-        )
+        await self.append_chained(entries)
 
     async def ledger_for(self, portal_id: int, subscriber: str) -> list[Any]:
         rows = await self.conn.execute(
