@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -18,6 +19,7 @@ from commprefs.ledger import routes as ledger_routes
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
+from commprefs.webhooks.worker import delivering
 
 V4_PREFIXES = {
     "v4": "/communication-preferences/v4",
@@ -46,7 +48,13 @@ def create_app(
             created = await services.portals.bootstrap_if_empty()
             if created is not None:
                 await on_first_start(services, created)
-        yield
+        worker = (
+            delivering(services.webhooks, settings)
+            if settings.webhook_worker
+            else contextlib.nullcontext()
+        )
+        async with worker:
+            yield
         await services.database.dispose()
 
     app = FastAPI(

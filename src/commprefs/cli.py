@@ -28,6 +28,7 @@ from commprefs.errors import CommprefsError
 from commprefs.ledger import commands as ledger_commands
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
+from commprefs.webhooks.commands import webhooks_app
 
 app = typer.Typer(
     help="commprefs: email subscription preferences, HubSpot-compatible.",
@@ -45,6 +46,7 @@ app.add_typer(definitions_app, name="definitions")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(ledger_commands.ledger_app, name="ledger")
 app.command("history")(ledger_commands.history)
+app.add_typer(webhooks_app, name="webhooks")
 
 
 def portal_json(portal: Any) -> dict[str, Any]:
@@ -59,13 +61,18 @@ def serve(
         str | None, typer.Option("--public-url", help="Base URL of preference-page links.")
     ] = None,
     database: DatabaseOption = None,
+    webhooks: Annotated[
+        bool | None, typer.Option("--webhooks", help="Also deliver webhook events.")
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API."""
     import uvicorn
 
     from commprefs.app import create_app
 
-    settings = settings_for(database, public_url=public_url or f"http://{host}:{port}")
+    settings = settings_for(
+        database, public_url=public_url or f"http://{host}:{port}", webhook_worker=webhooks
+    )
 
     async def announce(services: Services, created: Bootstrap) -> None:
         _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")

@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     # Secret for signing preference-page links; empty means "generate one and keep it in the
     # database", which is right for a single deployment and keeps `make serve` zero-config.
     link_signing_key: str = ""
+    # Change-event delivery (webhooks/worker.py). `serve --webhooks` runs the worker in the server.
+    webhook_worker: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_backoff_base_seconds: float = Field(default=1.0, ge=0.01, le=3600)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, ge=0.01, le=7 * 86400)
+    webhook_batch_size: int = Field(default=100, ge=1, le=1000)
+    webhook_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
     @field_validator("database_url")
     @classmethod

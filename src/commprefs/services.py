@@ -11,6 +11,7 @@ from commprefs.ledger.service import LedgerService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
+from commprefs.webhooks.service import WebhookService
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Services:
     portals: PortalService
     preferences: PreferencesService
     ledger: LedgerService
+    webhooks: WebhookService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -35,4 +37,5 @@ class Services:
             portals=PortalService(database, clock),
             preferences=PreferencesService(database, clock, settings.max_batch_inputs),
             ledger=LedgerService(database, clock),
+            webhooks=WebhookService(database, clock),
         )
