@@ -183,6 +183,16 @@ def test_every_change_is_one_ledger_entry_with_old_and_new(api: V4, factory: Fac
             "legalBasis",
         ),
         (["not", "an", "object"], "body"),
+        (
+            {
+                "channel": "EMAIL",
+                "statusState": "UNSUBSCRIBED",
+                "subscriptionId": 1,
+                "legalBasis": "NON_GDPR",
+                "legalBasisExplanation": "nul \u0000 byte",
+            },
+            "legalBasisExplanation",
+        ),
     ],
 )
 def test_bad_update_bodies_are_400s_naming_the_field(

@@ -8,6 +8,7 @@ never a traceback.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -100,6 +101,19 @@ def validation_details(errors: Any) -> list[ErrorDetail]:
     return details
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every documented method at this path. (Starlette names only the first route's, and GET
+    and POST of one path are separate routes here.)"""
+    matching: list[tuple[int, list[str]]] = []
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            matching.append((template.count("{"), [m.upper() for m in operations]))
+    # A literal path (…/batch/unsubscribe-all) is its own resource, not a {subscriber} one.
+    fewest = min((n for n, _ in matching), default=0)
+    return sorted({m for n, methods in matching if n == fewest for m in methods})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CommprefsError)
     async def _domain(request: Request, exc: CommprefsError) -> Response:
@@ -122,7 +136,10 @@ def install_error_handlers(app: FastAPI) -> None:
         }.get(exc.status_code, str(exc.detail))
         category = _HTTP_CATEGORIES.get(exc.status_code, "VALIDATION_ERROR")
         body = error_body(exc.status_code, category, message, correlation_id(request))
-        return JSONBody(body, status_code=exc.status_code, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONBody(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -143,6 +143,8 @@ async def _require_portal(repo: Repository, portal_id: int) -> Portal:
 
 def _required_text(field: str, value: str) -> str:
     value = value.strip()
+    if "\x00" in value:
+        raise InvalidInput.field(field, f"{field} must not contain NUL characters.")
     if not value:
         raise InvalidInput.field(field, f"{field} must not be empty.", "MISSING_FIELD")
     if len(value) > 200:

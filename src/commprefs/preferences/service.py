@@ -28,7 +28,7 @@ from commprefs.preferences.models import (
     WideType,
 )
 from commprefs.preferences.rules import effective_status, plan_change
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.preferences.subscribers import storable_text, subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
@@ -92,6 +92,7 @@ class PreferencesService:
             for index, change in enumerate(changes):
                 try:
                     key = subscriber_key(change.subscriber)
+                    storable_text("legalBasisExplanation", change.legal_basis_explanation)
                     definition = _active_definition(definitions, change.subscription_id)
                     _check_legal_basis(portal, change)
                 except CommprefsError as error:

@@ -35,3 +35,13 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
     if "." not in domain:
         raise InvalidInput.field(field, f"{candidate!r} is not a valid email address.")
     return f"{parsed.local_part.lower()}@{domain.lower()}"
+
+
+def storable_text(field: str, value: str | None, max_length: int = 2000) -> None:
+    """Free text a database can keep: PostgreSQL refuses NUL characters in text columns."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise InvalidInput.field(field, f"{field} must not contain NUL characters.")
+    if len(value) > max_length:
+        raise InvalidInput.field(field, f"{field} is at most {max_length} characters.")
