@@ -7,7 +7,7 @@ independent of today's status rows. Verification recomputes every portal's hash 
 from __future__ import annotations
 
 from commprefs.clock import Clock
-from commprefs.errors import InvalidInput, NotFound
+from commprefs.errors import InvalidInput
 from commprefs.ledger.chain import GENESIS, entry_hash
 from commprefs.ledger.models import (
     ChainProblem,
@@ -16,6 +16,7 @@ from commprefs.ledger.models import (
     HistoryPage,
     StateAsOf,
 )
+from commprefs.portals.service import require_portal
 from commprefs.preferences.models import Channel, StoredStatus, WideStatus, WideType
 from commprefs.preferences.rules import effective_status
 from commprefs.preferences.subscribers import subscriber_key
@@ -45,7 +46,7 @@ class LedgerService:
         if limit is not None and not 1 <= limit <= MAX_PAGE:
             raise InvalidInput.field("limit", f"limit must be between 1 and {MAX_PAGE}.")
         async with self.database.read() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             found = await repo.history(
                 portal_id, key, channel, after, None if limit is None else limit + 1
             )
@@ -65,7 +66,7 @@ class LedgerService:
         subscriber had then, and the wide statuses recorded by then, rebuilt from the ledger."""
         key = subscriber_key(subscriber)
         async with self.database.read() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             entries = await repo.history(portal_id, key, channel, recorded_until=at)
             definitions = [
                 d for d in await repo.definitions(portal_id, business_unit_id) if d.created_at <= at
@@ -91,7 +92,7 @@ class LedgerService:
         """Recompute the chain of one portal, or of every portal with entries."""
         async with self.database.read() as repo:
             if portal_id is not None:
-                await _require_portal(repo, portal_id)
+                await require_portal(repo, portal_id)
                 portals = [portal_id]
             else:
                 portals = await repo.ledger_portals()
@@ -163,8 +164,3 @@ async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
 
 def _entries(first: int, last: int) -> str:
     return f"entry {first} is" if first == last else f"entries {first} to {last} are"
-
-
-async def _require_portal(repo: Repository, portal_id: int) -> None:
-    if await repo.get_portal(portal_id) is None:
-        raise NotFound(f"Portal {portal_id} does not exist.")

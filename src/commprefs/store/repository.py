@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -242,8 +242,17 @@ class Repository(LedgerQueries, WebhookQueries):
         if self.dialect != "postgresql":
             return
         keys = sorted({_lock_key(portal_id, s) for s in subscribers})
-        for key in keys:
-            await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+        if len(keys) == 1:
+            await self.conn.execute(select(func.pg_advisory_xact_lock(keys[0])))
+        elif keys:
+            # One round trip for a whole batch, still taking the locks in sorted order.
+            await self.conn.execute(
+                text(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM "
+                    "unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n) s"
+                ),
+                {"keys": keys},
+            )
 
     async def stored_statuses(
         self, portal_id: int, subscribers: Sequence[str], channel: Channel

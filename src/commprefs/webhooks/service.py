@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 from commprefs.clock import Clock
 from commprefs.errors import InvalidInput, NotFound
+from commprefs.portals.service import require_portal
 from commprefs.store.database import Database
-from commprefs.store.repository import Repository
 from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook, WebhookState
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find
@@ -37,7 +37,7 @@ class WebhookService:
                 "secret", f"A secret has {MIN_SECRET_LENGTH} to 200 characters."
             )
         async with self.database.write() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             head = await repo.outbox_head(portal_id)
             return await repo.create_webhook(portal_id, url, secret, head, self.clock.now_ms())
 
@@ -57,7 +57,7 @@ class WebhookService:
         portal, or to all of them. Cursors only move back; a webhook that has not yet reached
         ``since`` is left alone."""
         async with self.database.write() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             if webhook_id is not None and webhook_id not in {
                 w.id for w, _ in await repo.list_webhooks(portal_id)
             }:
@@ -150,8 +150,3 @@ def _checked_url(url: str) -> str:
     if len(url) > 2000:
         raise InvalidInput.field("url", "A webhook URL has at most 2000 characters.")
     return url
-
-
-async def _require_portal(repo: Repository, portal_id: int) -> None:
-    if await repo.get_portal(portal_id) is None:
-        raise NotFound(f"Portal {portal_id} does not exist.")
