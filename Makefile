@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean
+.PHONY: help install serve test lint format clean bench-import
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ lint: install ## ruff and mypy (strict on src/)
 
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
+
+bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreSQL
+	$(BIN)/python bench/import_export.py
 
 format: install ## Apply ruff's formatting and fixes
 	$(BIN)/ruff format src tests

@@ -28,6 +28,7 @@ from commprefs.errors import CommprefsError
 from commprefs.ledger import commands as ledger_commands
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
+from commprefs.transfer.commands import export_app, import_statuses
 from commprefs.webhooks.commands import webhooks_app
 
 app = typer.Typer(
@@ -47,6 +48,8 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(ledger_commands.ledger_app, name="ledger")
 app.command("history")(ledger_commands.history)
 app.add_typer(webhooks_app, name="webhooks")
+app.command("import")(import_statuses)
+app.add_typer(export_app, name="export")
 
 
 def portal_json(portal: Any) -> dict[str, Any]:

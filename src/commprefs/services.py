@@ -11,6 +11,7 @@ from commprefs.ledger.service import LedgerService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
+from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
 
@@ -24,18 +25,26 @@ class Services:
     preferences: PreferencesService
     ledger: LedgerService
     webhooks: WebhookService
+    imports: ImportService
+    exports: ExportService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url)
+        preferences = PreferencesService(database, clock, settings.max_batch_inputs)
         return cls(
             settings=settings,
             database=database,
             clock=clock,
             tokens=TokenService(database, clock),
             portals=PortalService(database, clock),
-            preferences=PreferencesService(database, clock, settings.max_batch_inputs),
+            preferences=preferences,
             ledger=LedgerService(database, clock),
             webhooks=WebhookService(database, clock),
+            # The same rules, in larger transactions than an API batch may ask for.
+            imports=ImportService(
+                database, clock, PreferencesService(database, clock, IMPORT_BATCH_SIZE)
+            ),
+            exports=ExportService(database),
         )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from commprefs.clock import iso_ms
 from tests.support import cli
 from tests.support.factories import Factory, Tenant, email
 from tests.support.server import Server
@@ -47,7 +49,9 @@ def by_type(results: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {r["subscriptionId"]: r for r in results}
 
 
-def test_history_and_state_as_of_follow_every_change(http: httpx.Client, factory: Factory) -> None:
+def test_history_and_state_as_of_follow_every_change(
+    server: Server, http: httpx.Client, factory: Factory, tmp_path: Path
+) -> None:
     tenant = factory.tenant(types=2)
     news, offers = tenant.definitions
     v4 = V4(http, "/communication-preferences/v4", tenant)
@@ -73,6 +77,26 @@ def test_history_and_state_as_of_follow_every_change(http: httpx.Client, factory
         requests.append(response.headers["x-hubspot-correlation-id"])
         moments.append(now_ms())
         reads.append(v4.statuses(subscriber).json()["results"])
+    # Then an import says they left the offers list, a moment ago, on the shop's own system.
+    left_at = datetime.fromtimestamp(moments[-1] / 1000, UTC)
+    records = tmp_path / "shop.csv"
+    records.write_text(
+        "email,subscriptionName,status,timestamp,source\n"
+        f"{subscriber},{offers.name},UNSUBSCRIBED,{left_at.isoformat()},Shop\n"
+    )
+    imported = cli.json_of(
+        "import",
+        "--portal",
+        str(tenant.portal.id),
+        str(records),
+        "--no-progress",
+        "--database",
+        server.database_url,
+    )
+    assert imported["imported"] == 1
+    requests.append(imported["requestId"])
+    moments.append(now_ms())
+    reads.append(v4.statuses(subscriber).json()["results"])
 
     entries = history(http, tenant, subscriber.upper()).json()["results"]
     changes = [
@@ -85,18 +109,24 @@ def test_history_and_state_as_of_follow_every_change(http: httpx.Client, factory
         (offers.id, None, "NOT_SPECIFIED", "UNSUBSCRIBED"),
         (None, "PORTAL_WIDE", "UNSUBSCRIBED", "SUBSCRIBED"),
         (offers.id, None, "UNSUBSCRIBED", "SUBSCRIBED"),
+        (offers.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
     ]
     assert [e["requestId"] for e in entries] == [
         requests[0],
         *[requests[1]] * 3,
         *[requests[2]] * 2,
+        requests[3],
     ]
+    assert (entries[-1]["api"], entries[-1]["source"]) == ("import", "Shop")
+    assert entries[-1]["occurredAt"] == iso_ms(moments[-2])
+    assert entries[-1]["recordedAt"] > entries[-1]["occurredAt"]
+    assert entries[-1]["tokenId"] is None  # the command line acts without a token
     assert entries[0]["legalBasis"] == "CONSENT_WITH_NOTICE"
     assert entries[0]["legalBasisExplanation"] == "Ticked the box on the signup form"
     assert entries[0]["subscriptionName"] == news.name
     sequences = [e["sequence"] for e in entries]
     assert sequences == sorted(sequences)
-    for entry in entries:
+    for entry in entries[:-1]:
         assert entry["subscriberIdString"] == subscriber
         assert entry["source"] == "Public status API"
         assert entry["api"] == "v4"

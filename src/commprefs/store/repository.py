@@ -36,6 +36,7 @@ from commprefs.store.models import (
     tokens,
     wide_statuses,
 )
+from commprefs.store.transfer_queries import TransferQueries
 from commprefs.store.webhook_queries import WebhookQueries
 
 
@@ -97,7 +98,7 @@ def _lock_key(portal_id: int, subscriber: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Repository(LedgerQueries, WebhookQueries):
+class Repository(LedgerQueries, WebhookQueries, TransferQueries):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
