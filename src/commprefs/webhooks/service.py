@@ -117,7 +117,7 @@ class WebhookService:
         attempts = webhook.attempts + 1
         now = self.clock.now_ms()
         async with self.database.write() as repo:
-            await repo.record_delivery(
+            recorded = await repo.record_delivery(
                 webhook,
                 owner,
                 {
@@ -129,6 +129,8 @@ class WebhookService:
                     "lease_until": None,
                 },
             )
+            if recorded is None:  # replayed meanwhile: let it start over at once
+                await repo.release_webhooks(owner, webhook.id)
 
     async def release(self, owner: str, webhook_id: int | None = None) -> None:
         async with self.database.write() as repo:

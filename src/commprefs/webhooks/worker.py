@@ -116,6 +116,8 @@ class DeliveryWorker:
                 current = await self.service.delivered(
                     current, self.owner, events[-1].seq, self.lease_ms
                 )
+            # Replayed or removed meanwhile: hand it back so that it starts over at once.
+            await self.service.release(self.owner, webhook.id)
         except (SQLAlchemyError, OSError) as exc:
             # The lease runs out and the batch is sent again later: nothing is lost.
             log.warning("webhook %s: delivery state could not be saved: %s", webhook.id, exc)
