@@ -3,14 +3,19 @@ VENV   ?= .venv
 PYTHON ?= python3
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's Chromium through Playwright (Playwright's own browser
+# downloads are not used).
+CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean bench-import
+.PHONY: help install serve test lint format clean bench-import bench-hardening
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## Create .venv and install commprefs with its dev dependencies
+NODE_STAMP := node_modules/.installed
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM) ## Install .venv (commprefs, dev tools) and node_modules (test clients)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +23,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-serve: install ## Run the service on SQLite (commprefs.db); prints a first token on a new database
+$(CHROMIUM):
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+# HubSpot's Node client, for the e2e tests (package-lock.json pins it).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
 lint: install ## ruff and mypy (strict on src/)
@@ -32,9 +46,12 @@ test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreSQL
 	$(BIN)/python bench/import_export.py
 
+bench-hardening: install ## Measure the cost of rate limiting and Idempotency-Key (needs Redis)
+	$(BIN)/python -m bench.hardening
+
 format: install ## Apply ruff's formatting and fixes
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
 clean: ## Remove the virtualenv, caches and the local database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.databases import database
+from tests.support.databases import database, sqlite_database
 from tests.support.factories import Factory
 from tests.support.server import Server
 
@@ -52,3 +52,18 @@ def artifacts() -> Path:
     folder = Path(__file__).resolve().parent.parent / "test-artifacts"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+@pytest.fixture(scope="module")
+def module_sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SQLite database of the module's own, for what does not depend on the database engine
+    (HTTP limits, rate limiting) and so need not run twice."""
+    with sqlite_database(tmp_path_factory.mktemp("module")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def module_factory(module_sqlite_url: str) -> Iterator[Factory]:
+    made = Factory(module_sqlite_url)
+    yield made
+    made.close()

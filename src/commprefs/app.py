@@ -11,11 +11,15 @@ from fastapi.routing import APIRoute
 
 from commprefs import __version__
 from commprefs.api.errors import install_error_handlers
-from commprefs.api.middleware import BodySizeLimit, RequestContext
+from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
+from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
+from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
+from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
 from commprefs.ledger import routes as ledger_routes
+from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
@@ -40,9 +44,12 @@ def create_app(
     """The ASGI app. Migrates the database at start-up; with ``on_first_start``, also seeds an
     empty database with a default portal and hands what it created to the callback."""
     services = Services.build(settings, clock)
+    rate_limiter = build_rate_limiter(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if rate_limiter is not None:
+            await rate_limiter.start()
         await upgrade(services.database)
         if on_first_start is not None:
             created = await services.portals.bootstrap_if_empty()
@@ -56,6 +63,8 @@ def create_app(
         async with worker:
             yield
         await services.database.dispose()
+        if rate_limiter is not None:
+            await rate_limiter.close()
 
     app = FastAPI(
         title="commprefs — Communication Preferences API",
@@ -66,10 +75,24 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    app.state.rate_limiter = rate_limiter
     install_error_handlers(app)
+    install_replay_handler(app)
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
     app.include_router(ledger_routes.build_router(), prefix=ledger_routes.PREFIX)
+    app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
+    app.include_router(pages_router)
+    # Innermost first. Idempotency holds responses back until stored, so it sits inside the
+    # headers that must be fresh on a replay (rate limit, correlation id).
+    app.add_middleware(
+        IdempotencyMiddleware,
+        database=services.database,
+        clock=services.clock,
+        ttl_seconds=settings.idempotency_ttl_seconds,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(RequestContext, clock=services.clock)
     return app

@@ -6,6 +6,7 @@ Errors are one line on stderr and a non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shlex
 import sys
@@ -24,6 +25,7 @@ from commprefs.cli_support import (
     run_admin,
     settings_for,
 )
+from commprefs.clock import iso_ms
 from commprefs.errors import CommprefsError
 from commprefs.ledger import commands as ledger_commands
 from commprefs.portals.service import Bootstrap
@@ -50,6 +52,8 @@ app.command("history")(ledger_commands.history)
 app.add_typer(webhooks_app, name="webhooks")
 app.command("import")(import_statuses)
 app.add_typer(export_app, name="export")
+links_app = typer.Typer(help="Preference-page links and their signing keys.", no_args_is_help=True)
+app.add_typer(links_app, name="links")
 
 
 def portal_json(portal: Any) -> dict[str, Any]:
@@ -67,15 +71,31 @@ def serve(
     webhooks: Annotated[
         bool | None, typer.Option("--webhooks", help="Also deliver webhook events.")
     ] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit", min=0, help="Calls per 10 s per token (HubSpot: 190); 0 is off."
+        ),
+    ] = None,
 ) -> None:
     """Migrate the database, then serve the API."""
     import uvicorn
 
+    from commprefs.api.http_limits import limited_protocol
+    from commprefs.api.ratelimit import check_redis
     from commprefs.app import create_app
 
     settings = settings_for(
-        database, public_url=public_url or f"http://{host}:{port}", webhook_worker=webhooks
+        database,
+        public_url=public_url or f"http://{host}:{port}",
+        rate_limit=rate_limit,
+        webhook_worker=webhooks,
     )
+    if settings.rate_limit and settings.redis_url:
+        try:
+            asyncio.run(check_redis(settings.redis_url))
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
 
     async def announce(services: Services, created: Bootstrap) -> None:
         _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
@@ -94,7 +114,15 @@ def serve(
         sys.stdout.flush()
 
     application = create_app(settings, on_first_start=announce)
-    uvicorn.run(application, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        http=limited_protocol(settings),
+        timeout_keep_alive=settings.keep_alive_timeout,
+    )
 
 
 @app.command()
@@ -251,6 +279,116 @@ def tokens_revoke(
     """Revoke a token at once."""
     run_admin(database, lambda s: s.tokens.revoke(token_id))
     emit(as_json, {"id": token_id, "revoked": True}, f"token {token_id} revoked")
+
+
+# -- preference pages: branding and links ------------------------------------------------------
+
+
+@units_app.command("brand")
+def business_units_brand(
+    portal: PortalOption,
+    unit: Annotated[int, typer.Option("--unit", min=0, help="Business unit id (0: the account).")],
+    name: Annotated[str | None, typer.Option("--name", help="Name on the pages.")] = None,
+    colour: Annotated[str | None, typer.Option("--colour", help="#rrggbb or #rgb.")] = None,
+    logo_url: Annotated[
+        str | None, typer.Option("--logo-url", help="An http(s) image URL.")
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Brand a business unit's preference pages; an empty value restores the default."""
+    branding = run_admin(
+        database, lambda s: s.portals.set_branding(portal, unit, name, colour, logo_url)
+    )
+    payload = {
+        "portalId": branding.portal_id,
+        "businessUnitId": branding.business_unit_id,
+        "name": branding.name,
+        "colour": branding.colour,
+        "logoUrl": branding.logo_url,
+    }
+    emit(as_json, payload, f"business unit {unit} of portal {portal} branded: {payload}")
+
+
+def _key_rows(keys: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kid": k.kid,
+            "signing": k.signing,
+            "configured": k.configured,
+            "createdAt": k.created_at,
+            "retiredAt": k.retired_at,
+            "verifiesUntil": k.verifies_until,
+        }
+        for k in keys
+    ]
+
+
+def _print_keys(as_json: bool, keys: list[Any]) -> None:
+    rows = _key_rows(keys)
+    if as_json:
+        typer.echo(json.dumps({"keys": rows}))
+        return
+    for row in rows:
+        role = "signs new links" if row["signing"] else "verifies only"
+        until = row["verifiesUntil"]
+        expiry = f"until {iso_ms(until)}" if until is not None else "while kept"
+        typer.echo(f"{row['kid']}\t{role}\tverifies {expiry}")
+
+
+@links_app.command("rotate-key")
+def links_rotate_key(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
+    """Sign new links with a fresh key; links signed before keep working for the grace period
+    (COMMPREFS_LINK_KEY_GRACE_DAYS). Keys are never printed."""
+    settings = settings_for(database)
+    if settings.link_signing_key.get_secret_value().strip():
+        raise CliError(
+            "COMMPREFS_LINK_SIGNING_KEY is set, so it signs the links: to rotate it, set a new "
+            "key and move the old one to COMMPREFS_LINK_PREVIOUS_SIGNING_KEYS."
+        )
+    _print_keys(as_json, run_admin(database, lambda s: s.links.rotate_key()))
+
+
+@links_app.command("keys")
+def links_keys(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
+    """List the keys that verify links now (ids and dates, never the keys)."""
+    _print_keys(as_json, run_admin(database, lambda s: s.links.keys()))
+
+
+@links_app.command("headers")
+def links_headers(
+    portal: PortalOption,
+    email: Annotated[str, typer.Option("--email", help="The recipient's address.")],
+    business_unit: Annotated[int, typer.Option("--business-unit", min=0)] = 0,
+    subscription: Annotated[
+        int | None, typer.Option("--subscription", help="Unsubscribe from this type only.")
+    ] = None,
+    language: Annotated[str | None, typer.Option("--language")] = None,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="Base URL of the links.")
+    ] = None,
+    as_json: JsonOption = False,
+    database: DatabaseOption = None,
+) -> None:
+    """Print ready List-Unsubscribe and List-Unsubscribe-Post header values for one recipient."""
+    links = run_admin(
+        database,
+        lambda s: s.links.generate(portal, email, business_unit, subscription, language),
+        public_url=public_url,
+    )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "List-Unsubscribe": links.list_unsubscribe,
+                    "List-Unsubscribe-Post": links.list_unsubscribe_post,
+                    "managePreferencesUrl": links.manage_url,
+                }
+            )
+        )
+        return
+    typer.echo(f"List-Unsubscribe: {links.list_unsubscribe}")
+    typer.echo(f"List-Unsubscribe-Post: {links.list_unsubscribe_post}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -43,11 +43,13 @@ def settings_for(database: str | None, **overrides: Any) -> Settings:
         raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
-def run_admin(database: str | None, action: Callable[[Services], Awaitable[T]]) -> T:
+def run_admin(
+    database: str | None, action: Callable[[Services], Awaitable[T]], **overrides: Any
+) -> T:
     """Migrate, run one service call, close the database."""
 
     async def main() -> T:
-        services = Services.build(settings_for(database))
+        services = Services.build(settings_for(database, **overrides))
         try:
             await upgrade(services.database)
             return await action(services)

@@ -6,10 +6,11 @@ Bad values fail at start-up, never at the first request that happens to use them
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class Settings(BaseSettings):
@@ -21,7 +22,27 @@ class Settings(BaseSettings):
     max_batch_inputs: int = Field(default=100, ge=1, le=10_000)
     # Secret for signing preference-page links; empty means "generate one and keep it in the
     # database", which is right for a single deployment and keeps `make serve` zero-config.
-    link_signing_key: str = ""
+    # SecretStr: a printed or logged Settings shows "**********", never the key.
+    link_signing_key: SecretStr = SecretStr("")
+    # Earlier configured keys (comma-separated) that still verify links already sent.
+    link_previous_signing_keys: SecretStr = SecretStr("")
+    # After `commprefs links rotate-key`, links signed with the old key keep working this long.
+    # 90 days covers the 30 days CAN-SPAM asks unsubscribe links to work, with room to spare.
+    link_key_grace_days: int = Field(default=90, ge=0, le=3650)
+
+    # What a client may send, and how slowly (enforced by api/http_limits.py and the middleware).
+    max_header_bytes: int = Field(default=16_384, ge=1024, le=1_048_576)
+    request_head_timeout: float = Field(default=10.0, gt=0, le=3600)
+    request_body_timeout: float = Field(default=30.0, gt=0, le=3600)
+    keep_alive_timeout: int = Field(default=5, ge=1, le=3600)
+    # Requests per window per token; 0 (the default) is off, so local suites are never throttled.
+    rate_limit: int = Field(default=0, ge=0, le=100_000)
+    rate_limit_window_ms: int = Field(default=10_000, ge=100, le=3_600_000)
+    # Shares rate-limit counters between processes; empty means in-process counters.
+    redis_url: str = ""
+    # How long a write's Idempotency-Key is remembered.
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
+
     # Change-event delivery (webhooks/worker.py). `serve --webhooks` runs the worker in the server.
     webhook_worker: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
@@ -47,3 +68,46 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("public URL must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("link_signing_key")
+    @classmethod
+    def _strong_key(cls, value: SecretStr) -> SecretStr:
+        _check_key_length([value.get_secret_value()])
+        return value
+
+    @field_validator("link_previous_signing_keys")
+    @classmethod
+    def _strong_previous_keys(cls, value: SecretStr) -> SecretStr:
+        _check_key_length(value.get_secret_value().split(","))
+        return value
+
+    @property
+    def previous_link_keys(self) -> list[str]:
+        raw = self.link_previous_signing_keys.get_secret_value()
+        return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if value and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("Redis URL must look like redis://host:port/0 (or rediss://, unix://)")
+        return value
+
+
+def _check_key_length(keys: list[str]) -> None:
+    # The message never repeats the value: these are secrets.
+    if any(key.strip() and len(key.strip()) < 32 for key in keys):
+        raise ValueError("link signing keys must be at least 32 characters")
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"

@@ -34,6 +34,13 @@ class CommprefsError(Exception):
         self.details = details or []
         self.context = context or {}
 
+    def extra_fields(self) -> dict[str, str]:
+        """Top-level fields some errors add to HubSpot's body (e.g. ``policyName`` on a 429)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
 
 class InvalidInput(CommprefsError):
     """400: the request names something that does not exist or is malformed."""
@@ -66,3 +73,28 @@ class Conflict(CommprefsError):
 class PayloadTooLarge(CommprefsError):
     status_code = 413
     category = "VALIDATION_ERROR"
+
+
+class RequestTimeout(CommprefsError):
+    """408: the client did not send its request in time."""
+
+    status_code = 408
+    category = "TIMEOUT"
+
+
+class RateLimited(CommprefsError):
+    """429 in HubSpot's shape (reference §5.2): ``policyName`` tells clients how to back off."""
+
+    status_code = 429
+    category = "RATE_LIMITS"
+
+    def __init__(self, policy_name: str, retry_after_seconds: int) -> None:
+        super().__init__(f"You have reached your {policy_name.lower()} limit.")
+        self.policy_name = policy_name
+        self.retry_after_seconds = retry_after_seconds
+
+    def extra_fields(self) -> dict[str, str]:
+        return {"errorType": "RATE_LIMIT", "policyName": self.policy_name}
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}

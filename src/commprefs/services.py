@@ -8,6 +8,8 @@ from commprefs.auth.service import TokenService
 from commprefs.clock import Clock, SystemClock
 from commprefs.config import Settings
 from commprefs.ledger.service import LedgerService
+from commprefs.links.service import LinkService
+from commprefs.pages.service import PageService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
@@ -27,12 +29,15 @@ class Services:
     webhooks: WebhookService
     imports: ImportService
     exports: ExportService
+    links: LinkService
+    pages: PageService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url)
         preferences = PreferencesService(database, clock, settings.max_batch_inputs)
+        links = LinkService(database, clock, settings)
         return cls(
             settings=settings,
             database=database,
@@ -47,4 +52,6 @@ class Services:
                 database, clock, PreferencesService(database, clock, IMPORT_BATCH_SIZE)
             ),
             exports=ExportService(database),
+            links=links,
+            pages=PageService(database, clock, preferences, links),
         )

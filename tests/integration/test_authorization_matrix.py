@@ -112,9 +112,38 @@ def _operations(prefix: str) -> list[Operation]:
     ]
 
 
+def _v3_body(tenant: Tenant, subscriber: str) -> dict[str, Any]:
+    return {"emailAddress": subscriber, "subscriptionId": str(tenant.definitions[0].id)}
+
+
+V3 = "/communication-preferences/v3"
+V3_OPERATIONS = [
+    Operation(
+        "v3 definitions", "GET", f"{V3}/definitions", READ_DEFINITIONS, lambda t, s: ({}, None)
+    ),
+    Operation("v3 status", "GET", f"{V3}/status/email/{{s}}", READ_STATUS, lambda t, s: ({}, None)),
+    Operation(
+        "v3 subscribe",
+        "POST",
+        f"{V3}/subscribe",
+        WRITE_STATUS,
+        lambda t, s: ({}, _v3_body(t, s)),
+        foreign=400,
+    ),
+    Operation(
+        "v3 unsubscribe",
+        "POST",
+        f"{V3}/unsubscribe",
+        WRITE_STATUS,
+        lambda t, s: ({}, _v3_body(t, s)),
+        foreign=400,
+    ),
+]
+
 OPERATIONS = [
     *_operations("/communication-preferences/v4"),
     *_operations("/communication-preferences/2026-03"),
+    *V3_OPERATIONS,
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from commprefs.errors import InvalidInput
 from tests.support.factories import Factory, email
 from tests.support.v4 import V4
 
@@ -255,3 +256,16 @@ def test_definitions_list_every_type_with_filters_and_translations(
     unknown = api.definitions(businessUnitId=424242)
     assert unknown.status_code == 400
     assert unknown.json()["errors"][0]["in"] == "businessUnitId"
+
+
+@pytest.mark.parametrize("language", ["english", "en-aaaaaaaa-bbbbbbbb", "e", "en-!", "x" * 40, ""])
+def test_translation_language_codes_are_checked_before_storing(
+    api: V4, factory: Factory, language: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        factory.run(
+            factory.services.portals.translate_definition(
+                api.tenant.portal.id, api.tenant.definitions[0].id, language, "Name", "Text"
+            )
+        )
+    assert refused.value.details[0].in_ == "language"

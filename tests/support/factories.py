@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import uuid
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from typing import Any, TypeVar
 
 from commprefs.auth.models import ALL_SCOPES
 from commprefs.config import Settings
-from commprefs.preferences.models import BusinessUnit, Definition, Portal
+from commprefs.portals.models import Branding
+from commprefs.preferences.models import Actor, BusinessUnit, Channel, Definition, Portal, Status
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 
@@ -39,16 +41,22 @@ class Factory:
     """Creates portals, business units, definitions and tokens in a real database."""
 
     def __init__(self, database_url: str) -> None:
+        # The factory's loop runs in its own thread, so that tests whose thread already runs a
+        # loop (Playwright's sync API does) can still make data.
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
         self.services = Services.build(Settings(database_url=database_url))
         self.token_ids: dict[str, int] = {}
         self.run(upgrade(self.services.database))
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self.loop.run_until_complete(coroutine)
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
 
     def close(self) -> None:
         self.run(self.services.database.dispose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
         self.loop.close()
 
     def portal(self, gdpr: bool = False, name: str | None = None) -> Portal:
@@ -94,6 +102,30 @@ class Factory:
                 return await repo.ledger_for(portal.id, subscriber)
 
         return self.run(read())
+
+    # -- preference pages ----------------------------------------------------------------------
+
+    def statuses(
+        self, portal: Portal, subscriber: str, business_unit_id: int | None = None
+    ) -> dict[int, Status]:
+        """What E2 reads, by subscription id (through the service: the same rules)."""
+        actor = Actor(portal.id, token_id=None, request_id="factory", api="test")
+        outcome = self.run(
+            self.services.preferences.get_statuses(
+                actor, subscriber, Channel.EMAIL, business_unit_id
+            )
+        )
+        return {s.definition.id: s for s in outcome.statuses}
+
+    def brand(self, portal: Portal, unit_id: int = 0, **values: str) -> Branding:
+        return self.run(self.services.portals.set_branding(portal.id, unit_id, **values))
+
+    def translate(self, definition: Definition, language: str, name: str, description: str) -> None:
+        self.run(
+            self.services.portals.translate_definition(
+                definition.portal_id, definition.id, language, name, description
+            )
+        )
 
 
 def email(tag: str = "user") -> str:

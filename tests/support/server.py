@@ -39,6 +39,7 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> Server:
         env = {**os.environ, **self.env}
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -55,14 +56,19 @@ class Server:
                 env=env,
             )
         deadline = time.monotonic() + timeout
+        # Our own log saying it listens on our port: another process that grabbed the port
+        # between free_port() and the bind would answer HTTP too, but not write to this log.
+        listening = f"running on {self.url}"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/openapi.json", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.1)
+            if listening in self.log()[log_start:]:
+                try:
+                    if httpx.get(f"{self.url}/openapi.json", timeout=5.0).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server did not start in {timeout}s:\n{self.log()}")
 

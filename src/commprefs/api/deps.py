@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from commprefs.api import idempotency, ratelimit
 from commprefs.auth.models import ScopeRule
 from commprefs.auth.service import authorize
 from commprefs.preferences.models import Actor
@@ -22,7 +23,8 @@ def services(request: Request) -> Services:
 
 
 def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
-    """A dependency that authenticates the bearer token and checks ``rule``'s scopes."""
+    """A dependency that authenticates the bearer token, counts the call against the token's
+    rate limit, checks ``rule``'s scopes and claims the request's Idempotency-Key, if any."""
 
     async def authorized(
         request: Request,
@@ -31,7 +33,9 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
         token = await services(request).tokens.authenticate(
             credentials.credentials if credentials else None
         )
+        await ratelimit.enforce(request, token.secret_sha256)
         authorize(token, rule)
+        await idempotency.claim(request, token.portal_id)
         return Actor(
             portal_id=token.portal_id,
             token_id=token.id,

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from commprefs.api.responses import JSONBody
@@ -71,7 +72,8 @@ def render_error(request: Request, exc: CommprefsError) -> Response:
         exc.details,
         exc.context,
     )
-    return JSONBody(body, status_code=exc.status_code)
+    body.update(exc.extra_fields())
+    return JSONBody(body, status_code=exc.status_code, headers=exc.headers() or None)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -140,6 +142,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
         return JSONBody(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # The client left (or was cut off for being slow) before its body arrived: nobody reads
+        # this answer and nothing ran, which is no server error worth a traceback.
+        message = "The connection closed before the request body arrived; nothing was changed."
+        body = error_body(400, "VALIDATION_ERROR", message, correlation_id(request))
+        return JSONBody(body, status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: a correlation id and arrival time per request, and the body-size cap."""
+"""Pure ASGI middleware: a correlation id and arrival time per request, the body-size cap and
+the body-read deadline."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -10,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
 from commprefs.clock import Clock
-from commprefs.errors import PayloadTooLarge
+from commprefs.errors import PayloadTooLarge, RequestTimeout
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
 
@@ -73,17 +75,77 @@ class BodySizeLimit:
         return f"The request body is larger than the limit of {self.max_bytes} bytes."
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        request_id = scope.get("state", {}).get("request_id") or str(uuid.uuid4())
-        body = orjson.dumps(error_body(413, PayloadTooLarge.category, self._message(), request_id))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(scope, send, 413, PayloadTooLarge.category, self._message())
+
+
+class BodyReadTimeout:
+    """Gives a request ``seconds`` from the end of its headers to deliver its whole body.
+
+    A body late past the deadline gets a 408 in HubSpot's error body and the connection closes;
+    the app sees the client as gone (``http.disconnect``), so nothing is written. A response to a
+    request whose body the app did not read to the end also closes the connection, so a client
+    trickling a body nobody wants cannot hold it either. (Heads are timed by ``http_limits``.)
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _has_body(scope):
+            await self.app(scope, receive, send)
+            return
+        deadline = asyncio.get_running_loop().time() + self.seconds
+        timed_out = body_complete = response_started = False
+
+        async def timed_receive() -> Message:
+            nonlocal timed_out, body_complete
+            if timed_out:
+                return {"type": "http.disconnect"}
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                timed_out = True
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_complete = True
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if timed_out and not response_started:
+                return  # the app's answer to a body that never came; ours follows
+            if message["type"] == "http.response.start":
+                response_started = True
+                if not body_complete:
+                    message["headers"] = [*message.get("headers", []), (b"connection", b"close")]
+            await send(message)
+
+        await self.app(scope, timed_receive, guarded_send)
+        if timed_out and not response_started:
+            message = f"The request body did not arrive within {self.seconds:g} s."
+            await send_error(scope, send, 408, RequestTimeout.category, message)
+
+
+def _has_body(scope: Scope) -> bool:
+    headers = dict(scope.get("headers", []))
+    return headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
+
+
+async def send_error(scope: Scope, send: Send, status: int, category: str, message: str) -> None:
+    """An error in HubSpot's body, sent from middleware (outside the app's handlers); closes."""
+    request_id = scope.get("state", {}).get("request_id") or str(uuid.uuid4())
+    body = orjson.dumps(error_body(status, category, message, request_id))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

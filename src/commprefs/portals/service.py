@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from commprefs.clock import Clock
 from commprefs.errors import Conflict, InvalidInput, NotFound
+from commprefs.portals.languages import normalise_language
+from commprefs.portals.models import Branding
 from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
 DEFAULT_UNIT_NAME = "Account"
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 EXAMPLE_DEFINITIONS = (
     ("Marketing Information", "Marketing offers and updates.", "Marketing"),
     ("One to One", "One to one emails.", "Sales"),
@@ -108,15 +110,41 @@ class PortalService:
                 )
             return definition
 
+    async def set_branding(
+        self,
+        portal_id: int,
+        unit_id: int,
+        name: str | None = None,
+        colour: str | None = None,
+        logo_url: str | None = None,
+    ) -> Branding:
+        """Set what is given; an empty value goes back to the default."""
+        values = {
+            column: checked
+            for column, value, check in (
+                ("brand_name", name, _brand_name),
+                ("brand_colour", colour, _colour),
+                ("brand_logo_url", logo_url, _logo_url),
+            )
+            if value is not None
+            for checked in [check(value.strip()) if value.strip() else None]
+        }
+        async with self.database.write() as repo:
+            await require_portal(repo, portal_id)
+            if values and not await repo.set_branding(portal_id, unit_id, values):
+                raise NotFound(f"Business unit {unit_id} does not exist in portal {portal_id}.")
+            branding = await repo.branding(portal_id, unit_id)
+        if branding is None:
+            raise NotFound(f"Business unit {unit_id} does not exist in portal {portal_id}.")
+        return branding
+
     async def translate_definition(
         self, portal_id: int, definition_id: int, language: str, name: str, description: str
     ) -> Translation:
         """Add or replace one language's name and description of a subscription type."""
-        language = language.strip().lower()
-        if not LANGUAGE_CODE.match(language):
-            raise InvalidInput.field(
-                "language", f"{language!r} is not a language code like fr or pt-br."
-            )
+        code = normalise_language(language)
+        if code is None:
+            raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
         name = _required_text("name", name)
         async with self.database.write() as repo:
             if await repo.get_definition(portal_id, definition_id) is None:
@@ -124,8 +152,37 @@ class PortalService:
                     f"Subscription type {definition_id} does not exist in portal {portal_id}."
                 )
             return await repo.put_translation(
-                definition_id, language, name, description, self.clock.now_ms()
+                definition_id, code, name, description, self.clock.now_ms()
             )
+
+
+_COLOUR = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
+
+
+def _brand_name(value: str) -> str:
+    return _required_text("name", value)
+
+
+def _colour(value: str) -> str:
+    colour = value.lower()
+    if not _COLOUR.match(colour):
+        raise InvalidInput.field("colour", f"{value!r} is not a colour like #1a73e8 or #333.")
+    return colour
+
+
+def _logo_url(value: str) -> str:
+    parts = urlsplit(value)
+    valid = (
+        parts.scheme in ("https", "http")
+        and parts.netloc
+        and len(value) <= 2000
+        and not any(c.isspace() or c in "\"'<>" for c in value)
+    )
+    if not valid:
+        raise InvalidInput.field(
+            "logoUrl", "The logo URL must be an http(s) URL, at most 2000 characters."
+        )
+    return value
 
 
 async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:

@@ -109,6 +109,8 @@ class Status:
     legal_basis_explanation: str | None
     timestamp: int
     reason: Reason | None = None
+    # The wide opt-out that makes this type read UNSUBSCRIBED, if any (v3's sourceOfStatus).
+    covered_by: WideType | None = None
 
 
 @dataclass(frozen=True)

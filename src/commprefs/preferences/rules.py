@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from commprefs.preferences.models import (
@@ -50,6 +50,7 @@ def effective_status(
                 None,
                 None,
                 opt_out.updated_at,
+                covered_by=opt_out.wide_type,
             )
         return Status(
             subscriber,
@@ -71,6 +72,7 @@ def effective_status(
             None,
             None,
             opt_out.updated_at,
+            covered_by=opt_out.wide_type,
         )
     return Status(
         subscriber,
@@ -81,6 +83,7 @@ def effective_status(
         stored.legal_basis,
         stored.legal_basis_explanation,
         stored.updated_at,
+        covered_by=opt_out.wide_type if opt_out else None,
     )
 
 
@@ -152,3 +155,22 @@ def _unchanged_unless_basis(
     ):
         return Plan(Reason.NO_STATUS_CHANGE, new_row, previous)
     return Plan(Reason.NO_STATUS_CHANGE, None, previous)
+
+
+# Looks at a planned change before it is applied; a message refuses it (a 400, nothing written).
+Guard = Callable[[str, Definition, State, Plan], str | None]
+
+
+def v3_refusal(subscriber: str, definition: Definition, state: State, plan: Plan) -> str | None:
+    """What v3 refuses that v4 allows (DESIGN.md "v3"), in HubSpot's words: subscribing someone
+    who opted out of the type or of all (v3 cannot resubscribe), and unsubscribing someone who
+    already reads unsubscribed. Subscribing someone already subscribed is allowed and changes
+    nothing (HubSpot's v3 spec lists no error for it; its 200 is the status)."""
+    if state is State.SUBSCRIBED and plan.reason is Reason.RESUBSCRIBE_OCCURRED:
+        return (
+            f"subscription {definition.id} for {subscriber} cannot be updated because they "
+            "have unsubscribed"
+        )
+    if state is State.UNSUBSCRIBED and plan.reason is Reason.NO_STATUS_CHANGE:
+        return f"{subscriber} is already unsubscribed to subscription {definition.id}"
+    return None

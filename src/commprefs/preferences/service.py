@@ -28,7 +28,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import effective_status, plan_change
+from commprefs.preferences.rules import Guard, effective_status, plan_change, v3_refusal
 from commprefs.preferences.subscribers import storable_text, subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
@@ -80,10 +80,15 @@ class PreferencesService:
         return Outcome(batch.started_at, batch.completed_at, batch.statuses)
 
     async def update_statuses(
-        self, actor: Actor, changes: Sequence[StatusChange], source: str = SOURCE_PUBLIC_API
+        self,
+        actor: Actor,
+        changes: Sequence[StatusChange],
+        source: str = SOURCE_PUBLIC_API,
+        guard: Guard | None = None,
     ) -> BatchOutcome:
         """Independent status changes in one transaction; invalid inputs are reported, the
-        valid ones applied in order (a subscriber named twice sees its own earlier change)."""
+        valid ones applied in order (a subscriber named twice sees its own earlier change).
+        A ``guard``'s refusal raises and so rolls back the whole call (single-change callers)."""
         self._check_batch(changes)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
@@ -124,6 +129,8 @@ class PreferencesService:
                     given,
                     now if change.occurred_at is None else change.occurred_at,
                 )
+                if guard is not None and (refusal := guard(key, definition, change.state, plan)):
+                    raise InvalidInput(refusal)
                 for lifted in plan.lifted:
                     wide_writes[(key, lifted.wide_type, lifted.business_unit_id)] = lifted
                     ledger.append(
@@ -377,6 +384,20 @@ class PreferencesService:
             ]
         outcome.completed_at = self.clock.now_ms()
         return outcome, rows
+
+    # -- v3 (legacy) -----------------------------------------------------------------------------
+
+    async def update_status_v3(
+        self, actor: Actor, change: StatusChange, source: str = SOURCE_PUBLIC_API
+    ) -> Status:
+        """v3 subscribe / unsubscribe: update_status with v3's refusals (rules.v3_refusal).
+
+        HubSpot answered 404 for an address with no contact; commprefs has no contacts (a
+        subscriber is an email address, DESIGN.md), so any valid address can be set here."""
+        batch = await self.update_statuses(actor, [change], source, guard=v3_refusal)
+        if batch.errors:
+            raise batch.errors[0][1]
+        return batch.statuses[0]
 
 
 def _times_by_key(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -21,6 +22,11 @@ from sqlalchemy.pool import StaticPool
 from commprefs.store.repository import Repository
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+# The request transaction of the running task, if one is open (see Database.request_transaction).
+_request_transaction: ContextVar[tuple[Database, Repository] | None] = ContextVar(
+    "commprefs_request_transaction", default=None
+)
 
 
 def async_url(url: str) -> str:
@@ -81,9 +87,31 @@ class Database:
         # An in-memory database is one connection: readers must queue behind writers too.
         self._read_lock = self._write_lock if is_memory(url) else None
 
+    def _ambient(self) -> Repository | None:
+        current = _request_transaction.get()
+        return current[1] if current is not None and current[0] is self else None
+
+    @asynccontextmanager
+    async def request_transaction(self) -> AsyncIterator[Repository]:
+        """One write transaction that every ``write()`` and ``read()`` of the running task joins
+        until the block ends: a ``write()`` inside becomes a savepoint (still atomic on its own),
+        and the whole is committed, or rolled back, once. Used to commit a write together with
+        what answers its retries (api/idempotency.py)."""
+        async with self.write() as repo:
+            token = _request_transaction.set((self, repo))
+            try:
+                yield repo
+            finally:
+                _request_transaction.reset(token)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Repository]:
         """One write transaction: committed when the block ends, rolled back on any error."""
+        ambient = self._ambient()
+        if ambient is not None:
+            async with ambient.conn.begin_nested():
+                yield ambient
+            return
         if self._write_lock is None:
             async with self._transaction(writer=True) as repo:
                 yield repo
@@ -93,6 +121,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repository]:
+        ambient = self._ambient()
+        if ambient is not None:
+            yield ambient
+            return
         if self._read_lock is None:
             async with self._transaction(writer=False) as repo:
                 yield repo

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -51,6 +52,10 @@ business_units = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("name", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # Branding of the hosted preference pages; NULL means "use the default".
+    Column("brand_name", String(200)),
+    Column("brand_colour", String(7)),
+    Column("brand_logo_url", String(2000)),
     ForeignKeyConstraint(["portal_id"], ["portals.id"]),
 )
 
@@ -203,4 +208,32 @@ webhooks = Table(
     Column("lease_until", BigInteger),
     ForeignKeyConstraint(["portal_id"], ["portals.id"]),
     Index(None, "portal_id"),
+)
+
+# Our extension: the Idempotency-Key of a write and the response it got, so a retry replays it.
+# Inserted, completed and committed in the same transaction as the write itself.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("idempotency_key", String(255), primary_key=True),
+    # SHA-256 of method, path, query and body: the same key with another request is a conflict.
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("content_type", String(100)),
+    Column("body", LargeBinary),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "created_at"),
+)
+
+# Keys that sign preference-page links. The newest unretired key signs; a retired key still
+# verifies links for the configured grace period after ``retired_at``. Secrets must be stored to
+# verify; they never leave the service (not in logs, CLI output or error bodies).
+link_signing_keys = Table(
+    "link_signing_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("secret", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),
 )

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commprefs.auth.models import TokenRecord
+from commprefs.links.models import SigningKey
+from commprefs.portals.models import Branding
 from commprefs.preferences.models import (
     BusinessUnit,
     Channel,
@@ -29,7 +32,9 @@ from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.models import (
     business_units,
     definition_translations,
+    idempotency_keys,
     ledger,
+    link_signing_keys,
     portals,
     subscription_definitions,
     subscription_statuses,
@@ -91,6 +96,16 @@ def _stored(row: Any) -> StoredStatus:
         legal_basis_explanation=row.legal_basis_explanation,
         updated_at=row.updated_at,
     )
+
+
+@dataclass(frozen=True)
+class IdempotentReply:
+    """What an earlier request with the same Idempotency-Key was and got."""
+
+    fingerprint: str
+    status_code: int | None
+    content_type: str | None
+    body: bytes | None
 
 
 def _lock_key(portal_id: int, subscriber: str) -> int:
@@ -230,6 +245,45 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
             update(tokens)
             .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+    # -- preference pages: signing keys, branding ---------------------------------------------
+
+    async def signing_keys(self) -> list[SigningKey]:
+        rows = await self.conn.execute(select(link_signing_keys).order_by(link_signing_keys.c.id))
+        return [SigningKey(r.id, r.created_at, r.retired_at, r.secret) for r in rows]
+
+    async def add_signing_key(self, secret: str, now: int) -> None:
+        await self.conn.execute(insert(link_signing_keys).values(secret=secret, created_at=now))
+
+    async def retire_signing_keys(self, now: int) -> None:
+        await self.conn.execute(
+            update(link_signing_keys)
+            .where(link_signing_keys.c.retired_at.is_(None))
+            .values(retired_at=now)
+        )
+
+    async def branding(self, portal_id: int, unit_id: int) -> Branding | None:
+        row = (
+            await self.conn.execute(
+                select(business_units).where(
+                    business_units.c.portal_id == portal_id, business_units.c.id == unit_id
+                )
+            )
+        ).first()
+        if row is None:
+            return None
+        return Branding(
+            row.portal_id, row.id, row.name, row.brand_name, row.brand_colour, row.brand_logo_url
+        )
+
+    async def set_branding(self, portal_id: int, unit_id: int, values: dict[str, Any]) -> bool:
+        """Set ``brand_*`` columns of one business unit; False when it does not exist."""
+        result = await self.conn.execute(
+            update(business_units)
+            .where(business_units.c.portal_id == portal_id, business_units.c.id == unit_id)
+            .values(**values)
         )
         return bool(result.rowcount)
 
@@ -432,3 +486,57 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         )
         stored = await self.translations([definition_id])
         return next(t for t in stored[definition_id] if t.language_code == language_code)
+
+    # -- idempotency keys ------------------------------------------------------------------------
+
+    async def claim_idempotency_key(
+        self, portal_id: int, key: str, fingerprint: str, now: int, expired_before: int
+    ) -> IdempotentReply | None:
+        """Claim ``key`` in this transaction: None when it is ours, else what holds it.
+
+        A concurrent claim of the same key waits here until the holder's transaction ends
+        (PostgreSQL: the unique index; SQLite: writers are serialised).
+        """
+        await self.conn.execute(
+            delete(idempotency_keys).where(
+                idempotency_keys.c.portal_id == portal_id,
+                idempotency_keys.c.idempotency_key == key,
+                idempotency_keys.c.created_at < expired_before,
+            )
+        )
+        inserted = await self.conn.execute(
+            self._upsert(idempotency_keys)
+            .values(
+                portal_id=portal_id, idempotency_key=key, fingerprint=fingerprint, created_at=now
+            )
+            .on_conflict_do_nothing(index_elements=["portal_id", "idempotency_key"])
+            .returning(idempotency_keys.c.created_at)
+        )
+        if inserted.first() is not None:
+            return None
+        row = (
+            await self.conn.execute(
+                select(idempotency_keys).where(
+                    idempotency_keys.c.portal_id == portal_id,
+                    idempotency_keys.c.idempotency_key == key,
+                )
+            )
+        ).one()
+        return IdempotentReply(row.fingerprint, row.status_code, row.content_type, row.body)
+
+    async def record_idempotent_reply(
+        self, portal_id: int, key: str, status_code: int, content_type: str, body: bytes
+    ) -> None:
+        await self.conn.execute(
+            update(idempotency_keys)
+            .where(
+                idempotency_keys.c.portal_id == portal_id,
+                idempotency_keys.c.idempotency_key == key,
+            )
+            .values(status_code=status_code, content_type=content_type, body=body)
+        )
+
+    async def purge_idempotency_keys(self, expired_before: int) -> None:
+        await self.conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.created_at < expired_before)
+        )

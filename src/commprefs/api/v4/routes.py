@@ -16,6 +16,7 @@ from commprefs.api.params import (
 )
 from commprefs.api.responses import JSONBody
 from commprefs.api.v4 import batch
+from commprefs.api.v4.links import add_link_routes
 from commprefs.api.v4.schemas import (
     ActionResponseWithResultsPublicStatus,
     ActionResponseWithResultsPublicWideStatus,
@@ -54,6 +55,7 @@ def build_router(api: str) -> APIRouter:
     # Batch paths first: /statuses/batch/unsubscribe-all would otherwise match
     # /statuses/{subscriberIdString}/unsubscribe-all.
     batch.add_routes(router, api)
+    add_link_routes(router, api)
 
     @router.get(
         "/definitions",

@@ -7,7 +7,7 @@ imported change happened (occurred_at), makes the ledger append-only in the data
 receive them.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-27 05:14:59.085662
 """
 
@@ -25,7 +25,7 @@ from commprefs.ledger.chain import FIELDS, GENESIS, entry_hash
 from commprefs.webhooks.events import event_payload
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Signed preference-page links: generation (E6), verification, key rotation."""

@@ -1,0 +1,1 @@
+"""The hosted preference centre: manage, unsubscribe-all and unsubscribe-single pages."""

@@ -1,0 +1,175 @@
+"""The hosted pages under ``/preferences/{token}``. Thin: parse, call the page service, render.
+
+GET and HEAD only ever render (mail scanners follow links). Changes happen on the pages' form
+POSTs, checked against a CSRF token, and on RFC 8058 one-click POSTs to the unsubscribe URLs.
+Whatever goes wrong, the subscriber gets a short HTML page, never JSON or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from commprefs.errors import CommprefsError
+from commprefs.links.signing import valid_nonce
+from commprefs.pages.models import (
+    DEFAULT_COLOUR,
+    SOURCE_ONE_CLICK,
+    SOURCE_PAGE,
+    Brand,
+    SubmittedForm,
+)
+from commprefs.pages.render import CSRF_COOKIE, html, set_csrf_cookie, text
+from commprefs.pages.service import PageService, readable_on
+from commprefs.services import Services
+
+log = logging.getLogger("commprefs.pages")
+NEUTRAL = Brand("Email preferences", DEFAULT_COLOUR, readable_on(DEFAULT_COLOUR), None)
+ONE_CLICK = "One-Click"
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+_TITLES = {
+    403: "This form has expired",
+    404: "This link is not valid",
+    410: "This link has expired",
+}
+
+
+class PageRoute(APIRoute):
+    """Renders every failure of a page route as a friendly HTML page with the right status."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except CommprefsError as error:
+                return _error_page(error.status_code, error.message)
+            except HTTPException as error:
+                return _error_page(error.status_code, "The request could not be read.")
+            except Exception:
+                log.exception("page error %s on %s", request.state.request_id, request.method)
+                message = "Something went wrong on our side. Nothing was changed; please try again."
+                return _error_page(500, message)
+
+        return guarded
+
+
+router = APIRouter(prefix="/preferences", include_in_schema=False, route_class=PageRoute)
+
+
+def _services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def _pages(request: Request) -> PageService:
+    return _services(request).pages
+
+
+def _error_page(status: int, message: str) -> Response:
+    title = _TITLES.get(status, "Something went wrong" if status >= 500 else "Request not accepted")
+    return html("error.html", status, NEUTRAL, title=title, message=message)
+
+
+def _nonce(request: Request) -> str:
+    """The CSRF cookie's nonce: kept when the browser has one, so several open pages work."""
+    current = request.cookies.get(CSRF_COOKIE)
+    return current if current and valid_nonce(current) else secrets.token_urlsafe(24)
+
+
+def _field(form: FormData, name: str) -> str | None:
+    value = form.get(name)
+    return value if isinstance(value, str) else None
+
+
+def _fields(form: FormData, name: str) -> list[str]:
+    return [v for v in form.getlist(name) if isinstance(v, str)]
+
+
+def _is_one_click(raw: bytes, form: FormData) -> bool:
+    """RFC 8058: the body ``List-Unsubscribe=One-Click``, form-encoded or multipart. A body
+    without a form content type is accepted too: some senders' tools omit it."""
+    return _field(form, "List-Unsubscribe") == ONE_CLICK or raw.strip() == ONE_CLICK_BODY
+
+
+def _submitted(request: Request, form: FormData) -> SubmittedForm:
+    return SubmittedForm(
+        csrf=_field(form, "csrf"),
+        cookie=request.cookies.get(CSRF_COOKIE),
+        shown=_fields(form, "shown"),
+        ticked=_fields(form, "subscribed"),
+    )
+
+
+def _with_cookie(request: Request, response: Response, nonce: str) -> Response:
+    set_csrf_cookie(response, nonce, _services(request).settings.public_url)
+    return response
+
+
+@router.api_route("/{token}", methods=["GET", "HEAD"])
+async def manage_page(request: Request, token: str) -> Response:
+    nonce = _nonce(request)
+    page = await _pages(request).manage_page(token, nonce, request.state.request_id)
+    response = html("manage.html", brand=page.context.brand, page=page)
+    return _with_cookie(request, response, nonce)
+
+
+@router.post("/{token}")
+async def save_preferences(request: Request, token: str) -> Response:
+    form = await request.form()
+    submitted = _submitted(request, form)
+    done = await _pages(request).save(token, submitted, request.state.request_id)
+    return html("done.html", brand=done.context.brand, page=done)
+
+
+async def _confirm(request: Request, token: str, single: bool) -> Response:
+    nonce = _nonce(request)
+    page = await _pages(request).confirm_page(token, nonce, single, request.state.request_id)
+    response = html("confirm.html", brand=page.context.brand, page=page)
+    return _with_cookie(request, response, nonce)
+
+
+async def _unsubscribe(request: Request, token: str, single: bool) -> Response:
+    raw = await request.body()  # read first: the form is then parsed from the kept bytes
+    form = await request.form()
+    pages = _pages(request)
+    if _is_one_click(raw, form):
+        await pages.unsubscribe(token, single, SOURCE_ONE_CLICK, request.state.request_id, None)
+        return text("Unsubscribed.")
+    submitted = _submitted(request, form)
+    done = await pages.unsubscribe(token, single, SOURCE_PAGE, request.state.request_id, submitted)
+    return html("done.html", brand=done.context.brand, page=done)
+
+
+@router.api_route("/{token}/unsubscribe-all", methods=["GET", "HEAD"])
+async def unsubscribe_all_page(request: Request, token: str) -> Response:
+    return await _confirm(request, token, single=False)
+
+
+@router.post("/{token}/unsubscribe-all")
+async def unsubscribe_all(request: Request, token: str) -> Response:
+    return await _unsubscribe(request, token, single=False)
+
+
+@router.api_route("/{token}/unsubscribe", methods=["GET", "HEAD"])
+async def unsubscribe_single_page(request: Request, token: str) -> Response:
+    return await _confirm(request, token, single=True)
+
+
+@router.post("/{token}/unsubscribe")
+async def unsubscribe_single(request: Request, token: str) -> Response:
+    return await _unsubscribe(request, token, single=True)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+async def unknown_page(rest: str) -> Response:
+    return _error_page(404, "There is no page at this address. Please use a link from our emails.")
