@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from commprefs.clock import iso_ms
-from tests.support import cli
+from tests.support import cli, pages, v3
 from tests.support.factories import Factory, Tenant, email
 from tests.support.server import Server
 from tests.support.v4 import V4
@@ -49,18 +49,20 @@ def by_type(results: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {r["subscriptionId"]: r for r in results}
 
 
-def test_history_and_state_as_of_follow_every_change(
+def test_history_and_state_as_of_follow_changes_from_every_entry_point(
     server: Server, http: httpx.Client, factory: Factory, tmp_path: Path
 ) -> None:
-    tenant = factory.tenant(types=2)
-    news, offers = tenant.definitions
+    tenant = factory.tenant(types=3)
+    news, offers, updates = tenant.definitions
     v4 = V4(http, "/communication-preferences/v4", tenant)
     subscriber = email("audit")
+    link = pages.generate(http, tenant, subscriber, subscriptionId=news.id)["unsubscribeSingleUrl"]
     moments = [now_ms()]
     reads = [v4.statuses(subscriber).json()["results"]]
     requests = []
 
     steps = [
+        lambda: v3.change(http, tenant, "subscribe", subscriber, updates.id),
         lambda: v4.update(
             subscriber,
             news.id,
@@ -68,6 +70,7 @@ def test_history_and_state_as_of_follow_every_change(
             legalBasis="CONSENT_WITH_NOTICE",
             legalBasisExplanation="Ticked the box on the signup form",
         ),
+        lambda: httpx.post(link, data=pages.ONE_CLICK),  # from the mail provider
         lambda: v4.unsubscribe_all(subscriber),
         lambda: v4.update(subscriber, offers.id, "SUBSCRIBED"),
     ]
@@ -100,46 +103,48 @@ def test_history_and_state_as_of_follow_every_change(
 
     entries = history(http, tenant, subscriber.upper()).json()["results"]
     changes = [
-        (e["subscriptionId"], e["wideStatusType"], e["oldStatus"], e["newStatus"]) for e in entries
+        (e["api"], e["subscriptionId"], e["wideStatusType"], e["oldStatus"], e["newStatus"])
+        for e in entries
     ]
     assert changes == [
-        (news.id, None, "NOT_SPECIFIED", "SUBSCRIBED"),
-        (None, "PORTAL_WIDE", "SUBSCRIBED", "UNSUBSCRIBED"),
-        (news.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
-        (offers.id, None, "NOT_SPECIFIED", "UNSUBSCRIBED"),
-        (None, "PORTAL_WIDE", "UNSUBSCRIBED", "SUBSCRIBED"),
-        (offers.id, None, "UNSUBSCRIBED", "SUBSCRIBED"),
-        (offers.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
+        ("v3", updates.id, None, "NOT_SPECIFIED", "SUBSCRIBED"),
+        ("v4", news.id, None, "NOT_SPECIFIED", "SUBSCRIBED"),
+        ("pages", news.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
+        ("v4", None, "PORTAL_WIDE", "SUBSCRIBED", "UNSUBSCRIBED"),
+        ("v4", offers.id, None, "NOT_SPECIFIED", "UNSUBSCRIBED"),
+        ("v4", updates.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
+        ("v4", None, "PORTAL_WIDE", "UNSUBSCRIBED", "SUBSCRIBED"),
+        ("v4", offers.id, None, "UNSUBSCRIBED", "SUBSCRIBED"),
+        ("import", offers.id, None, "SUBSCRIBED", "UNSUBSCRIBED"),
     ]
     assert [e["requestId"] for e in entries] == [
-        requests[0],
-        *[requests[1]] * 3,
-        *[requests[2]] * 2,
-        requests[3],
+        *requests[:3],
+        *[requests[3]] * 3,
+        *[requests[4]] * 2,
+        requests[5],
     ]
-    assert (entries[-1]["api"], entries[-1]["source"]) == ("import", "Shop")
-    assert entries[-1]["occurredAt"] == iso_ms(moments[-2])
-    assert entries[-1]["recordedAt"] > entries[-1]["occurredAt"]
-    assert entries[-1]["tokenId"] is None  # the command line acts without a token
-    assert entries[0]["legalBasis"] == "CONSENT_WITH_NOTICE"
-    assert entries[0]["legalBasisExplanation"] == "Ticked the box on the signup form"
-    assert entries[0]["subscriptionName"] == news.name
     sequences = [e["sequence"] for e in entries]
     assert sequences == sorted(sequences)
-    for entry in entries[:-1]:
-        assert entry["subscriberIdString"] == subscriber
-        assert entry["source"] == "Public status API"
-        assert entry["api"] == "v4"
-        assert entry["tokenName"] == "test token"
-        assert entry["tokenId"] == factory.token_ids[tenant.token]
-        assert len(entry["hash"]) == 64
+    assert {e["subscriberIdString"] for e in entries} == {subscriber}
+    assert all(len(e["hash"]) == 64 for e in entries)
+    by_token = [e for e in entries if e["api"] in ("v3", "v4")]
+    assert {(e["tokenName"], e["tokenId"]) for e in by_token} == {
+        ("test token", factory.token_ids[tenant.token])
+    }
+    assert entries[1]["legalBasis"] == "CONSENT_WITH_NOTICE"
+    assert entries[1]["legalBasisExplanation"] == "Ticked the box on the signup form"
+    assert entries[1]["subscriptionName"] == news.name
+    assert (entries[2]["source"], entries[2]["tokenId"]) == ("One-click unsubscribe", None)
+    assert (entries[-1]["source"], entries[-1]["tokenId"]) == ("Shop", None)
+    assert entries[-1]["occurredAt"] == iso_ms(moments[-2])
+    assert entries[-1]["recordedAt"] > entries[-1]["occurredAt"]
 
     # At each moment the ledger gives back exactly what a read said then.
     for moment, read in zip(moments, reads, strict=True):
         rebuilt = state(http, tenant, subscriber, asOf=str(moment))
         assert by_type(rebuilt["statuses"]) == by_type(read)
     assert state(http, tenant, subscriber, asOf=str(moments[0]))["wideStatuses"] == []
-    wide_then = state(http, tenant, subscriber, asOf=str(moments[2]))["wideStatuses"]
+    wide_then = state(http, tenant, subscriber, asOf=str(moments[4]))["wideStatuses"]
     assert [(w["wideStatusType"], w["status"]) for w in wide_then] == [
         ("PORTAL_WIDE", "UNSUBSCRIBED")
     ]

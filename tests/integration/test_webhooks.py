@@ -34,7 +34,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def add_webhook(server: Server) -> Iterator[Callable[..., dict[str, Any]]]:
+def add_webhook(server: Server, factory: Factory) -> Iterator[Callable[..., dict[str, Any]]]:
     """``commprefs webhooks add``; every webhook made is removed after the test."""
     made: list[int] = []
     db = ("--database", server.database_url)
@@ -48,7 +48,7 @@ def add_webhook(server: Server) -> Iterator[Callable[..., dict[str, Any]]]:
 
     yield add
     for webhook_id in made:
-        cli.run("webhooks", "remove", str(webhook_id), *db)
+        factory.run(factory.services.webhooks.remove(webhook_id))
 
 
 @pytest.fixture

@@ -44,8 +44,9 @@ class DeliveryWorker:
         self.service = service
         self.settings = settings
         self.owner = f"worker-{uuid.uuid4()}"
-        # Long enough to send a batch and record it; renewed after every batch.
-        self.lease_ms = int((2 * settings.webhook_timeout_seconds + 5) * 1000)
+        # Long enough to send a batch (at most one timeout) and record it; renewed after every
+        # batch. A killed worker's endpoints wait this long for another worker.
+        self.lease_ms = int((2 * settings.webhook_timeout_seconds + 1) * 1000)
         self._client = client
         self._running: dict[int, asyncio.Task[None]] = {}
 
