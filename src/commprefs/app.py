@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -18,10 +19,12 @@ from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
+from commprefs.ledger import routes as ledger_routes
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
+from commprefs.webhooks.worker import delivering
 
 V4_PREFIXES = {
     "v4": "/communication-preferences/v4",
@@ -53,7 +56,13 @@ def create_app(
             created = await services.portals.bootstrap_if_empty()
             if created is not None:
                 await on_first_start(services, created)
-        yield
+        worker = (
+            delivering(services.webhooks, settings)
+            if settings.webhook_worker
+            else contextlib.nullcontext()
+        )
+        async with worker:
+            yield
         await services.database.dispose()
         if rate_limiter is not None:
             await rate_limiter.close()
@@ -72,6 +81,7 @@ def create_app(
     install_replay_handler(app)
     for api, prefix in V4_PREFIXES.items():
         app.include_router(build_v4_router(api), prefix=prefix)
+    app.include_router(ledger_routes.build_router(), prefix=ledger_routes.PREFIX)
     app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
     generate_document = app.openapi
     app.openapi = lambda: add_request_schema(generate_document())  # type: ignore[method-assign]

@@ -12,22 +12,29 @@ import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs.auth.models import ALL_SCOPES
+from commprefs.cli_support import (
+    CliError,
+    DatabaseOption,
+    JsonOption,
+    PortalOption,
+    emit,
+    run_admin,
+    settings_for,
+)
 from commprefs.clock import iso_ms
-from commprefs.config import Settings
 from commprefs.errors import CommprefsError
+from commprefs.ledger import commands as ledger_commands
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.database import is_memory
-from commprefs.store.migrate import upgrade
-
-T = TypeVar("T")
+from commprefs.transfer.commands import export_app, import_statuses
+from commprefs.webhooks.commands import webhooks_app
 
 app = typer.Typer(
     help="commprefs: email subscription preferences, HubSpot-compatible.",
@@ -43,53 +50,13 @@ app.add_typer(portals_app, name="portals")
 app.add_typer(units_app, name="business-units")
 app.add_typer(definitions_app, name="definitions")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(ledger_commands.ledger_app, name="ledger")
+app.command("history")(ledger_commands.history)
+app.add_typer(webhooks_app, name="webhooks")
+app.command("import")(import_statuses)
+app.add_typer(export_app, name="export")
 links_app = typer.Typer(help="Preference-page links and their signing keys.", no_args_is_help=True)
 app.add_typer(links_app, name="links")
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database", help="sqlite:///path.db, sqlite:///:memory: or postgresql://…"),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
-PortalOption = Annotated[int, typer.Option("--portal", help="Portal id.")]
-
-
-class CliError(Exception):
-    """A one-line error for the user; exit code 1."""
-
-
-def settings_for(database: str | None, **overrides: Any) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if database is not None:
-        values["database_url"] = database
-    try:
-        return Settings(**values)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
-
-
-def run_admin(
-    database: str | None,
-    action: Callable[[Services], Awaitable[T]],
-    settings: Settings | None = None,
-    **overrides: Any,
-) -> T:
-    """Migrate, run one service call, close the database."""
-
-    async def main() -> T:
-        services = Services.build(settings or settings_for(database, **overrides))
-        try:
-            await upgrade(services.database)
-            return await action(services)
-        finally:
-            await services.database.dispose()
-
-    return asyncio.run(main())
-
-
-def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:
-    typer.echo(json.dumps(payload) if as_json else line)
 
 
 def portal_json(portal: Any) -> dict[str, Any]:
@@ -104,6 +71,9 @@ def serve(
         str | None, typer.Option("--public-url", help="Base URL of preference-page links.")
     ] = None,
     database: DatabaseOption = None,
+    webhooks: Annotated[
+        bool | None, typer.Option("--webhooks", help="Also deliver webhook events.")
+    ] = None,
     rate_limit: Annotated[
         int | None,
         typer.Option(
@@ -127,7 +97,10 @@ def serve(
     from commprefs.app import create_app
 
     settings = settings_for(
-        database, public_url=public_url or f"http://{host}:{port}", rate_limit=rate_limit
+        database,
+        public_url=public_url or f"http://{host}:{port}",
+        rate_limit=rate_limit,
+        webhook_worker=webhooks,
     )
     if settings.rate_limit and settings.redis_url:
         try:

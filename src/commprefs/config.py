@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     # How long a write's Idempotency-Key is remembered.
     idempotency_ttl_seconds: int = Field(default=86_400, ge=1, le=30 * 86_400)
 
+    # Change-event delivery (webhooks/worker.py). `serve --webhooks` runs the worker in the server.
+    webhook_worker: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    webhook_backoff_base_seconds: float = Field(default=1.0, ge=0.01, le=3600)
+    webhook_backoff_max_seconds: float = Field(default=3600.0, ge=0.01, le=7 * 86400)
+    webhook_batch_size: int = Field(default=100, ge=1, le=1000)
+    webhook_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
+
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
         exported = {}

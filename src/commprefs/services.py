@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from commprefs.auth.service import TokenService
 from commprefs.clock import Clock, SystemClock
 from commprefs.config import Settings
+from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.pages.service import PageService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
+from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
+from commprefs.webhooks.service import WebhookService
 
 
 @dataclass
@@ -22,6 +25,10 @@ class Services:
     tokens: TokenService
     portals: PortalService
     preferences: PreferencesService
+    ledger: LedgerService
+    webhooks: WebhookService
+    imports: ImportService
+    exports: ExportService
     links: LinkService
     pages: PageService
 
@@ -38,6 +45,13 @@ class Services:
             tokens=TokenService(database, clock),
             portals=PortalService(database, clock),
             preferences=preferences,
+            ledger=LedgerService(database, clock),
+            webhooks=WebhookService(database, clock),
+            # The same rules, in larger transactions than an API batch may ask for.
+            imports=ImportService(
+                database, clock, PreferencesService(database, clock, IMPORT_BATCH_SIZE)
+            ),
+            exports=ExportService(database),
             links=links,
             pages=PageService(database, clock, preferences, links),
         )

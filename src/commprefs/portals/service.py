@@ -67,7 +67,7 @@ class PortalService:
     async def create_business_unit(self, portal_id: int, name: str) -> BusinessUnit:
         name = _required_text("name", name)
         async with self.database.write() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             return await repo.create_business_unit(portal_id, name, self.clock.now_ms())
 
     async def create_definition(
@@ -84,7 +84,7 @@ class PortalService:
     ) -> Definition:
         name = _required_text("name", name)
         async with self.database.write() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             if await repo.get_business_unit(portal_id, business_unit_id) is None:
                 raise InvalidInput.field(
                     "businessUnitId", f"Business unit {business_unit_id} does not exist."
@@ -130,7 +130,7 @@ class PortalService:
             for checked in [check(value.strip()) if value.strip() else None]
         }
         async with self.database.write() as repo:
-            await _require_portal(repo, portal_id)
+            await require_portal(repo, portal_id)
             if values and not await repo.set_branding(portal_id, unit_id, values):
                 raise NotFound(f"Business unit {unit_id} does not exist in portal {portal_id}.")
             branding = await repo.branding(portal_id, unit_id)
@@ -191,7 +191,8 @@ async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> P
     return portal
 
 
-async def _require_portal(repo: Repository, portal_id: int) -> Portal:
+async def require_portal(repo: Repository, portal_id: int) -> Portal:
+    """The portal, or NotFound: how every service checks a portal id it is given."""
     portal = await repo.get_portal(portal_id)
     if portal is None:
         raise NotFound(f"Portal {portal_id} does not exist.")

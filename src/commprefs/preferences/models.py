@@ -140,6 +140,8 @@ class LedgerEntry:
     business_unit_id: int | None = None
     legal_basis: str | None = None
     legal_basis_explanation: str | None = None
+    # When the change happened according to its source, if not when it is recorded (imports).
+    occurred_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,10 @@ class StatusChange:
     channel: Channel = Channel.EMAIL
     legal_basis: str | None = None
     legal_basis_explanation: str | None = None
+    # Set by imports: the change's own source (instead of the call's) and when it happened
+    # (epoch ms, instead of now). A change older than the choice on record is refused.
+    source: str | None = None
+    occurred_at: int | None = None
 
 
 @dataclass(frozen=True)

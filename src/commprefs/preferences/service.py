@@ -6,10 +6,11 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from commprefs.clock import Clock
+from commprefs.clock import Clock, iso_ms
 from commprefs.errors import CommprefsError, InvalidInput
 from commprefs.preferences.models import (
     SOURCE_PUBLIC_API,
@@ -93,7 +94,7 @@ class PreferencesService:
         async with self.database.write() as repo:
             portal = await _portal(repo, actor)
             definitions = {d.id: d for d in await repo.definitions(actor.portal_id)}
-            valid: list[tuple[str, Definition, StatusChange]] = []
+            valid: list[tuple[int, str, Definition, StatusChange]] = []
             for index, change in enumerate(changes):
                 try:
                     key = subscriber_key(change.subscriber)
@@ -103,8 +104,8 @@ class PreferencesService:
                 except CommprefsError as error:
                     outcome.errors.append((index, error))
                     continue
-                valid.append((key, definition, change))
-            subscribers = sorted({key for key, _, _ in valid})
+                valid.append((index, key, definition, change))
+            subscribers = sorted({key for _, key, _, _ in valid})
             await repo.lock_subscribers(actor.portal_id, subscribers)
             now = self.clock.now_ms()
             stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
@@ -112,7 +113,12 @@ class PreferencesService:
             writes: dict[tuple[str, int], StoredStatus] = {}
             wide_writes: dict[tuple[str, WideType, int], WideStatus] = {}
             ledger: list[LedgerEntry] = []
-            for key, definition, change in valid:
+            for index, key, definition, change in valid:
+                given = change.source or source
+                stale = _newer_choice(change, definition, stored[key], wides[key])
+                if stale is not None:
+                    outcome.errors.append((index, stale))
+                    continue
                 plan = plan_change(
                     definition,
                     stored[key].get(definition.id),
@@ -120,8 +126,8 @@ class PreferencesService:
                     change.state,
                     change.legal_basis,
                     change.legal_basis_explanation,
-                    source,
-                    now,
+                    given,
+                    now if change.occurred_at is None else change.occurred_at,
                 )
                 if guard is not None and (refusal := guard(key, definition, change.state, plan)):
                     raise InvalidInput(refusal)
@@ -132,11 +138,12 @@ class PreferencesService:
                             actor,
                             key,
                             now,
-                            source,
+                            given,
                             State.UNSUBSCRIBED,
                             State.SUBSCRIBED,
                             wide_type=lifted.wide_type,
                             business_unit_id=lifted.business_unit_id,
+                            occurred_at=change.occurred_at,
                         )
                     )
                     wides[key] = [lifted if _same_scope(w, lifted) else w for w in wides[key]]
@@ -148,12 +155,13 @@ class PreferencesService:
                             actor,
                             key,
                             now,
-                            source,
+                            given,
                             plan.previous,
                             plan.stored.status,
                             subscription_id=definition.id,
                             legal_basis=plan.stored.legal_basis,
                             explanation=plan.stored.legal_basis_explanation,
+                            occurred_at=change.occurred_at,
                         )
                     )
                 status = effective_status(
@@ -165,6 +173,7 @@ class PreferencesService:
             )
             await repo.put_wide_statuses(actor.portal_id, list(wide_writes.values()))
             await repo.append_ledger(ledger)
+        outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
         return outcome
 
@@ -191,13 +200,16 @@ class PreferencesService:
         channel: Channel,
         business_unit_id: int | None,
         source: str = SOURCE_PUBLIC_API,
+        occurred_at: Sequence[int | None] | None = None,
     ) -> BatchOutcome:
         """Writes the wide opt-out, rewrites every type in scope to UNSUBSCRIBED and reports
         one status per active type in scope: UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed,
-        NO_STATUS_CHANGE where it already was UNSUBSCRIBED (E5, E9)."""
+        NO_STATUS_CHANGE where it already was UNSUBSCRIBED (E5, E9). ``occurred_at`` (imports)
+        gives, per subscriber, when the opt-out happened if not now."""
         self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = _valid_subscribers(subscribers, outcome)
+        times = _times_by_key(subscribers, occurred_at)
         async with self.database.write() as repo:
             await _require_business_unit(repo, actor.portal_id, business_unit_id)
             await repo.lock_subscribers(actor.portal_id, sorted(set(keys)))
@@ -213,6 +225,7 @@ class PreferencesService:
             wide_writes: list[WideStatus] = []
             ledger: list[LedgerEntry] = []
             for key in dict.fromkeys(keys):
+                when = times.get(key, now)
                 current = next(
                     (
                         w
@@ -224,7 +237,7 @@ class PreferencesService:
                 if current is None or current.status is not State.UNSUBSCRIBED:
                     wide_writes.append(
                         WideStatus(
-                            key, channel, wide_type, scope_unit, State.UNSUBSCRIBED, source, now
+                            key, channel, wide_type, scope_unit, State.UNSUBSCRIBED, source, when
                         )
                     )
                     ledger.append(
@@ -237,6 +250,7 @@ class PreferencesService:
                             State.UNSUBSCRIBED,
                             wide_type=wide_type,
                             business_unit_id=scope_unit,
+                            occurred_at=times.get(key),
                         )
                     )
                 statuses = outcome.per_subscriber.setdefault(key, [])
@@ -247,7 +261,7 @@ class PreferencesService:
                     if before is None or before.status is not State.UNSUBSCRIBED:
                         reason = Reason.UNSUBSCRIBE_FROM_ALL_OCCURRED
                         after = StoredStatus(
-                            definition.id, State.UNSUBSCRIBED, source, None, None, now
+                            definition.id, State.UNSUBSCRIBED, source, None, None, when
                         )
                         writes.append((key, after))
                         ledger.append(
@@ -259,6 +273,7 @@ class PreferencesService:
                                 before.status if before else State.NOT_SPECIFIED,
                                 State.UNSUBSCRIBED,
                                 subscription_id=definition.id,
+                                occurred_at=times.get(key),
                             )
                         )
                     if definition.is_active:
@@ -385,6 +400,48 @@ class PreferencesService:
         return batch.statuses[0]
 
 
+def _times_by_key(
+    subscribers: Sequence[str], occurred_at: Sequence[int | None] | None
+) -> dict[str, int]:
+    """When each (valid) subscriber's change happened, where the caller says so."""
+    found: dict[str, int] = {}
+    for address, when in zip(subscribers, occurred_at or (), strict=False):
+        if when is not None:
+            with contextlib.suppress(CommprefsError):
+                found[subscriber_key(address)] = when
+    return found
+
+
+def _newer_choice(
+    change: StatusChange,
+    definition: Definition,
+    stored: dict[int, StoredStatus],
+    wides: Sequence[WideStatus],
+) -> InvalidInput | None:
+    """A change that says when it happened is refused if a later choice about the type is on
+    record: its own status, or (for a subscribe, which would lift it) a wide status covering
+    it. An old record never overrides a newer choice."""
+    if change.occurred_at is None:
+        return None
+    own = stored.get(definition.id)
+    times = [own.updated_at] if own else []
+    if change.state is State.SUBSCRIBED:
+        times += [
+            w.updated_at
+            for w in wides
+            if w.wide_type is WideType.PORTAL_WIDE
+            or w.business_unit_id == definition.business_unit_id
+        ]
+    if not times or max(times) <= change.occurred_at:
+        return None
+    return InvalidInput.field(
+        "timestamp",
+        f"A later choice ({iso_ms(max(times))}) is on record for subscription "
+        f"{definition.id}; this change is from {iso_ms(change.occurred_at)}.",
+        "STALE",
+    )
+
+
 def _valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
     keys = []
     for index, address in enumerate(raw):
@@ -461,6 +518,7 @@ def _entry(
     business_unit_id: int | None = None,
     legal_basis: str | None = None,
     explanation: str | None = None,
+    occurred_at: int | None = None,
 ) -> LedgerEntry:
     return LedgerEntry(
         portal_id=actor.portal_id,
@@ -478,4 +536,5 @@ def _entry(
         business_unit_id=business_unit_id,
         legal_basis=legal_basis,
         legal_basis_explanation=explanation,
+        occurred_at=occurred_at,
     )

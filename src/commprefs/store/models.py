@@ -160,7 +160,54 @@ ledger = Table(
     Column("token_id", BigInteger),
     Column("request_id", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # When the change happened according to its source, where that differs from when it was
+    # recorded (an import of older consent records); NULL means "when recorded".
+    Column("occurred_at", BigInteger),
+    # The hash chain (ledger/chain.py): seq counts a portal's entries from 1, hash covers this
+    # entry and prev_hash, the hash of the portal's previous entry.
+    Column("seq", BigInteger, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index(None, "portal_id", "subscriber", "id"),
+    UniqueConstraint("portal_id", "seq"),
+)
+
+# The transactional outbox: one change event per ledger entry, written in the same transaction
+# and numbered by the same per-portal seq, so that a portal's events are committed in seq order
+# and a delivery cursor can never skip one. Kept after delivery for replays.
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(36), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    UniqueConstraint("event_id"),
+    Index(None, "portal_id", "created_at"),
+)
+
+# Endpoints that receive a portal's change events, each with its own delivery cursor.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("url", Text, nullable=False),
+    # The HMAC key must be usable to sign, so it is stored as given (unlike access tokens).
+    Column("secret", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # Every event of the portal with seq <= delivered_seq has been acknowledged by the endpoint.
+    Column("delivered_seq", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("last_attempt_at", BigInteger),
+    Column("last_error", Text),
+    # A worker's claim on the endpoint, so that several workers never deliver to it at once.
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    Index(None, "portal_id"),
 )
 
 # Our extension: the Idempotency-Key of a write and the response it got, so a retry replays it.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
+from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.models import (
     business_units,
     definition_translations,
@@ -40,6 +41,8 @@ from commprefs.store.models import (
     tokens,
     wide_statuses,
 )
+from commprefs.store.transfer_queries import TransferQueries
+from commprefs.store.webhook_queries import WebhookQueries
 
 
 def _definition(row: Any) -> Definition:
@@ -110,7 +113,7 @@ def _lock_key(portal_id: int, subscriber: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class Repository:
+class Repository(LedgerQueries, WebhookQueries, TransferQueries):
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
@@ -294,8 +297,17 @@ class Repository:
         if self.dialect != "postgresql":
             return
         keys = sorted({_lock_key(portal_id, s) for s in subscribers})
-        for key in keys:
-            await self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+        if len(keys) == 1:
+            await self.conn.execute(select(func.pg_advisory_xact_lock(keys[0])))
+        elif keys:
+            # One round trip for a whole batch, still taking the locks in sorted order.
+            await self.conn.execute(
+                text(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM "
+                    "unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n) s"
+                ),
+                {"keys": keys},
+            )
 
     async def stored_statuses(
         self, portal_id: int, subscribers: Sequence[str], channel: Channel
@@ -407,31 +419,11 @@ class Repository:
     # -- ledger ----------------------------------------------------------------------------------
 
     async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """The one way into the ledger: hash-chained, with an outbox event per entry
+        (store/ledger_queries.py). Ledger rows are never updated or deleted."""
         if not entries:
             return
-        await self.conn.execute(
-            insert(ledger),
-            [
-                {
-                    "portal_id": e.portal_id,
-                    "subscriber": e.subscriber,
-                    "channel": e.channel.value,
-                    "subscription_id": e.subscription_id,
-                    "wide_type": e.wide_type.value if e.wide_type else None,
-                    "business_unit_id": e.business_unit_id,
-                    "old_status": e.old_status.value,
-                    "new_status": e.new_status.value,
-                    "legal_basis": e.legal_basis,
-                    "legal_basis_explanation": e.legal_basis_explanation,
-                    "source": e.source,
-                    "api": e.api,
-                    "token_id": e.token_id,
-                    "request_id": e.request_id,
-                    "created_at": e.created_at,
-                }
-                for e in entries
-            ],
-        )
+        await self.append_chained(entries)
 
     async def ledger_for(self, portal_id: int, subscriber: str) -> list[Any]:
         rows = await self.conn.execute(

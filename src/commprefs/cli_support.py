@@ -1,0 +1,66 @@
+"""What every ``commprefs`` command shares: options, settings, running a service call, output.
+
+Commands live next to their concern (cli.py, ledger/commands.py, webhooks/commands.py,
+transfer/commands.py); all of them report errors the same way through ``cli.main``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from commprefs.config import Settings
+from commprefs.services import Services
+from commprefs.store.migrate import upgrade
+
+T = TypeVar("T")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database", help="sqlite:///path.db, sqlite:///:memory: or postgresql://…"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+PortalOption = Annotated[int, typer.Option("--portal", help="Portal id.")]
+
+
+class CliError(Exception):
+    """A one-line error for the user; exit code 1."""
+
+
+def settings_for(database: str | None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if database is not None:
+        values["database_url"] = database
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise CliError(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def run_admin(
+    database: str | None,
+    action: Callable[[Services], Awaitable[T]],
+    settings: Settings | None = None,
+    **overrides: Any,
+) -> T:
+    """Migrate, run one service call, close the database."""
+
+    async def main() -> T:
+        services = Services.build(settings or settings_for(database, **overrides))
+        try:
+            await upgrade(services.database)
+            return await action(services)
+        finally:
+            await services.database.dispose()
+
+    return asyncio.run(main())
+
+
+def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:
+    typer.echo(json.dumps(payload) if as_json else line)

@@ -1,0 +1,71 @@
+"""What the ledger answers: a subscriber's history, and the health of a portal's chain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from commprefs.preferences.models import Channel, State, Status, WideStatus, WideType
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change, with the names of the subscription type and token it involved."""
+
+    seq: int
+    subscriber: str
+    channel: Channel
+    subscription_id: int | None
+    subscription_name: str | None
+    wide_type: WideType | None
+    business_unit_id: int | None
+    old_status: State
+    new_status: State
+    legal_basis: str | None
+    legal_basis_explanation: str | None
+    source: str
+    api: str
+    token_id: int | None
+    token_name: str | None
+    request_id: str
+    created_at: int
+    occurred_at: int | None
+    hash: str
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    subscriber: str
+    entries: list[HistoryEntry]
+    next_after: int | None  # the seq to continue after, when there is more
+
+
+@dataclass(frozen=True)
+class StateAsOf:
+    """A subscriber's effective statuses at a moment, rebuilt from the ledger alone."""
+
+    subscriber: str
+    channel: Channel
+    as_of: int
+    statuses: list[Status]
+    wide_statuses: list[WideStatus]
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    message: str
+
+
+@dataclass
+class ChainReport:
+    """The result of checking one portal's chain; ``problems`` is empty when it is intact."""
+
+    portal_id: int
+    entries: int = 0
+    head_seq: int = 0
+    head_hash: str = ""
+    problems: list[ChainProblem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems

@@ -1,0 +1,89 @@
+"""``/commprefs/v1``: the consent ledger over HTTP (ours, outside HubSpot's paths; same tokens).
+
+GET /commprefs/v1/subscribers/{subscriberIdString}/history — every change, in recorded order
+GET /commprefs/v1/subscribers/{subscriberIdString}/state?asOf=… — the statuses at a moment
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
+
+from commprefs.api.deps import require, services
+from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
+from commprefs.api.responses import JSONBody
+from commprefs.api.v4.schemas import Error
+from commprefs.auth.models import READ_STATUS
+from commprefs.clock import parse_instant
+from commprefs.errors import InvalidInput
+from commprefs.ledger.schemas import History, SubscriberState, render_history, render_state
+from commprefs.ledger.service import MAX_PAGE
+from commprefs.preferences.models import Actor
+
+API = "commprefs-v1"
+PREFIX = "/commprefs/v1"
+
+AfterQuery = Annotated[
+    int, Query(alias="after", ge=0, le=INT64_MAX, description="Continue after this sequence.")
+]
+LimitQuery = Annotated[int, Query(alias="limit", ge=1, le=MAX_PAGE, description="Page size.")]
+AsOfQuery = Annotated[
+    str | None,
+    Query(alias="asOf", max_length=64, description="ISO-8601 instant or epoch ms; now if absent."),
+]
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(responses={"default": {"model": Error, "description": "An error."}})
+    reader = require(READ_STATUS, API)
+
+    @router.get(
+        "/subscribers/{subscriberIdString}/history",
+        response_model=History,
+        summary="Every recorded change of a subscriber's statuses, oldest first",
+    )
+    async def history(
+        request: Request,
+        subscriber: SubscriberPath,
+        channel: ChannelQuery,
+        after: AfterQuery = 0,
+        limit: LimitQuery = 100,
+        actor: Actor = Depends(reader),
+    ) -> Response:
+        page = await services(request).ledger.history(
+            actor.portal_id, subscriber, channel, after, limit
+        )
+        return JSONBody(render_history(page))
+
+    @router.get(
+        "/subscribers/{subscriberIdString}/state",
+        response_model=SubscriberState,
+        summary="A subscriber's statuses as they were at a moment, rebuilt from the ledger",
+    )
+    async def state(
+        request: Request,
+        subscriber: SubscriberPath,
+        channel: ChannelQuery,
+        as_of: AsOfQuery = None,
+        business_unit_id: BusinessUnitQuery = None,
+        actor: Actor = Depends(reader),
+    ) -> Response:
+        the_services = services(request)
+        at = the_services.clock.now_ms() if as_of is None else _instant("asOf", as_of)
+        found = await the_services.ledger.state_as_of(
+            actor.portal_id, subscriber, at, channel, business_unit_id
+        )
+        return JSONBody(render_state(found))
+
+    return router
+
+
+def _instant(field: str, value: str) -> int:
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise InvalidInput.field(
+            field, f"{field} must be an ISO-8601 instant or epoch milliseconds, not {value!r}."
+        ) from None

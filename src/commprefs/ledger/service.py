@@ -1,0 +1,166 @@
+"""The ledger's questions: what changed for a subscriber, what held at a moment, is it intact.
+
+History and "as of" read the ledger alone, so they answer for any moment since the first entry,
+independent of today's status rows. Verification recomputes every portal's hash chain.
+"""
+
+from __future__ import annotations
+
+from commprefs.clock import Clock
+from commprefs.errors import InvalidInput
+from commprefs.ledger.chain import GENESIS, entry_hash
+from commprefs.ledger.models import (
+    ChainProblem,
+    ChainReport,
+    HistoryEntry,
+    HistoryPage,
+    StateAsOf,
+)
+from commprefs.portals.service import require_portal
+from commprefs.preferences.models import Channel, StoredStatus, WideStatus, WideType
+from commprefs.preferences.rules import effective_status
+from commprefs.preferences.subscribers import subscriber_key
+from commprefs.store.database import Database
+from commprefs.store.repository import Repository
+
+MAX_PAGE = 1000
+MAX_PROBLEMS = 100  # a report names this many problems at most; one is enough to act on
+
+
+class LedgerService:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+
+    async def history(
+        self,
+        portal_id: int,
+        subscriber: str,
+        channel: Channel = Channel.EMAIL,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> HistoryPage:
+        """Every change of a subscriber in the order it was recorded; a page of ``limit``
+        entries after the entry numbered ``after`` when asked."""
+        key = subscriber_key(subscriber)
+        if limit is not None and not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput.field("limit", f"limit must be between 1 and {MAX_PAGE}.")
+        async with self.database.read() as repo:
+            await require_portal(repo, portal_id)
+            found = await repo.history(
+                portal_id, key, channel, after, None if limit is None else limit + 1
+            )
+        if limit is not None and len(found) > limit:
+            return HistoryPage(key, found[:limit], found[limit - 1].seq)
+        return HistoryPage(key, found, None)
+
+    async def state_as_of(
+        self,
+        portal_id: int,
+        subscriber: str,
+        at: int,
+        channel: Channel = Channel.EMAIL,
+        business_unit_id: int | None = None,
+    ) -> StateAsOf:
+        """Each subscription type that existed at ``at`` (retired ones too) with the status the
+        subscriber had then, and the wide statuses recorded by then, rebuilt from the ledger."""
+        key = subscriber_key(subscriber)
+        async with self.database.read() as repo:
+            await require_portal(repo, portal_id)
+            entries = await repo.history(portal_id, key, channel, recorded_until=at)
+            definitions = [
+                d for d in await repo.definitions(portal_id, business_unit_id) if d.created_at <= at
+            ]
+        stored, wides = _replay(key, channel, entries)
+        return StateAsOf(
+            subscriber=key,
+            channel=channel,
+            as_of=at,
+            statuses=[
+                effective_status(key, channel, d, stored.get(d.id), wides) for d in definitions
+            ],
+            wide_statuses=[
+                w
+                for w in wides
+                if business_unit_id is None
+                or w.wide_type is WideType.PORTAL_WIDE
+                or w.business_unit_id == business_unit_id
+            ],
+        )
+
+    async def verify(self, portal_id: int | None = None) -> list[ChainReport]:
+        """Recompute the chain of one portal, or of every portal with entries."""
+        async with self.database.read() as repo:
+            if portal_id is not None:
+                await require_portal(repo, portal_id)
+                portals = [portal_id]
+            else:
+                portals = await repo.ledger_portals()
+            return [await _verify_portal(repo, p) for p in portals]
+
+
+def _replay(
+    subscriber: str, channel: Channel, entries: list[HistoryEntry]
+) -> tuple[dict[int, StoredStatus], list[WideStatus]]:
+    """The status rows that a sequence of ledger entries leaves behind."""
+    stored: dict[int, StoredStatus] = {}
+    wides: dict[tuple[str, int], WideStatus] = {}
+    for entry in entries:
+        when = entry.occurred_at if entry.occurred_at is not None else entry.created_at
+        if entry.subscription_id is not None:
+            stored[entry.subscription_id] = StoredStatus(
+                entry.subscription_id,
+                entry.new_status,
+                entry.source,
+                entry.legal_basis,
+                entry.legal_basis_explanation,
+                when,
+            )
+        elif entry.wide_type is not None:
+            scope = (entry.wide_type.value, entry.business_unit_id or 0)
+            wides[scope] = WideStatus(
+                subscriber,
+                channel,
+                entry.wide_type,
+                entry.business_unit_id or 0,
+                entry.new_status,
+                entry.source,
+                when,
+            )
+    # Portal-wide first, then brands by id: the order reads report wide statuses in.
+    ordered = sorted(
+        wides.values(), key=lambda w: (w.wide_type is not WideType.PORTAL_WIDE, w.business_unit_id)
+    )
+    return stored, ordered
+
+
+async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
+    report = ChainReport(portal_id)
+    expected_seq, previous = 1, GENESIS
+
+    def problem(seq: int, message: str) -> None:
+        if len(report.problems) < MAX_PROBLEMS:
+            report.problems.append(ChainProblem(seq, message))
+
+    async for row in repo.chain_rows(portal_id):
+        seq = row["seq"]
+        if seq != expected_seq:
+            problem(seq, f"{_entries(expected_seq, seq - 1)} missing")
+        elif row["prev_hash"] != previous:
+            problem(seq, "its link to the previous entry is broken (that entry was altered)")
+        if entry_hash(row["prev_hash"], row) != row["hash"]:
+            problem(seq, "its content does not match its hash (the entry was altered)")
+        report.entries += 1
+        report.head_seq, report.head_hash = seq, row["hash"]
+        expected_seq, previous = seq + 1, row["hash"]
+    events = await repo.outbox_head(portal_id)
+    if events > report.head_seq:
+        problem(
+            report.head_seq + 1,
+            f"{_entries(report.head_seq + 1, events)} missing (their change events were recorded)",
+        )
+    return report
+
+
+def _entries(first: int, last: int) -> str:
+    return f"entry {first} is" if first == last else f"entries {first} to {last} are"

@@ -1,0 +1,190 @@
+"""SQL of the consent ledger: chained appends with their outbox events, history, verification.
+
+Part of Repository (store/repository.py): the same connection, inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from commprefs.ledger.chain import GENESIS, entry_hash
+from commprefs.ledger.models import HistoryEntry
+from commprefs.preferences.models import Channel, LedgerEntry, State, WideType
+from commprefs.store.models import ledger, outbox_events, subscription_definitions, tokens
+from commprefs.webhooks.events import event_payload
+
+# The class half of a two-int advisory lock key: that key space is apart from the one-bigint keys
+# of subscriber locks, so a portal's chain lock never collides with them.
+_CHAIN_LOCK_CLASS = 7_236_115
+
+
+def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
+    return {
+        "portal_id": entry.portal_id,
+        "seq": seq,
+        "subscriber": entry.subscriber,
+        "channel": entry.channel.value,
+        "subscription_id": entry.subscription_id,
+        "wide_type": entry.wide_type.value if entry.wide_type else None,
+        "business_unit_id": entry.business_unit_id,
+        "old_status": entry.old_status.value,
+        "new_status": entry.new_status.value,
+        "legal_basis": entry.legal_basis,
+        "legal_basis_explanation": entry.legal_basis_explanation,
+        "source": entry.source,
+        "api": entry.api,
+        "token_id": entry.token_id,
+        "request_id": entry.request_id,
+        "created_at": entry.created_at,
+        "occurred_at": entry.occurred_at,
+    }
+
+
+def _history_entry(row: Any) -> HistoryEntry:
+    return HistoryEntry(
+        seq=row.seq,
+        subscriber=row.subscriber,
+        channel=Channel(row.channel),
+        subscription_id=row.subscription_id,
+        subscription_name=row.subscription_name,
+        wide_type=WideType(row.wide_type) if row.wide_type else None,
+        business_unit_id=row.business_unit_id,
+        old_status=State(row.old_status),
+        new_status=State(row.new_status),
+        legal_basis=row.legal_basis,
+        legal_basis_explanation=row.legal_basis_explanation,
+        source=row.source,
+        api=row.api,
+        token_id=row.token_id,
+        token_name=row.token_name,
+        request_id=row.request_id,
+        created_at=row.created_at,
+        occurred_at=row.occurred_at,
+        hash=row.hash,
+    )
+
+
+class LedgerQueries:
+    conn: AsyncConnection
+    dialect: str
+
+    async def append_chained(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append entries to their portals' chains and queue one outbox event per entry.
+
+        On PostgreSQL a per-portal advisory lock, held until commit, makes concurrent writers of
+        one portal take turns at the head of its chain (SQLite writers are serialised anyway);
+        so a portal's seq numbers are also committed in order. Call it last in a transaction:
+        nothing should wait on another lock while holding a chain.
+        """
+        by_portal: dict[int, list[LedgerEntry]] = {}
+        for entry in entries:
+            by_portal.setdefault(entry.portal_id, []).append(entry)
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        for portal_id in sorted(by_portal):
+            await self._lock_chain(portal_id)
+            seq, previous = await self.chain_head(portal_id)
+            for entry in by_portal[portal_id]:
+                seq += 1
+                row = _ledger_row(entry, seq)
+                row["prev_hash"] = previous
+                row["hash"] = previous = entry_hash(previous, row)
+                rows.append(row)
+                event_id = str(uuid.uuid4())
+                events.append(
+                    {
+                        "portal_id": portal_id,
+                        "seq": seq,
+                        "event_id": event_id,
+                        "created_at": entry.created_at,
+                        "payload": orjson.dumps(event_payload(event_id, row)).decode(),
+                    }
+                )
+        await self.conn.execute(insert(ledger), rows)
+        await self.conn.execute(insert(outbox_events), events)
+
+    async def _lock_chain(self, portal_id: int) -> None:
+        if self.dialect == "postgresql":
+            await self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(:lock_class, :portal)"),
+                {"lock_class": _CHAIN_LOCK_CLASS, "portal": portal_id % 2**31},
+            )
+
+    async def chain_head(self, portal_id: int) -> tuple[int, str]:
+        """The seq and hash of a portal's newest entry; (0, GENESIS) for an empty chain."""
+        row = (
+            await self.conn.execute(
+                select(ledger.c.seq, ledger.c.hash)
+                .where(ledger.c.portal_id == portal_id)
+                .order_by(ledger.c.seq.desc())
+                .limit(1)
+            )
+        ).first()
+        return (row.seq, row.hash) if row else (0, GENESIS)
+
+    async def outbox_head(self, portal_id: int) -> int:
+        found = await self.conn.execute(
+            select(func.max(outbox_events.c.seq)).where(outbox_events.c.portal_id == portal_id)
+        )
+        return int(found.scalar_one() or 0)
+
+    async def ledger_portals(self) -> list[int]:
+        """Every portal with at least one ledger entry or event."""
+        found = await self.conn.execute(
+            select(ledger.c.portal_id)
+            .union(select(outbox_events.c.portal_id))
+            .order_by("portal_id")
+        )
+        return [int(portal_id) for (portal_id,) in found]
+
+    async def chain_rows(self, portal_id: int) -> AsyncIterator[dict[str, Any]]:
+        """A portal's ledger rows in chain order, streamed."""
+        result = await self.conn.stream(
+            select(ledger)
+            .where(ledger.c.portal_id == portal_id)
+            .order_by(ledger.c.seq)
+            .execution_options(yield_per=2000)
+        )
+        async for row in result.mappings():
+            yield dict(row)
+
+    async def history(
+        self,
+        portal_id: int,
+        subscriber: str,
+        channel: Channel,
+        after_seq: int = 0,
+        limit: int | None = None,
+        recorded_until: int | None = None,
+    ) -> list[HistoryEntry]:
+        """A subscriber's entries in chain order, with type and token names."""
+        query = (
+            select(
+                ledger,
+                subscription_definitions.c.name.label("subscription_name"),
+                tokens.c.name.label("token_name"),
+            )
+            .outerjoin(
+                subscription_definitions,
+                subscription_definitions.c.id == ledger.c.subscription_id,
+            )
+            .outerjoin(tokens, tokens.c.id == ledger.c.token_id)
+            .where(
+                ledger.c.portal_id == portal_id,
+                ledger.c.subscriber == subscriber,
+                ledger.c.channel == channel.value,
+                ledger.c.seq > after_seq,
+            )
+            .order_by(ledger.c.seq)
+        )
+        if recorded_until is not None:
+            query = query.where(ledger.c.created_at <= recorded_until)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_history_entry(row) for row in await self.conn.execute(query)]

@@ -1,0 +1,182 @@
+"""CSV and NDJSON, streamed: records in from a byte stream, rows out to a text stream.
+
+Reading never holds more than one record; it counts the bytes it has consumed so that a
+progress bar can show how far through a file it is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Literal, Protocol, TextIO
+
+import orjson
+
+from commprefs.errors import InvalidInput
+from commprefs.transfer.models import RawRecord, Rejection
+from commprefs.transfer.schemas import check_header
+
+Format = Literal["csv", "ndjson"]
+FORMATS: tuple[Format, ...] = ("csv", "ndjson")
+_EXTENSIONS: dict[str, Format] = {".csv": "csv", ".ndjson": "ndjson", ".jsonl": "ndjson"}
+MAX_FIELD = 64 * 1024  # a longer CSV field is a broken file, not a status
+csv.field_size_limit(MAX_FIELD)
+
+
+def format_of(path: str, chosen: str | None) -> Format:
+    """The chosen format, or the one a file's extension names (CSV when nothing says)."""
+    if chosen is not None:
+        if chosen not in FORMATS:
+            raise InvalidInput.field("format", f"format is csv or ndjson, not {chosen!r}")
+        return "csv" if chosen == "csv" else "ndjson"
+    return _EXTENSIONS.get(Path(path).suffix.lower(), "csv")
+
+
+class _Counting(io.RawIOBase):
+    """A byte stream that counts what has been read through it."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.count += len(data)
+        return len(data)
+
+
+class RecordReader:
+    """Iterates the records of a CSV (with a header) or NDJSON byte stream."""
+
+    def __init__(self, raw: BinaryIO, fmt: Format) -> None:
+        self.format = fmt
+        self._counting = _Counting(raw)
+        self._text = io.TextIOWrapper(
+            io.BufferedReader(self._counting), encoding="utf-8-sig", newline=""
+        )
+        self.header: list[str] = []
+
+    @property
+    def bytes_read(self) -> int:
+        return self._counting.count
+
+    def __iter__(self) -> Iterator[RawRecord]:
+        return self._csv() if self.format == "csv" else self._ndjson()
+
+    def _csv(self) -> Iterator[RawRecord]:
+        reader = csv.reader(self._text, strict=True)
+        try:
+            self.header = next(reader, [])
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise InvalidInput.field("header", f"The header cannot be read: {exc}") from None
+        check_header(self.header)
+        end = reader.line_num
+        while True:
+            start = end + 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                end = reader.line_num
+                yield RawRecord(start, None, f"not readable as CSV: {exc}")
+                continue
+            end = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(self.header):
+                yield RawRecord(
+                    start,
+                    dict(zip(self.header, values, strict=False)),
+                    f"{len(values)} values for {len(self.header)} columns",
+                )
+                continue
+            yield RawRecord(start, dict(zip(self.header, values, strict=True)))
+
+    def _ndjson(self) -> Iterator[RawRecord]:
+        line = 0
+        while True:
+            try:
+                text = self._text.readline()
+            except UnicodeDecodeError as exc:
+                line += 1
+                yield RawRecord(line, None, f"not UTF-8: {exc}")
+                continue
+            if not text:
+                return
+            line += 1
+            if not text.strip():
+                continue
+            try:
+                parsed = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                yield RawRecord(line, None, f"not JSON: {exc}", text.rstrip("\r\n"))
+                continue
+            if not isinstance(parsed, dict):
+                yield RawRecord(line, None, "not a JSON object", text.rstrip("\r\n"))
+                continue
+            yield RawRecord(line, parsed)
+
+
+class RowWriter(Protocol):
+    def write(self, row: dict[str, Any]) -> None: ...
+
+
+class CsvWriter:
+    def __init__(self, stream: TextIO, columns: Sequence[str]) -> None:
+        self._writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
+        self._writer.writeheader()
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._writer.writerow(row)
+
+
+class NdjsonWriter:
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, row: dict[str, Any]) -> None:
+        self._stream.write(orjson.dumps(row).decode() + "\n")
+
+
+def row_writer(fmt: Format, stream: TextIO, columns: Sequence[str]) -> RowWriter:
+    return CsvWriter(stream, columns) if fmt == "csv" else NdjsonWriter(stream)
+
+
+REJECT_COLUMNS = ("_line", "_field", "_error")
+
+
+class RejectsWriter:
+    """The rejected rows as they were, plus ``_line``, ``_field`` and ``_error``; in the input's
+    format and columns, so that the file, once fixed, imports as it is. Opened at the first
+    rejection: no rejections, no file."""
+
+    def __init__(self, path: Path, fmt: Format, header: Sequence[str] | None = None) -> None:
+        self.path = path
+        self.format = fmt
+        self.header = list(header or [])
+        self._stream: TextIO | None = None
+        self._writer: RowWriter | None = None
+
+    def write(self, rejection: Rejection) -> None:
+        if self._writer is None:
+            self._stream = self.path.open("w", encoding="utf-8", newline="")
+            self._writer = row_writer(self.format, self._stream, [*self.header, *REJECT_COLUMNS])
+        record = rejection.record
+        row: dict[str, Any] = dict(record.fields or {})
+        if record.fields is None and record.text is not None:
+            row["_text"] = record.text
+        row.update({"_line": record.line, "_field": rejection.field, "_error": rejection.message})
+        if self.format == "csv":
+            row = {k: v for k, v in row.items() if k in self.header or k in REJECT_COLUMNS}
+        self._writer.write(row)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()

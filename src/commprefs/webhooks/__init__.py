@@ -1,0 +1,1 @@
+"""Change events: the outbox, webhook endpoints, signed delivery with retries, replays."""

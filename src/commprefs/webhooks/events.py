@@ -1,0 +1,42 @@
+"""The JSON body of a change event, made from a ledger entry as it is recorded.
+
+One event per ledger entry. ``type`` says whether a subscription type's status changed or a wide
+("opted out of all") status; ``sequence`` is the entry's place in the portal's ledger and
+``ledgerHash`` its chain hash, so receivers hold anchors of the chain too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from commprefs.clock import iso_ms
+
+STATUS_CHANGED = "subscription_status.changed"
+WIDE_STATUS_CHANGED = "wide_status.changed"
+
+
+def event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """``row`` holds a ledger row's column values (store/models.py ``ledger``)."""
+    occurred = row["occurred_at"] if row["occurred_at"] is not None else row["created_at"]
+    return {
+        "id": event_id,
+        "type": WIDE_STATUS_CHANGED if row["wide_type"] else STATUS_CHANGED,
+        "portalId": row["portal_id"],
+        "sequence": row["seq"],
+        "occurredAt": iso_ms(occurred),
+        "recordedAt": iso_ms(row["created_at"]),
+        "subscriberIdString": row["subscriber"],
+        "channel": row["channel"],
+        "subscriptionId": row["subscription_id"],
+        "wideStatusType": row["wide_type"],
+        "businessUnitId": row["business_unit_id"],
+        "oldStatus": row["old_status"],
+        "newStatus": row["new_status"],
+        "legalBasis": row["legal_basis"],
+        "legalBasisExplanation": row["legal_basis_explanation"],
+        "source": row["source"],
+        "api": row["api"],
+        "requestId": row["request_id"],
+        "ledgerHash": row["hash"],
+    }

@@ -1,0 +1,154 @@
+"""Webhook endpoints (add, list, remove, replay) and the delivery bookkeeping the worker uses.
+
+A new webhook receives the events recorded after it was added; ``replay`` moves its cursor back
+to a moment so that everything since is delivered again, with the same event ids.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from urllib.parse import urlsplit
+
+from commprefs.clock import Clock
+from commprefs.errors import InvalidInput, NotFound
+from commprefs.portals.service import require_portal
+from commprefs.store.database import Database
+from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook, WebhookState
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find
+MIN_SECRET_LENGTH = 16
+MAX_ERROR_LENGTH = 500
+
+
+class WebhookService:
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
+        self.clock = clock
+
+    # -- administration ----------------------------------------------------------------------
+
+    async def add(self, portal_id: int, url: str, secret: str | None = None) -> Webhook:
+        url = _checked_url(url)
+        if secret is None:
+            secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+        elif not MIN_SECRET_LENGTH <= len(secret) <= 200:
+            raise InvalidInput.field(
+                "secret", f"A secret has {MIN_SECRET_LENGTH} to 200 characters."
+            )
+        async with self.database.write() as repo:
+            await require_portal(repo, portal_id)
+            head = await repo.outbox_head(portal_id)
+            return await repo.create_webhook(portal_id, url, secret, head, self.clock.now_ms())
+
+    async def endpoints(self, portal_id: int | None = None) -> list[WebhookState]:
+        async with self.database.read() as repo:
+            return [WebhookState(w, pending) for w, pending in await repo.list_webhooks(portal_id)]
+
+    async def remove(self, webhook_id: int) -> None:
+        async with self.database.write() as repo:
+            if not await repo.delete_webhook(webhook_id):
+                raise NotFound(f"No webhook with id {webhook_id}.")
+
+    async def replay(
+        self, portal_id: int, since: int, webhook_id: int | None = None
+    ) -> list[Rewind]:
+        """Deliver again every event recorded at or after ``since``: to one webhook of the
+        portal, or to all of them. Cursors only move back; a webhook that has not yet reached
+        ``since`` is left alone."""
+        async with self.database.write() as repo:
+            await require_portal(repo, portal_id)
+            if webhook_id is not None and webhook_id not in {
+                w.id for w, _ in await repo.list_webhooks(portal_id)
+            }:
+                raise NotFound(f"Portal {portal_id} has no webhook with id {webhook_id}.")
+            first = await repo.first_event_since(portal_id, since)
+            if first is None:
+                return []
+            return await repo.rewind_webhooks(portal_id, first - 1, self.clock.now_ms(), webhook_id)
+
+    # -- delivery (webhooks/worker.py) -----------------------------------------------------------
+
+    async def claim_due(
+        self, owner: str, lease_ms: int, limit: int, busy: list[int]
+    ) -> list[Webhook]:
+        """Webhooks with events to send whose retry time has come, claimed for ``owner``."""
+        now = self.clock.now_ms()
+        async with self.database.read() as repo:
+            candidates = await repo.due_webhooks(now, limit, busy)
+        if not candidates:
+            return []
+        claimed = []
+        async with self.database.write() as repo:
+            for webhook_id in candidates:
+                webhook = await repo.claim_webhook(webhook_id, owner, now, now + lease_ms)
+                if webhook is not None:
+                    claimed.append(webhook)
+        return claimed
+
+    async def next_events(self, webhook: Webhook, limit: int) -> list[OutboxEvent]:
+        async with self.database.read() as repo:
+            return await repo.events_after(webhook.portal_id, webhook.delivered_seq, limit)
+
+    async def delivered(
+        self, webhook: Webhook, owner: str, through_seq: int, lease_ms: int
+    ) -> Webhook | None:
+        """The endpoint acknowledged events up to ``through_seq``: move the cursor, renew the
+        lease. None when the cursor was moved by someone else (keep nothing, start over)."""
+        now = self.clock.now_ms()
+        async with self.database.write() as repo:
+            return await repo.record_delivery(
+                webhook,
+                owner,
+                {
+                    "delivered_seq": through_seq,
+                    "attempts": 0,
+                    "last_attempt_at": now,
+                    "last_error": None,
+                    "next_attempt_at": now,
+                    "lease_until": now + lease_ms,
+                },
+            )
+
+    async def failed(
+        self, webhook: Webhook, owner: str, error: str, base_s: float, max_s: float
+    ) -> None:
+        """Schedule the next attempt with exponential backoff and release the webhook."""
+        attempts = webhook.attempts + 1
+        now = self.clock.now_ms()
+        async with self.database.write() as repo:
+            recorded = await repo.record_delivery(
+                webhook,
+                owner,
+                {
+                    "attempts": attempts,
+                    "last_attempt_at": now,
+                    "last_error": error[:MAX_ERROR_LENGTH],
+                    "next_attempt_at": now + backoff_ms(attempts, base_s, max_s),
+                    "lease_owner": None,
+                    "lease_until": None,
+                },
+            )
+            if recorded is None:  # replayed meanwhile: let it start over at once
+                await repo.release_webhooks(owner, webhook.id)
+
+    async def release(self, owner: str, webhook_id: int | None = None) -> None:
+        async with self.database.write() as repo:
+            await repo.release_webhooks(owner, webhook_id)
+
+
+def backoff_ms(attempts: int, base_s: float, max_s: float) -> int:
+    """The wait after the n-th failure in a row: base·2ⁿ⁻¹ capped at max, less up to half of it
+    at random so that endpoints that failed together are not all retried at the same moment."""
+    ceiling = min(max_s, base_s * 2 ** min(attempts - 1, 60))
+    return int(ceiling * 1000 * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not a secret
+
+
+def _checked_url(url: str) -> str:
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput.field("url", f"{url!r} is not an http:// or https:// URL.")
+    if len(url) > 2000:
+        raise InvalidInput.field("url", "A webhook URL has at most 2000 characters.")
+    return url

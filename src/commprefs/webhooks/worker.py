@@ -1,0 +1,158 @@
+"""The delivery worker: POSTs each webhook's pending events, in order, until acknowledged.
+
+Per webhook, events go out in the portal's ledger order, in batches (a JSON array), and the next
+batch waits until the endpoint has answered 2xx to this one; a failure is retried with
+exponential backoff, for as long as it takes. The cursor is moved in the database only after the
+endpoint acknowledged, so a worker killed at any moment loses nothing: the batch it was sending
+is sent again, with the same event ids, by whichever worker comes next. Several workers (or
+server processes) share the work through leases; one endpoint is only ever served by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+from sqlalchemy.exc import SQLAlchemyError
+
+from commprefs import __version__
+from commprefs.config import Settings
+from commprefs.webhooks.models import OutboxEvent, Webhook
+from commprefs.webhooks.service import WebhookService
+from commprefs.webhooks.signing import (
+    ATTEMPT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WEBHOOK_HEADER,
+    signature,
+)
+
+log = logging.getLogger("commprefs.webhooks")
+
+MAX_CONCURRENT_WEBHOOKS = 16
+
+
+class DeliveryWorker:
+    def __init__(
+        self, service: WebhookService, settings: Settings, client: httpx.AsyncClient | None = None
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self.owner = f"worker-{uuid.uuid4()}"
+        # Long enough to send a batch (at most one timeout) and record it; renewed after every
+        # batch. A killed worker's endpoints wait this long for another worker.
+        self.lease_ms = int((2 * settings.webhook_timeout_seconds + 1) * 1000)
+        self._client = client
+        self._running: dict[int, asyncio.Task[None]] = {}
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set, then hand back every claimed webhook."""
+        timeout = httpx.Timeout(self.settings.webhook_timeout_seconds)
+        async with contextlib.AsyncExitStack() as stack:
+            client = self._client
+            if client is None:
+                client = await stack.enter_async_context(
+                    httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+                )
+            log.info("webhook delivery started (%s)", self.owner)
+            try:
+                while not stop.is_set():
+                    await self._start_due(client)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
+            finally:
+                for task in self._running.values():
+                    task.cancel()
+                await asyncio.gather(*self._running.values(), return_exceptions=True)
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await self.service.release(self.owner)
+                log.info("webhook delivery stopped (%s)", self.owner)
+
+    async def _start_due(self, client: httpx.AsyncClient) -> None:
+        self._running = {i: t for i, t in self._running.items() if not t.done()}
+        room = MAX_CONCURRENT_WEBHOOKS - len(self._running)
+        if room <= 0:
+            return
+        try:
+            claimed = await self.service.claim_due(
+                self.owner, self.lease_ms, room, list(self._running)
+            )
+        except (SQLAlchemyError, OSError) as exc:  # the database is away: try again next round
+            log.warning("webhook delivery could not read the database: %s", exc)
+            return
+        for webhook in claimed:
+            self._running[webhook.id] = asyncio.create_task(self._drain(client, webhook))
+
+    async def _drain(self, client: httpx.AsyncClient, webhook: Webhook) -> None:
+        """Send batches to one endpoint until it is up to date or refuses one."""
+        current: Webhook | None = webhook
+        try:
+            while current is not None:
+                events = await self.service.next_events(current, self.settings.webhook_batch_size)
+                if not events:
+                    await self.service.release(self.owner, current.id)
+                    return
+                error = await self._post(client, current, events)
+                if error is not None:
+                    log.warning(
+                        "webhook %s (%s): attempt %s failed: %s",
+                        current.id,
+                        current.url,
+                        current.attempts + 1,
+                        error,
+                    )
+                    await self.service.failed(
+                        current,
+                        self.owner,
+                        error,
+                        self.settings.webhook_backoff_base_seconds,
+                        self.settings.webhook_backoff_max_seconds,
+                    )
+                    return
+                current = await self.service.delivered(
+                    current, self.owner, events[-1].seq, self.lease_ms
+                )
+            # Replayed or removed meanwhile: hand it back so that it starts over at once.
+            await self.service.release(self.owner, webhook.id)
+        except (SQLAlchemyError, OSError) as exc:
+            # The lease runs out and the batch is sent again later: nothing is lost.
+            log.warning("webhook %s: delivery state could not be saved: %s", webhook.id, exc)
+
+    async def _post(
+        self, client: httpx.AsyncClient, webhook: Webhook, events: list[OutboxEvent]
+    ) -> str | None:
+        """One signed POST of a batch; None when acknowledged, else why not."""
+        body = ("[" + ",".join(e.payload for e in events) + "]").encode()
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": f"commprefs/{__version__}",
+            WEBHOOK_HEADER: str(webhook.id),
+            ATTEMPT_HEADER: str(webhook.attempts + 1),
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
+        }
+        try:
+            response = await client.post(webhook.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+@contextlib.asynccontextmanager
+async def delivering(service: WebhookService, settings: Settings) -> AsyncIterator[None]:
+    """Run a worker in the background for the duration of a block (``serve --webhooks``)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(DeliveryWorker(service, settings).run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task

@@ -1,0 +1,118 @@
+"""The ledger is append-only, and ``commprefs ledger verify`` finds any entry changed behind its
+back: edited, edited with its hash recomputed, or removed."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commprefs.preferences.models import Actor, Channel, Portal, State, StatusChange
+from tests.support import cli, raw_sql
+from tests.support.databases import database
+from tests.support.factories import Factory, email
+
+
+@pytest.fixture
+def fresh_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    with database(backend, tmp_path) as url:
+        yield url
+
+
+def make_changes(factory: Factory, portal: Portal) -> None:
+    """Five ledger entries: a subscribe, an opt-out of all (wide + two types), a subscribe."""
+    first, _ = factory.definition(portal), factory.definition(portal)
+    actor = Actor(portal.id, None, str(uuid.uuid4()), "test")
+    preferences = factory.services.preferences
+    subscriber = email()
+    factory.run(
+        preferences.update_statuses(actor, [StatusChange(subscriber, first.id, State.SUBSCRIBED)])
+    )
+    factory.run(preferences.unsubscribe_all(actor, subscriber, Channel.EMAIL, None))
+    factory.run(
+        preferences.update_statuses(actor, [StatusChange(email(), first.id, State.SUBSCRIBED)])
+    )
+
+
+def verify(url: str) -> tuple[int, dict[int, dict[str, object]]]:
+    done = cli.run("ledger", "verify", "--json", "--database", url)
+    report = {p["portalId"]: p for p in json.loads(done.stdout)["portals"]}
+    return done.returncode, report
+
+
+def test_the_database_refuses_to_change_or_remove_ledger_entries(database_url: str) -> None:
+    factory = Factory(database_url)
+    try:
+        make_changes(factory, factory.portal())
+    finally:
+        factory.close()
+    for statement in ("UPDATE ledger SET source = 'forged'", "DELETE FROM ledger"):
+        with pytest.raises(Exception, match="append-only"):
+            raw_sql.execute(database_url, statement)
+
+
+def test_verify_finds_every_kind_of_tampering(fresh_url: str) -> None:
+    factory = Factory(fresh_url)
+    try:
+        edited, rehashed, removed, untouched = (factory.portal() for _ in range(4))
+        for portal in (edited, rehashed, removed, untouched):
+            make_changes(factory, portal)
+    finally:
+        factory.close()
+    code, before = verify(fresh_url)
+    assert code == 0
+    assert all(p["intact"] and p["entries"] == 5 for p in before.values())
+
+    raw_sql.disable_append_only(fresh_url)
+    # A consent that was never given: entry 1 now says UNSUBSCRIBED -> SUBSCRIBED.
+    raw_sql.execute(
+        fresh_url,
+        "UPDATE ledger SET old_status = 'UNSUBSCRIBED' WHERE portal_id = ? AND seq = 1",
+        (edited.id,),
+    )
+    # The same, with the entry's own hash recomputed by someone who knows the format.
+    raw_sql.execute(
+        fresh_url,
+        "UPDATE ledger SET source = 'forged', hash = ? WHERE portal_id = ? AND seq = 2",
+        ("f" * 64, rehashed.id),
+    )
+    raw_sql.execute(fresh_url, "DELETE FROM ledger WHERE portal_id = ? AND seq = 3", (removed.id,))
+
+    code, after = verify(fresh_url)
+    assert code == 1
+    problems = {p: [(x["sequence"], x["message"]) for x in r["problems"]] for p, r in after.items()}
+    assert [seq for seq, _ in problems[edited.id]] == [1]
+    assert "does not match its hash" in problems[edited.id][0][1]
+    assert [seq for seq, _ in problems[rehashed.id]] == [2, 3]
+    assert "link to the previous entry is broken" in problems[rehashed.id][1][1]
+    assert problems[removed.id] == [(4, "entry 3 is missing")]
+    assert problems[untouched.id] == []
+    assert after[untouched.id]["headHash"] == before[untouched.id]["headHash"]
+
+    text = cli.run("ledger", "verify", "--database", fresh_url)
+    assert text.returncode == 1
+    assert text.stderr.startswith("error: the ledger of portal")
+    assert f"portal {edited.id}: TAMPERED" in text.stdout
+
+
+def test_removing_the_newest_entries_is_caught_by_their_events(fresh_url: str) -> None:
+    factory = Factory(fresh_url)
+    try:
+        portal = factory.portal()
+        make_changes(factory, portal)
+    finally:
+        factory.close()
+    raw_sql.disable_append_only(fresh_url)
+    raw_sql.execute(fresh_url, "DELETE FROM ledger WHERE portal_id = ? AND seq >= 4", (portal.id,))
+
+    code, report = verify(fresh_url)
+    assert code == 1
+    assert report[portal.id]["problems"] == [
+        {
+            "sequence": 4,
+            "message": "entries 4 to 5 are missing (their change events were recorded)",
+        }
+    ]
