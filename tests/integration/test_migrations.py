@@ -26,8 +26,7 @@ async def _migrate_and_compare(url: str) -> tuple[list[Any], str | None]:
     try:
         await upgrade(db)
         await upgrade(db)  # a second run is a no-op, as at every server start
-        async with db.connection() as conn:
-            differences = await conn.run_sync(_differences)
+        differences = await db.run_sync(_differences)
         return differences, await current_revision(db)
     finally:
         await db.dispose()

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy.engine import Connection
 
 from commprefs.store.database import Database
 from commprefs.store.migrate import upgrade
@@ -26,8 +27,11 @@ class Seen:
 
 async def portal_names(db: Database) -> set[str]:
     """From a connection of its own, outside any request transaction."""
-    async with db.connection() as conn:
-        return {row[0] for row in await conn.exec_driver_sql("SELECT name FROM portals")}
+
+    def names(conn: Connection) -> set[str]:
+        return {row[0] for row in conn.exec_driver_sql("SELECT name FROM portals")}
+
+    return await db.run_sync(names)
 
 
 async def write_then_fail(db: Database, name: str) -> None:

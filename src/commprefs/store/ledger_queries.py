@@ -10,12 +10,13 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select, text
 
 from commprefs.ledger.chain import GENESIS, entry_hash
 from commprefs.ledger.models import HistoryEntry
 from commprefs.preferences.models import Channel, LedgerEntry, State, WideType
+from commprefs.store import statements
+from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, outbox_events, subscription_definitions, tokens
 from commprefs.webhooks.events import event_payload
 
@@ -71,7 +72,7 @@ def _history_entry(row: Any) -> HistoryEntry:
 
 
 class LedgerQueries:
-    conn: AsyncConnection
+    conn: StoreConnection
     dialect: str
 
     async def append_chained(self, entries: Sequence[LedgerEntry]) -> None:
@@ -106,8 +107,17 @@ class LedgerQueries:
                         "payload": orjson.dumps(event_payload(event_id, row)).decode(),
                     }
                 )
-        await self.conn.execute(insert(ledger), rows)
-        await self.conn.execute(insert(outbox_events), events)
+        await self.conn.execute_many(
+            statements.INSERT_LEDGER,
+            [[row[column] for column in statements.LEDGER_COLUMNS] for row in rows],
+        )
+        await self.conn.execute_many(
+            statements.INSERT_OUTBOX,
+            [
+                (e["portal_id"], e["seq"], e["event_id"], e["created_at"], e["payload"])
+                for e in events
+            ],
+        )
 
     async def _lock_chain(self, portal_id: int) -> None:
         if self.dialect == "postgresql":
@@ -118,15 +128,9 @@ class LedgerQueries:
 
     async def chain_head(self, portal_id: int) -> tuple[int, str]:
         """The seq and hash of a portal's newest entry; (0, GENESIS) for an empty chain."""
-        row = (
-            await self.conn.execute(
-                select(ledger.c.seq, ledger.c.hash)
-                .where(ledger.c.portal_id == portal_id)
-                .order_by(ledger.c.seq.desc())
-                .limit(1)
-            )
-        ).first()
-        return (row.seq, row.hash) if row else (0, GENESIS)
+        for seq, hash_ in await self.conn.fetch(statements.CHAIN_HEAD, (portal_id,)):
+            return seq, hash_
+        return 0, GENESIS
 
     async def outbox_head(self, portal_id: int) -> int:
         found = await self.conn.execute(
@@ -145,14 +149,9 @@ class LedgerQueries:
 
     async def chain_rows(self, portal_id: int) -> AsyncIterator[dict[str, Any]]:
         """A portal's ledger rows in chain order, streamed."""
-        result = await self.conn.stream(
-            select(ledger)
-            .where(ledger.c.portal_id == portal_id)
-            .order_by(ledger.c.seq)
-            .execution_options(yield_per=2000)
-        )
-        async for row in result.mappings():
-            yield dict(row)
+        query = select(ledger).where(ledger.c.portal_id == portal_id).order_by(ledger.c.seq)
+        async for row in self.conn.stream(query):
+            yield dict(row._mapping)
 
     async def history(
         self,

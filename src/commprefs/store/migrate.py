@@ -37,15 +37,11 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade(database: Database) -> None:
-    async with database.engine.connect() as conn:
-        conn = await conn.execution_options(commprefs_writer=True)
-        async with conn.begin():
-            await conn.run_sync(_upgrade)
+    await database.run_sync(_upgrade, writer=True)
 
 
 async def current_revision(database: Database) -> str | None:
-    async with database.engine.connect() as conn:
-        return await conn.run_sync(_current)
+    return await database.run_sync(_current)
 
 
 def head_revision() -> str | None:

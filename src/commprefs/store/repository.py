@@ -11,7 +11,6 @@ from sqlalchemy import and_, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commprefs.auth.models import TokenRecord
 from commprefs.links.models import SigningKey
@@ -28,6 +27,8 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
+from commprefs.store import statements
+from commprefs.store.connection import StoreConnection
 from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.models import (
     business_units,
@@ -37,64 +38,60 @@ from commprefs.store.models import (
     link_signing_keys,
     portals,
     subscription_definitions,
-    subscription_statuses,
     tokens,
-    wide_statuses,
 )
 from commprefs.store.transfer_queries import TransferQueries
 from commprefs.store.webhook_queries import WebhookQueries
 
 
 def _definition(row: Any) -> Definition:
+    """From a row in statements.DEFINITION_COLUMNS order (a Core row has that order too)."""
+    (id_, portal_id, unit_id, name, description, purpose, method, active, default, internal) = row[
+        :10
+    ]
     return Definition(
-        id=row.id,
-        portal_id=row.portal_id,
-        business_unit_id=row.business_unit_id,
-        name=row.name,
-        description=row.description,
-        purpose=row.purpose,
-        communication_method=row.communication_method,
-        is_active=row.is_active,
-        is_default=row.is_default,
-        is_internal=row.is_internal,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=id_,
+        portal_id=portal_id,
+        business_unit_id=unit_id,
+        name=name,
+        description=description,
+        purpose=purpose,
+        communication_method=method,
+        # SQLite hands booleans back as 0 and 1.
+        is_active=bool(active),
+        is_default=bool(default),
+        is_internal=bool(internal),
+        created_at=row[10],
+        updated_at=row[11],
     )
 
 
 def _token(row: Any) -> TokenRecord:
+    """From a row in statements.TOKEN_COLUMNS order."""
+    id_, portal_id, name, secret_sha256, hint, scopes, created_at, revoked_at = row
     return TokenRecord(
-        id=row.id,
-        portal_id=row.portal_id,
-        name=row.name,
-        hint=row.hint,
-        scopes=frozenset(row.scopes.split()),
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-        secret_sha256=row.secret_sha256,
+        id=id_,
+        portal_id=portal_id,
+        name=name,
+        hint=hint,
+        scopes=frozenset(scopes.split()),
+        created_at=created_at,
+        revoked_at=revoked_at,
+        secret_sha256=secret_sha256,
     )
 
 
 def _wide(row: Any) -> WideStatus:
+    """From a row of statements.WIDE_STATUSES."""
+    subscriber, channel, wide_type, unit_id, status, source, updated_at = row
     return WideStatus(
-        subscriber=row.subscriber,
-        channel=Channel(row.channel),
-        wide_type=WideType(row.wide_type),
-        business_unit_id=row.business_unit_id,
-        status=State(row.status),
-        source=row.source,
-        updated_at=row.updated_at,
-    )
-
-
-def _stored(row: Any) -> StoredStatus:
-    return StoredStatus(
-        subscription_id=row.subscription_id,
-        status=State(row.status),
-        source=row.source,
-        legal_basis=row.legal_basis,
-        legal_basis_explanation=row.legal_basis_explanation,
-        updated_at=row.updated_at,
+        subscriber=subscriber,
+        channel=Channel(channel),
+        wide_type=WideType(wide_type),
+        business_unit_id=unit_id,
+        status=State(status),
+        source=source,
+        updated_at=updated_at,
     )
 
 
@@ -114,7 +111,7 @@ def _lock_key(portal_id: int, subscriber: str) -> int:
 
 
 class Repository(LedgerQueries, WebhookQueries, TransferQueries):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: StoreConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
 
@@ -130,8 +127,9 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         return Portal(id=result.scalar_one(), name=name, gdpr=gdpr)
 
     async def get_portal(self, portal_id: int) -> Portal | None:
-        row = (await self.conn.execute(select(portals).where(portals.c.id == portal_id))).first()
-        return Portal(id=row.id, name=row.name, gdpr=row.gdpr) if row else None
+        for id_, name, gdpr in await self.conn.fetch(statements.PORTAL, (portal_id,)):
+            return Portal(id=id_, name=name, gdpr=bool(gdpr))
+        return None
 
     async def count_portals(self) -> int:
         return int(
@@ -154,14 +152,10 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         return BusinessUnit(portal_id=portal_id, id=unit_id, name=name)
 
     async def get_business_unit(self, portal_id: int, unit_id: int) -> BusinessUnit | None:
-        row = (
-            await self.conn.execute(
-                select(business_units).where(
-                    business_units.c.portal_id == portal_id, business_units.c.id == unit_id
-                )
-            )
-        ).first()
-        return BusinessUnit(portal_id=row.portal_id, id=row.id, name=row.name) if row else None
+        found = await self.conn.fetch(statements.BUSINESS_UNIT, (portal_id, unit_id))
+        for portal, id_, name in found:
+            return BusinessUnit(portal_id=portal, id=id_, name=name)
+        return None
 
     # -- subscription definitions ----------------------------------------------------------------
 
@@ -182,15 +176,9 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
     async def definitions(
         self, portal_id: int, business_unit_id: int | None = None, active_only: bool = False
     ) -> list[Definition]:
-        query = select(subscription_definitions).where(
-            subscription_definitions.c.portal_id == portal_id
-        )
-        if business_unit_id is not None:
-            query = query.where(subscription_definitions.c.business_unit_id == business_unit_id)
-        if active_only:
-            query = query.where(subscription_definitions.c.is_active.is_(True))
-        rows = await self.conn.execute(query.order_by(subscription_definitions.c.id))
-        return [_definition(row) for row in rows]
+        statement = statements.DEFINITIONS[(business_unit_id is not None, active_only)]
+        parameters = (portal_id,) if business_unit_id is None else (portal_id, business_unit_id)
+        return [_definition(row) for row in await self.conn.fetch(statement, parameters)]
 
     async def get_definition(self, portal_id: int, definition_id: int) -> Definition | None:
         row = (
@@ -229,10 +217,9 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         return _token(result.one())
 
     async def token_by_digest(self, secret_sha256: str) -> TokenRecord | None:
-        row = (
-            await self.conn.execute(select(tokens).where(tokens.c.secret_sha256 == secret_sha256))
-        ).first()
-        return _token(row) if row else None
+        for row in await self.conn.fetch(statements.TOKEN_BY_DIGEST, (secret_sha256,)):
+            return _token(row)
+        return None
 
     async def list_tokens(self, portal_id: int | None = None) -> list[TokenRecord]:
         query = select(tokens).order_by(tokens.c.id)
@@ -315,15 +302,13 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         found: dict[str, dict[int, StoredStatus]] = {s: {} for s in subscribers}
         if not subscribers:
             return found
-        rows = await self.conn.execute(
-            select(subscription_statuses).where(
-                subscription_statuses.c.portal_id == portal_id,
-                subscription_statuses.c.subscriber.in_(list(subscribers)),
-                subscription_statuses.c.channel == channel.value,
-            )
+        rows = await self.conn.fetch(
+            statements.STORED_STATUSES, (portal_id, channel.value, list(found))
         )
-        for row in rows:
-            found[row.subscriber][row.subscription_id] = _stored(row)
+        for subscriber, subscription_id, status, source, basis, explanation, updated_at in rows:
+            found[subscriber][subscription_id] = StoredStatus(
+                subscription_id, State(status), source, basis, explanation, updated_at
+            )
         return found
 
     async def wide_statuses(
@@ -332,17 +317,11 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         found: dict[str, list[WideStatus]] = {s: [] for s in subscribers}
         if not subscribers:
             return found
-        rows = await self.conn.execute(
-            select(wide_statuses)
-            .where(
-                wide_statuses.c.portal_id == portal_id,
-                wide_statuses.c.subscriber.in_(list(subscribers)),
-                wide_statuses.c.channel == channel.value,
-            )
-            .order_by(wide_statuses.c.wide_type.desc(), wide_statuses.c.business_unit_id)
+        rows = await self.conn.fetch(
+            statements.WIDE_STATUSES, (portal_id, channel.value, list(found))
         )
         for row in rows:
-            found[row.subscriber].append(_wide(row))
+            found[row[0]].append(_wide(row))
         return found
 
     async def put_statuses(
@@ -351,70 +330,38 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
         if not changes:
             return
         rows = [
-            {
-                "portal_id": portal_id,
-                "subscriber": subscriber,
-                "channel": channel.value,
-                "subscription_id": s.subscription_id,
-                "status": s.status.value,
-                "source": s.source,
-                "legal_basis": s.legal_basis,
-                "legal_basis_explanation": s.legal_basis_explanation,
-                "updated_at": s.updated_at,
-            }
+            (
+                portal_id,
+                subscriber,
+                channel.value,
+                s.subscription_id,
+                s.status.value,
+                s.source,
+                s.legal_basis,
+                s.legal_basis_explanation,
+                s.updated_at,
+            )
             for subscriber, s in changes
         ]
-        statement = self._upsert(subscription_statuses)
-        excluded = statement.excluded
-        await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=["portal_id", "subscriber", "channel", "subscription_id"],
-                set_={
-                    "status": excluded.status,
-                    "source": excluded.source,
-                    "legal_basis": excluded.legal_basis,
-                    "legal_basis_explanation": excluded.legal_basis_explanation,
-                    "updated_at": excluded.updated_at,
-                },
-            ),
-            rows,
-        )
+        await self.conn.execute_many(statements.PUT_STATUS, rows)
 
     async def put_wide_statuses(self, portal_id: int, changes: Sequence[WideStatus]) -> None:
         if not changes:
             return
         rows = [
-            {
-                "portal_id": portal_id,
-                "subscriber": w.subscriber,
-                "channel": w.channel.value,
-                "wide_type": w.wide_type.value,
-                "business_unit_id": w.business_unit_id,
-                "status": w.status.value,
-                "source": w.source,
-                "updated_at": w.updated_at,
-            }
+            (
+                portal_id,
+                w.subscriber,
+                w.channel.value,
+                w.wide_type.value,
+                w.business_unit_id,
+                w.status.value,
+                w.source,
+                w.updated_at,
+            )
             for w in changes
         ]
-        statement = self._upsert(wide_statuses)
-        excluded = statement.excluded
-        await self.conn.execute(
-            statement.on_conflict_do_update(
-                index_elements=[
-                    "portal_id",
-                    "subscriber",
-                    "channel",
-                    "wide_type",
-                    "business_unit_id",
-                ],
-                set_={
-                    "status": excluded.status,
-                    "source": excluded.source,
-                    "updated_at": excluded.updated_at,
-                },
-            ),
-            rows,
-        )
+        await self.conn.execute_many(statements.PUT_WIDE_STATUS, rows)
 
     # -- ledger ----------------------------------------------------------------------------------
 

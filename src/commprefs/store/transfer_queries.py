@@ -21,16 +21,14 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commprefs.preferences.models import Channel, State, WideType
+from commprefs.store.connection import StoreConnection
 from commprefs.store.models import subscription_definitions, subscription_statuses, wide_statuses
-
-_STREAM = {"yield_per": 2000}
 
 
 class TransferQueries:
-    conn: AsyncConnection
+    conn: StoreConnection
 
     async def refresh_statistics(self) -> None:
         """PostgreSQL plans lookups by subscriber from table statistics; while an import fills
@@ -40,8 +38,7 @@ class TransferQueries:
             await self.conn.execute(text("ANALYZE subscription_statuses, wide_statuses"))
 
     async def _stream(self, query: Select[Any]) -> AsyncIterator[Any]:
-        result = await self.conn.stream(query.execution_options(**_STREAM))
-        async for row in result:
+        async for row in self.conn.stream(query):
             yield row
 
     def stored_choices(self, portal_id: int, channel: Channel) -> AsyncIterator[Any]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commprefs.store.connection import StoreConnection
 from commprefs.store.models import outbox_events, webhooks
 from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook
 
@@ -36,7 +36,7 @@ def _lease_free(now: int) -> Any:
 
 
 class WebhookQueries:
-    conn: AsyncConnection
+    conn: StoreConnection
 
     async def create_webhook(
         self, portal_id: int, url: str, secret: str, delivered_seq: int, now: int

@@ -1,0 +1,133 @@
+"""The connection a Repository runs its statements on, for either kind of database.
+
+PostgreSQL: SQLAlchemy's AsyncConnection on asyncpg (a network round trip per statement is worth
+awaiting). SQLite: a plain synchronous SQLAlchemy connection whose statements run in the event
+loop itself. A SQLite statement of this service takes microseconds; handing each one to a worker
+thread and back, as aiosqlite does, cost 100-150 µs of CPU per statement and dominated every
+request (bench/results/profile-W1-sqlite.txt). Writers never wait inside a statement: the write
+connection has no busy timeout and Database retries a busy ``BEGIN IMMEDIATE`` with an awaited
+back-off (store/database.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.base import Executable
+
+from commprefs.store.statements import Sql
+
+T = TypeVar("T")
+
+# Rows fetched per step of a stream; between steps a SQLite stream lets other tasks run.
+STREAM_CHUNK = 2000
+
+
+class StoreConnection(ABC):
+    """What the repository needs of a connection; one transaction is open on it."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        """Run one statement; the result is fully usable after the call (buffered or cursor)."""
+
+    @abstractmethod
+    async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        """Run one of store/statements.py's statements; its rows as tuples."""
+
+    @abstractmethod
+    async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one of store/statements.py's statements once per row of parameters."""
+
+    @abstractmethod
+    def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
+        """The rows of one query, fetched in chunks rather than all at once."""
+
+    @abstractmethod
+    def begin_nested(self) -> AbstractAsyncContextManager[None]:
+        """A savepoint: released when the block ends, rolled back to on any error."""
+
+    @abstractmethod
+    async def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn`` with the underlying synchronous connection (Alembic, inspection)."""
+
+
+class AsyncStoreConnection(StoreConnection):
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        return await self._conn.execute(statement, parameters)
+
+    async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        result = await self._conn.exec_driver_sql(statement.postgresql, tuple(parameters))
+        return result.all()
+
+    async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.exec_driver_sql(statement.postgresql, [tuple(row) for row in rows])
+
+    async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
+        result = await self._conn.stream(statement.execution_options(yield_per=STREAM_CHUNK))
+        async for row in result:
+            yield row
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        async with self._conn.begin_nested():
+            yield
+
+    async def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        return await self._conn.run_sync(fn)
+
+
+class SyncStoreConnection(StoreConnection):
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self.dialect = conn.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+        return self._conn.execute(statement, parameters)
+
+    async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
+        # The driver's own connection, inside the transaction SQLAlchemy began on it.
+        raw = self._conn.connection.dbapi_connection
+        assert raw is not None
+        rows: list[tuple[Any, ...]] = raw.execute(
+            statement.sqlite, [_sqlite_value(p) for p in parameters]
+        ).fetchall()
+        return rows
+
+    async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
+        raw = self._conn.connection.dbapi_connection
+        assert raw is not None
+        raw.executemany(statement.sqlite, rows)
+
+    async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
+        result = self._conn.execute(statement.execution_options(yield_per=STREAM_CHUNK))
+        for rows in result.partitions():
+            for row in rows:
+                yield row
+            # A long export must not hold the event loop: other requests run between chunks.
+            await asyncio.sleep(0)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        with self._conn.begin_nested():
+            yield
+
+    async def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        return fn(self._conn)
+
+
+def _sqlite_value(value: Any) -> Any:
+    # A list parameter is "one of these" (store/statements.py): SQLite reads it with json_each.
+    return orjson.dumps(value).decode() if isinstance(value, list) else value
