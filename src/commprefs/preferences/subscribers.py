@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from email_validator import EmailNotValidError, validate_email
 
 from commprefs.errors import InvalidInput
@@ -21,6 +23,17 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
         raise InvalidInput.field(
             field, f"Email addresses are at most {MAX_ADDRESS_LENGTH} characters."
         )
+    key, problem = _parse(candidate)
+    if key is None:
+        raise InvalidInput.field(field, problem)
+    return key
+
+
+# Parsing an address is most of the CPU of a one-subscriber request (email_validator, IDNA);
+# the same addresses come back again and again, and the answer never changes.
+@functools.lru_cache(maxsize=32_768)
+def _parse(candidate: str) -> tuple[str | None, str]:
+    """(the key, "") for a valid address; (None, why not) otherwise."""
     try:
         # Deliverability is the mail system's business; .test addresses are welcome because
         # development and CI use them.
@@ -28,13 +41,11 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
             candidate, check_deliverability=False, globally_deliverable=False, test_environment=True
         )
     except EmailNotValidError as exc:
-        raise InvalidInput.field(
-            field, f"{candidate!r} is not a valid email address: {exc}"
-        ) from None
+        return None, f"{candidate!r} is not a valid email address: {exc}"
     domain = parsed.ascii_domain
     if "." not in domain:
-        raise InvalidInput.field(field, f"{candidate!r} is not a valid email address.")
-    return f"{parsed.local_part.lower()}@{domain.lower()}"
+        return None, f"{candidate!r} is not a valid email address."
+    return f"{parsed.local_part.lower()}@{domain.lower()}", ""
 
 
 def storable_text(field: str, value: str | None, max_length: int = 2000) -> None:

@@ -18,16 +18,19 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 
+from commprefs.store.sqlite import PooledConnection
 from commprefs.store.statements import Sql
 
 T = TypeVar("T")
 
 # Rows fetched per step of a stream; between steps a SQLite stream lets other tasks run.
 STREAM_CHUNK = 2000
+_SQLITE_DIALECT = SQLiteDialect_pysqlite()
 
 
 class StoreConnection(ABC):
@@ -90,29 +93,29 @@ class AsyncStoreConnection(StoreConnection):
 
 
 class SyncStoreConnection(StoreConnection):
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.dialect = conn.dialect
+    """A SQLite transaction in the event loop: store/statements.py's statements on the driver
+    connection, Core constructs on the SQLAlchemy connection over it (store/sqlite.py)."""
+
+    def __init__(self, pooled: PooledConnection) -> None:
+        self._pooled = pooled
+        self._raw = pooled.raw
+        self.dialect = _SQLITE_DIALECT
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        return self._conn.execute(statement, parameters)
+        return self._pooled.core().execute(statement, parameters)
 
     async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
-        # The driver's own connection, inside the transaction SQLAlchemy began on it.
-        raw = self._conn.connection.dbapi_connection
-        assert raw is not None
-        rows: list[tuple[Any, ...]] = raw.execute(
+        rows: list[tuple[Any, ...]] = self._raw.execute(
             statement.sqlite, [_sqlite_value(p) for p in parameters]
         ).fetchall()
         return rows
 
     async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
-        raw = self._conn.connection.dbapi_connection
-        assert raw is not None
-        raw.executemany(statement.sqlite, rows)
+        self._raw.executemany(statement.sqlite, rows)
 
     async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
-        result = self._conn.execute(statement.execution_options(yield_per=STREAM_CHUNK))
+        core = self._pooled.core()
+        result = core.execute(statement.execution_options(yield_per=STREAM_CHUNK))
         for rows in result.partitions():
             for row in rows:
                 yield row
@@ -121,11 +124,11 @@ class SyncStoreConnection(StoreConnection):
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        with self._conn.begin_nested():
+        with self._pooled.core().begin_nested():
             yield
 
     async def run_sync(self, fn: Callable[[Connection], T]) -> T:
-        return fn(self._conn)
+        return fn(self._pooled.core())
 
 
 def _sqlite_value(value: Any) -> Any:

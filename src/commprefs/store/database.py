@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import StaticPool
 
 from commprefs.store.connection import (
     AsyncStoreConnection,
@@ -30,15 +26,14 @@ from commprefs.store.connection import (
     SyncStoreConnection,
 )
 from commprefs.store.repository import Repository
+from commprefs.store.sqlite import (
+    BUSY_TIMEOUT_MS,
+    READER_BUSY_TIMEOUT_MS,
+    SqlitePool,
+    database_path,
+)
 
 T = TypeVar("T")
-
-# How long a writer waits for another process's write transaction before giving up.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
-# Readers in WAL mode wait only in rare cases (another process recovering the WAL); they may
-# block the loop that long at most.
-SQLITE_READER_BUSY_TIMEOUT_MS = 1_000
-_BUSY_BACKOFF_S = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05)
 
 # The request transaction of the running task, if one is open (see Database.request_transaction).
 _request_transaction: ContextVar[tuple[Database, Repository] | None] = ContextVar(
@@ -56,44 +51,7 @@ def driver_url(url: str) -> str:
 
 
 def is_memory(url: str) -> bool:
-    return url.startswith("sqlite") and (":memory:" in url or url.rstrip("/").endswith("sqlite:"))
-
-
-def make_sqlite_engine(url: str, busy_timeout_ms: int) -> Engine:
-    kwargs: dict[str, Any] = {
-        # Connections move between tasks, never between threads, but the event loop may close
-        # one from another thread at interpreter exit.
-        "connect_args": {"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-    }
-    if is_memory(url):
-        # One shared connection, or every connection would see its own empty database.
-        kwargs["poolclass"] = StaticPool
-    else:
-        kwargs["pool_size"] = 5
-        kwargs["max_overflow"] = 50
-    engine = create_engine(driver_url(url), **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so that BEGIN is ours (IMMEDIATE for writers).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        writer = conn.get_execution_options().get("commprefs_writer", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
-
-    return engine
-
-
-def _is_busy(error: OperationalError) -> bool:
-    return "database is locked" in str(error.orig) or "database is busy" in str(error.orig)
+    return url.startswith("sqlite") and database_path(url) == ":memory:"
 
 
 class Database:
@@ -103,15 +61,15 @@ class Database:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._async_engine: AsyncEngine | None = None
-        self._reader: Engine | None = None
-        self._writer: Engine | None = None
+        self._reader: SqlitePool | None = None
+        self._writer: SqlitePool | None = None
         if self.dialect == "sqlite":
             if is_memory(url):
-                self._reader = self._writer = make_sqlite_engine(url, SQLITE_BUSY_TIMEOUT_MS)
+                self._reader = self._writer = SqlitePool(url, BUSY_TIMEOUT_MS)
             else:
-                self._reader = make_sqlite_engine(url, SQLITE_READER_BUSY_TIMEOUT_MS)
+                self._reader = SqlitePool(url, READER_BUSY_TIMEOUT_MS)
                 # No busy timeout: a busy BEGIN IMMEDIATE is retried with an awaited back-off.
-                self._writer = make_sqlite_engine(url, 0)
+                self._writer = SqlitePool(url, 0)
         else:
             self._async_engine = create_async_engine(
                 driver_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
@@ -178,33 +136,18 @@ class Database:
             async with self._async_engine.connect() as async_conn, async_conn.begin():
                 yield AsyncStoreConnection(async_conn)
             return
-        engine = self._writer if writer else self._reader
-        assert engine is not None
-        conn = await self._begin_sqlite(engine, writer)
+        pool = self._writer if writer else self._reader
+        assert pool is not None
+        conn = await pool.begin(writer)
         try:
             yield SyncStoreConnection(conn)
         except BaseException:
-            conn.rollback()
+            conn.end(commit=False)
             raise
         else:
-            conn.commit()
+            conn.end(commit=True)
         finally:
-            conn.close()
-
-    async def _begin_sqlite(self, engine: Engine, writer: bool) -> Connection:
-        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
-        attempt = 0
-        while True:
-            conn = engine.connect().execution_options(commprefs_writer=writer)
-            try:
-                conn.begin()
-                return conn
-            except OperationalError as error:
-                conn.close()
-                if not _is_busy(error) or time.monotonic() > deadline:
-                    raise
-            await asyncio.sleep(_BUSY_BACKOFF_S[min(attempt, len(_BUSY_BACKOFF_S) - 1)])
-            attempt += 1
+            pool.release(conn)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
         """``fn`` on a synchronous connection inside a transaction of its own, apart from any
@@ -220,6 +163,6 @@ class Database:
     async def dispose(self) -> None:
         if self._async_engine is not None:
             await self._async_engine.dispose()
-        for engine in {self._reader, self._writer} - {None}:
-            assert engine is not None
-            engine.dispose()
+        for pool in {self._reader, self._writer} - {None}:
+            assert pool is not None
+            pool.dispose()
