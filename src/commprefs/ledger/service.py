@@ -45,7 +45,7 @@ class LedgerService:
         key = subscriber_key(subscriber)
         if limit is not None and not 1 <= limit <= MAX_PAGE:
             raise InvalidInput.field("limit", f"limit must be between 1 and {MAX_PAGE}.")
-        async with self.database.read() as repo:
+        async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
             found = await repo.history(
                 portal_id, key, channel, after, None if limit is None else limit + 1
@@ -65,7 +65,7 @@ class LedgerService:
         """Each subscription type that existed at ``at`` (retired ones too) with the status the
         subscriber had then, and the wide statuses recorded by then, rebuilt from the ledger."""
         key = subscriber_key(subscriber)
-        async with self.database.read() as repo:
+        async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
             entries = await repo.history(portal_id, key, channel, recorded_until=at)
             definitions = [
@@ -90,7 +90,7 @@ class LedgerService:
 
     async def verify(self, portal_id: int | None = None) -> list[ChainReport]:
         """Recompute the chain of one portal, or of every portal with entries."""
-        async with self.database.read() as repo:
+        async with self.database.snapshot() as repo:
             if portal_id is not None:
                 await require_portal(repo, portal_id)
                 portals = [portal_id]

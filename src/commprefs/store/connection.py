@@ -64,19 +64,25 @@ class StoreConnection(ABC):
 
 
 class AsyncStoreConnection(StoreConnection):
-    def __init__(self, conn: AsyncConnection) -> None:
+    """A PostgreSQL connection: store/statements.py's statements on the asyncpg connection itself
+    (its prepared-statement cache; SQLAlchemy's adaptation cost ~60 µs a statement), Core
+    constructs through SQLAlchemy over the same session. SQLAlchemy runs it in autocommit mode;
+    BEGIN and COMMIT are Database's (store/database.py)."""
+
+    def __init__(self, conn: AsyncConnection, driver: Any) -> None:
         self._conn = conn
+        self._driver = driver  # asyncpg.Connection
         self.dialect = conn.dialect
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         return await self._conn.execute(statement, parameters)
 
     async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
-        result = await self._conn.exec_driver_sql(statement.postgresql, tuple(parameters))
-        return result.all()
+        rows: list[Sequence[Any]] = await self._driver.fetch(statement.postgresql, *parameters)
+        return rows
 
     async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
-        await self._conn.exec_driver_sql(statement.postgresql, [tuple(row) for row in rows])
+        await self._driver.executemany(statement.postgresql, rows)
 
     async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
         result = await self._conn.stream(statement.execution_options(yield_per=STREAM_CHUNK))

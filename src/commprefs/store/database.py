@@ -15,7 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -29,11 +29,15 @@ from commprefs.store.repository import Repository
 from commprefs.store.sqlite import (
     BUSY_TIMEOUT_MS,
     READER_BUSY_TIMEOUT_MS,
+    Checkpointer,
     SqlitePool,
     database_path,
 )
 
 T = TypeVar("T")
+
+_PG_BEGIN_WRITE = "BEGIN"
+_PG_BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 # The request transaction of the running task, if one is open (see Database.request_transaction).
 _request_transaction: ContextVar[tuple[Database, Repository] | None] = ContextVar(
@@ -63,6 +67,7 @@ class Database:
         self._async_engine: AsyncEngine | None = None
         self._reader: SqlitePool | None = None
         self._writer: SqlitePool | None = None
+        self._checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
             if is_memory(url):
                 self._reader = self._writer = SqlitePool(url, BUSY_TIMEOUT_MS)
@@ -70,9 +75,15 @@ class Database:
                 self._reader = SqlitePool(url, READER_BUSY_TIMEOUT_MS)
                 # No busy timeout: a busy BEGIN IMMEDIATE is retried with an awaited back-off.
                 self._writer = SqlitePool(url, 0)
+                self._checkpointer = Checkpointer(self._writer.path)
         else:
             self._async_engine = create_async_engine(
-                driver_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+                driver_url(url),
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_pre_ping=False,
+                # Transactions are begun and ended by hand (_postgres_connection).
+                isolation_level="AUTOCOMMIT",
             )
         sqlite = self.dialect == "sqlite"
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
@@ -131,23 +142,64 @@ class Database:
 
     @asynccontextmanager
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
-        """A connection with a transaction open on it: committed at the end of the block."""
+        """A connection with a transaction open on it (PostgreSQL reads: see
+        _postgres_connection), committed at the end of the block."""
         if self._async_engine is not None:
-            async with self._async_engine.connect() as async_conn, async_conn.begin():
-                yield AsyncStoreConnection(async_conn)
+            async with self._postgres_connection(_PG_BEGIN_WRITE if writer else None) as conn:
+                yield conn
             return
         pool = self._writer if writer else self._reader
         assert pool is not None
-        conn = await pool.begin(writer)
+        pooled = await pool.begin(writer)
         try:
-            yield SyncStoreConnection(conn)
+            yield SyncStoreConnection(pooled)
         except BaseException:
-            conn.end(commit=False)
+            pooled.end(commit=False)
             raise
         else:
-            conn.end(commit=True)
+            pooled.end(commit=True)
+            if writer and self._checkpointer is not None:
+                self._checkpointer.committed()
         finally:
-            pool.release(conn)
+            pool.release(pooled)
+
+    @asynccontextmanager
+    async def _postgres_connection(self, begin: str | None) -> AsyncIterator[StoreConnection]:
+        """A pooled connection; with ``begin``, inside a transaction begun by it.
+
+        Without one, each statement commits on its own. That is what a read needs: at READ
+        COMMITTED (PostgreSQL's default) every statement of a transaction takes a fresh snapshot
+        anyway, so a read transaction only added BEGIN and COMMIT, two of a read's round trips.
+        Reads that need one snapshot across statements ask for it (``snapshot()``)."""
+        assert self._async_engine is not None
+        async with self._async_engine.connect() as sa_conn:
+            driver: Any = (await sa_conn.get_raw_connection()).driver_connection
+            conn = AsyncStoreConnection(sa_conn, driver)
+            if begin is None:
+                yield conn
+                return
+            await driver.execute(begin)
+            try:
+                yield conn
+            except BaseException:
+                try:
+                    await driver.execute("ROLLBACK")
+                except Exception:  # noqa: BLE001 - whatever failed, the session is unusable
+                    # A connection that cannot even roll back is not given to anyone else.
+                    await sa_conn.invalidate()
+                raise
+            await driver.execute("COMMIT")
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Repository]:
+        """A read whose statements all see one snapshot of the database (exports, ledger reads):
+        REPEATABLE READ on PostgreSQL; any SQLite transaction is one already."""
+        if self._async_engine is None or self._ambient() is not None:
+            async with self.read() as repo:
+                yield repo
+            return
+        async with self._postgres_connection(_PG_BEGIN_SNAPSHOT) as conn:
+            yield Repository(conn)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
         """``fn`` on a synchronous connection inside a transaction of its own, apart from any
@@ -161,6 +213,8 @@ class Database:
         raise AssertionError("unreachable")  # mypy: the stack does not swallow exceptions
 
     async def dispose(self) -> None:
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         if self._async_engine is not None:
             await self._async_engine.dispose()
         for pool in {self._reader, self._writer} - {None}:

@@ -93,6 +93,9 @@ class SqlitePool:
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
         raw.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+        if not self.memory:
+            # Checkpoints run in a thread (Checkpointer), not inside a request's COMMIT.
+            raw.execute("PRAGMA wal_autocheckpoint=0")
         return PooledConnection(raw)
 
     def acquire(self) -> PooledConnection:
@@ -137,3 +140,46 @@ class SqlitePool:
 
 def _is_busy(error: Any) -> bool:
     return "database is locked" in str(error) or "database is busy" in str(error)
+
+
+class Checkpointer:
+    """Copies the write-ahead log back into the database file from a worker thread.
+
+    SQLite's automatic checkpoint runs inside whichever COMMIT crosses 1,000 WAL pages: that
+    request pays for writing every page back (~70 µs per write on average, and a spike for the
+    unlucky one). Here a PASSIVE checkpoint (it never waits for, nor blocks, readers and
+    writers) runs on a connection of its own every ``every`` commits, off the event loop."""
+
+    def __init__(self, path: str, every: int = 64) -> None:
+        self.path = path
+        self.every = every
+        self._commits = 0
+        self._running: asyncio.Future[None] | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    def committed(self) -> None:
+        self._commits += 1
+        if self._commits >= self.every and self._running is None:
+            self._commits = 0
+            loop = asyncio.get_running_loop()
+            self._running = loop.run_in_executor(None, self._checkpoint)
+            self._running.add_done_callback(self._done)
+
+    def _done(self, future: asyncio.Future[None]) -> None:
+        self._running = None
+        # A failed checkpoint is retried by the next one; the log only grows meanwhile.
+        future.exception()
+
+    def _checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(
+                self.path, timeout=0, isolation_level=None, check_same_thread=False
+            )
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def close(self) -> None:
+        if self._running is not None:
+            await asyncio.wait([self._running])
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -166,7 +166,7 @@ class ExportService:
     async def statuses(self, portal_id: int) -> AsyncGenerator[dict[str, Any], None]:
         """Every chosen status per type, then every opt-out of all in force: the rows an import
         needs to rebuild the same state (in this order: types first, then opt-outs)."""
-        async with self.database.read() as repo:
+        async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
             async for row in repo.stored_choices(portal_id, Channel.EMAIL):
                 yield status_row(row)
@@ -181,7 +181,7 @@ class ExportService:
     ) -> AsyncGenerator[dict[str, Any], None]:
         """Every address that must not be sent email: of any kind (opted out portal-wide), of a
         brand, or of one subscription type. Each address once, with its widest reason."""
-        async with self.database.read() as repo:
+        async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
             if subscription_id is not None:
                 if business_unit_id is not None:
