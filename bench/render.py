@@ -14,23 +14,23 @@ import argparse
 import random
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from commprefs.api.v4.schemas import render_envelope, render_status
+from commprefs.api.v4.schemas import render_envelope
+from commprefs.api.v4.statuses import bulk_statuses
 from commprefs.preferences.models import (
     Channel,
     Definition,
     State,
-    Status,
     StoredStatus,
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import effective_status
+from commprefs.preferences.rules import Reading, read_subscribers
 from commprefs.preferences.subscribers import subscriber_key
 
 NOW = 1_764_000_000_000
@@ -96,24 +96,14 @@ def keys_of(s: Scenario) -> list[str]:
     return [subscriber_key(address) for address in s.inputs]
 
 
-def statuses_of(s: Scenario, keys: list[str]) -> dict[str, list[Status]]:
+def statuses_of(s: Scenario, keys: list[str]) -> dict[str, Sequence[Reading]]:
     """What PreferencesService.read_statuses_many does once the store has answered."""
-    per_subscriber = {}
-    for key in dict.fromkeys(keys):
-        per_subscriber[key] = [
-            effective_status(key, Channel.EMAIL, d, s.stored[key].get(d.id), s.wides[key])
-            for d in s.definitions
-        ]
-    return per_subscriber
+    return read_subscribers(keys, s.definitions, s.stored, s.wides)
 
 
-def body_of(per_subscriber: dict[str, list[Status]]) -> dict[str, Any]:
+def body_of(readings: dict[str, Sequence[Reading]]) -> dict[str, Any]:
     """What the batch read route renders."""
-    results = [
-        {"subscriberIdString": key, "statuses": [render_status(s) for s in statuses]}
-        for key, statuses in per_subscriber.items()
-    ]
-    return render_envelope(results, NOW, NOW + 1, NOW + 2)
+    return render_envelope(bulk_statuses(Channel.EMAIL, readings), NOW, NOW + 1, NOW + 2)
 
 
 def encode(body: dict[str, Any]) -> bytes:
