@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import random
+from datetime import UTC, datetime, timedelta
+
 from commprefs.auth.models import BATCH_WRITE, GENERATE_LINKS, READ_STATUS, WRITE_STATUS
 from commprefs.clock import iso_ms
 
@@ -7,6 +10,16 @@ from commprefs.clock import iso_ms
 def test_timestamps_are_utc_with_milliseconds_and_z() -> None:
     assert iso_ms(0) == "1970-01-01T00:00:00.000Z"
     assert iso_ms(1_722_626_919_390) == "2024-08-02T19:28:39.390Z"
+
+
+def test_timestamps_agree_with_datetime_from_1970_to_9999() -> None:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    last = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+    rng = random.Random(8)  # noqa: S311 - seeded: reproducible samples, not secrets
+    edges = [0, 1, 999, 1000, 59_999, 86_399_999, 86_400_000, 951_782_399_999, last]
+    for value in edges + [rng.randrange(last + 1) for _ in range(20_000)]:
+        moment = epoch + timedelta(milliseconds=value)
+        assert iso_ms(value) == moment.isoformat(timespec="milliseconds")[:-6] + "Z", value
 
 
 def test_either_scope_family_satisfies_a_rule() -> None:

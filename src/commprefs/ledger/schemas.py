@@ -7,13 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from commprefs.api.v4.schemas import (
-    PublicStatus,
-    PublicWideStatus,
-    StatusValue,
-    render_status,
-    render_wide,
-)
+from commprefs.api.v4.schemas import PublicStatus, PublicWideStatus, StatusValue, render_wide
+from commprefs.api.v4.statuses import render_status
 from commprefs.clock import iso_ms
 from commprefs.ledger.models import HistoryEntry, HistoryPage, StateAsOf
 

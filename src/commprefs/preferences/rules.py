@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from commprefs.preferences.models import (
     SOURCE_NOT_SPECIFIED,
@@ -30,6 +31,111 @@ def covering_opt_out(definition: Definition, wides: Iterable[WideStatus]) -> Wid
     return None
 
 
+class Reading(NamedTuple):
+    """What a read reports for one type, whoever reads it: a Status but for the subscriber and
+    channel. A NamedTuple, as a batch read makes one per stored choice: a third of the cost of
+    a frozen dataclass."""
+
+    definition: Definition
+    status: State
+    source: str
+    legal_basis: str | None
+    legal_basis_explanation: str | None
+    timestamp: int
+    # The wide opt-out that makes this type read UNSUBSCRIBED, if any (v3's sourceOfStatus).
+    covered_by: WideType | None = None
+
+    def status_for(self, subscriber: str, channel: Channel) -> Status:
+        return Status(
+            subscriber,
+            channel,
+            self.definition,
+            self.status,
+            self.source,
+            self.legal_basis,
+            self.legal_basis_explanation,
+            self.timestamp,
+            covered_by=self.covered_by,
+        )
+
+
+def read_type(
+    definition: Definition, stored: StoredStatus | None, wides: Iterable[WideStatus]
+) -> Reading:
+    """What a read reports for one type. A wide opt-out wins over a per-type choice."""
+    opt_out = covering_opt_out(definition, wides)
+    if stored is None:
+        if opt_out is not None:
+            return Reading(
+                definition,
+                State.UNSUBSCRIBED,
+                opt_out.source,
+                None,
+                None,
+                opt_out.updated_at,
+                opt_out.wide_type,
+            )
+        return Reading(
+            definition, State.NOT_SPECIFIED, SOURCE_NOT_SPECIFIED, None, None, definition.created_at
+        )
+    if opt_out is not None and stored.status is not State.UNSUBSCRIBED:
+        return Reading(
+            definition,
+            State.UNSUBSCRIBED,
+            opt_out.source,
+            None,
+            None,
+            opt_out.updated_at,
+            opt_out.wide_type,
+        )
+    return Reading(
+        definition,
+        stored.status,
+        stored.source,
+        stored.legal_basis,
+        stored.legal_basis_explanation,
+        stored.updated_at,
+        opt_out.wide_type if opt_out else None,
+    )
+
+
+def read_subscribers(
+    subscribers: Iterable[str],
+    definitions: Sequence[Definition],
+    stored: Mapping[str, Mapping[int, StoredStatus]],
+    wides: Mapping[str, Sequence[WideStatus]],
+) -> dict[str, Sequence[Reading]]:
+    """Each subscriber's reading of every type, in order (a subscriber named twice once).
+
+    A type a subscriber never chose, unless an opt-out covers it, reads the same for everyone:
+    all of them get that very Reading (and a subscriber with nothing on record, that very
+    tuple of them), which renderers can then render once per response."""
+    unchosen = tuple(read_type(d, None, ()) for d in definitions)
+    return {
+        key: _read_types(definitions, unchosen, stored[key], wides[key])
+        for key in dict.fromkeys(subscribers)
+    }
+
+
+def _read_types(
+    definitions: Sequence[Definition],
+    unchosen: tuple[Reading, ...],
+    stored: Mapping[int, StoredStatus],
+    wides: Iterable[WideStatus],
+) -> Sequence[Reading]:
+    opted_out = [w for w in wides if w.status is State.UNSUBSCRIBED]
+    if not opted_out and not stored:
+        return unchosen
+    readings = []
+    for definition, unchosen_reading in zip(definitions, unchosen, strict=True):
+        own = stored.get(definition.id)
+        if own is None and (not opted_out or covering_opt_out(definition, opted_out) is None):
+            readings.append(unchosen_reading)
+        else:
+            readings.append(read_type(definition, own, opted_out))
+    return readings
+
+
 def effective_status(
     subscriber: str,
     channel: Channel,
@@ -37,54 +143,8 @@ def effective_status(
     stored: StoredStatus | None,
     wides: Iterable[WideStatus],
 ) -> Status:
-    """What a read reports for one type. A wide opt-out wins over a per-type choice."""
-    opt_out = covering_opt_out(definition, wides)
-    if stored is None:
-        if opt_out is not None:
-            return Status(
-                subscriber,
-                channel,
-                definition,
-                State.UNSUBSCRIBED,
-                opt_out.source,
-                None,
-                None,
-                opt_out.updated_at,
-                covered_by=opt_out.wide_type,
-            )
-        return Status(
-            subscriber,
-            channel,
-            definition,
-            State.NOT_SPECIFIED,
-            SOURCE_NOT_SPECIFIED,
-            None,
-            None,
-            definition.created_at,
-        )
-    if opt_out is not None and stored.status is not State.UNSUBSCRIBED:
-        return Status(
-            subscriber,
-            channel,
-            definition,
-            State.UNSUBSCRIBED,
-            opt_out.source,
-            None,
-            None,
-            opt_out.updated_at,
-            covered_by=opt_out.wide_type,
-        )
-    return Status(
-        subscriber,
-        channel,
-        definition,
-        stored.status,
-        stored.source,
-        stored.legal_basis,
-        stored.legal_basis_explanation,
-        stored.updated_at,
-        covered_by=opt_out.wide_type if opt_out else None,
-    )
+    """What a read reports for one type, as a Status of ``subscriber``."""
+    return read_type(definition, stored, wides).status_for(subscriber, channel)
 
 
 @dataclass(frozen=True)

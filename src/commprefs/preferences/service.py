@@ -28,7 +28,14 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import Guard, effective_status, plan_change, v3_refusal
+from commprefs.preferences.rules import (
+    Guard,
+    Reading,
+    effective_status,
+    plan_change,
+    read_subscribers,
+    v3_refusal,
+)
 from commprefs.preferences.subscribers import storable_text, subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
@@ -52,6 +59,8 @@ class BatchOutcome:
     statuses: list[Status] = field(default_factory=list)
     per_subscriber: dict[str, list[Status]] = field(default_factory=dict)
     errors: list[tuple[int, CommprefsError]] = field(default_factory=list)
+    # What a read found (reads only): every type in scope for each subscriber, in order.
+    readings: dict[str, Sequence[Reading]] = field(default_factory=dict)
 
 
 class PreferencesService:
@@ -304,10 +313,22 @@ class PreferencesService:
         self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
     ) -> Outcome:
         """Every active type in scope with the subscriber's effective status (E2)."""
+        batch = await self.read_statuses(actor, subscriber, channel, business_unit_id)
+        statuses = [
+            reading.status_for(key, channel)
+            for key, readings in batch.readings.items()
+            for reading in readings
+        ]
+        return Outcome(batch.started_at, batch.completed_at, statuses)
+
+    async def read_statuses(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> BatchOutcome:
+        """One subscriber's readings (E2); an invalid address raises."""
         batch = await self.read_statuses_many(actor, [subscriber], channel, business_unit_id)
         if batch.errors:
             raise batch.errors[0][1]
-        return Outcome(batch.started_at, batch.completed_at, batch.statuses)
+        return batch
 
     async def read_statuses_many(
         self,
@@ -316,6 +337,7 @@ class PreferencesService:
         channel: Channel,
         business_unit_id: int | None,
     ) -> BatchOutcome:
+        """Each valid input's reading of every active type in scope (E7), in ``readings``."""
         self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = _valid_subscribers(subscribers, outcome)
@@ -326,13 +348,7 @@ class PreferencesService:
             )
             stored = await repo.stored_statuses(actor.portal_id, keys, channel)
             wides = await repo.wide_statuses(actor.portal_id, keys, channel)
-        for key in dict.fromkeys(keys):
-            statuses = [
-                effective_status(key, channel, d, stored[key].get(d.id), wides[key])
-                for d in definitions
-            ]
-            outcome.per_subscriber[key] = statuses
-            outcome.statuses.extend(statuses)
+        outcome.readings = read_subscribers(keys, definitions, stored, wides)
         outcome.completed_at = self.clock.now_ms()
         return outcome
 

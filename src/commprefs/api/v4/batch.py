@@ -21,9 +21,9 @@ from commprefs.api.v4.schemas import (
     BatchResponsePublicWideStatusBulkResponseWithErrors,
     render_batch_errors,
     render_envelope,
-    render_status,
     render_wide,
 )
+from commprefs.api.v4.statuses import bulk_statuses, render_status
 from commprefs.auth.models import BATCH_READ, BATCH_WRITE
 from commprefs.preferences.models import Actor, State, StatusChange
 from commprefs.preferences.service import BatchOutcome
@@ -57,10 +57,7 @@ def add_routes(router: APIRouter, api: str) -> None:
         outcome = await services(request).preferences.read_statuses_many(
             actor, body.inputs, channel, business_unit_id
         )
-        results = [
-            {"subscriberIdString": key, "statuses": [render_status(s) for s in statuses]}
-            for key, statuses in outcome.per_subscriber.items()
-        ]
+        results = bulk_statuses(channel, outcome.readings)
         return JSONBody(
             _body(request, outcome, results, list(body.inputs)),
             status_code=207 if outcome.errors else 200,

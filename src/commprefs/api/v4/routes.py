@@ -25,10 +25,10 @@ from commprefs.api.v4.schemas import (
     PartialPublicStatusRequest,
     render_definition,
     render_envelope,
-    render_status,
     render_translation,
     render_wide,
 )
+from commprefs.api.v4.statuses import ReadingRenderer, render_status
 from commprefs.auth.models import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
 from commprefs.preferences.models import Actor, State, Status, StatusChange
 from commprefs.preferences.service import Outcome
@@ -93,10 +93,20 @@ def build_router(api: str) -> APIRouter:
         business_unit_id: BusinessUnitQuery = None,
         actor: Actor = Depends(require(READ_STATUS, api)),
     ) -> Response:
-        outcome = await services(request).preferences.get_statuses(
+        outcome = await services(request).preferences.read_statuses(
             actor, subscriber, channel, business_unit_id
         )
-        return statuses_body(request, outcome, outcome.statuses)
+        renderer = ReadingRenderer(channel)
+        results = [
+            status
+            for key, readings in outcome.readings.items()
+            for status in renderer.render(key, readings)
+        ]
+        return JSONBody(
+            render_envelope(
+                results, request.state.received_ms, outcome.started_at, outcome.completed_at
+            )
+        )
 
     @router.post(
         "/statuses/{subscriberIdString}",

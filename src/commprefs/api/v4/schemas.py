@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, StrictInt, StrictStr
 from commprefs.api.params import INT64_MAX
 from commprefs.clock import iso_ms
 from commprefs.errors import CommprefsError
-from commprefs.preferences.models import Definition, Status, Translation, WideStatus
+from commprefs.preferences.models import Definition, Translation, WideStatus
 
 StatusValue = Literal["SUBSCRIBED", "UNSUBSCRIBED", "NOT_SPECIFIED"]
 LegalBasisValue = Literal[
@@ -97,28 +97,6 @@ class PublicStatus(BaseModel):
 
 class ActionResponseWithResultsPublicStatus(_Envelope, _WithErrors):
     results: list[PublicStatus]
-
-
-def render_status(status: Status) -> dict[str, Any]:
-    # Absent optional fields are left out, not sent as null: HubSpot's schema types them as
-    # plain strings/enums, and strict clients validate against it.
-    rendered: dict[str, Any] = {
-        "channel": status.channel.value,
-        "source": status.source,
-        "status": status.status.value,
-        "subscriberIdString": status.subscriber,
-        "subscriptionId": status.definition.id,
-        "timestamp": iso_ms(status.timestamp),
-        "businessUnitId": status.definition.business_unit_id,
-        "subscriptionName": status.definition.name,
-    }
-    if status.legal_basis is not None:
-        rendered["legalBasis"] = status.legal_basis
-    if status.legal_basis_explanation is not None:
-        rendered["legalBasisExplanation"] = status.legal_basis_explanation
-    if status.reason is not None:
-        rendered["setStatusSuccessReason"] = status.reason.value
-    return rendered
 
 
 def render_envelope(

@@ -1,0 +1,104 @@
+"""PublicStatus bodies (reference §3): the one place that decides their keys, order and forms.
+
+A batch read renders a thousand of them, most of them alike but for the subscriber; those are
+rendered once per response and copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from commprefs.clock import iso_ms
+from commprefs.preferences.models import Channel, Definition, Reason, State, Status
+from commprefs.preferences.rules import Reading
+
+
+def public_status(
+    subscriber: str,
+    channel: Channel,
+    definition: Definition,
+    status: State,
+    source: str,
+    legal_basis: str | None,
+    legal_basis_explanation: str | None,
+    timestamp: int,
+    reason: Reason | None = None,
+) -> dict[str, Any]:
+    # Absent optional fields are left out, not sent as null: HubSpot's schema types them as
+    # plain strings/enums, and strict clients validate against it.
+    rendered: dict[str, Any] = {
+        "channel": channel.value,
+        "source": source,
+        "status": status.value,
+        "subscriberIdString": subscriber,
+        "subscriptionId": definition.id,
+        "timestamp": iso_ms(timestamp),
+        "businessUnitId": definition.business_unit_id,
+        "subscriptionName": definition.name,
+    }
+    if legal_basis is not None:
+        rendered["legalBasis"] = legal_basis
+    if legal_basis_explanation is not None:
+        rendered["legalBasisExplanation"] = legal_basis_explanation
+    if reason is not None:
+        rendered["setStatusSuccessReason"] = reason.value
+    return rendered
+
+
+def render_status(status: Status) -> dict[str, Any]:
+    return public_status(
+        status.subscriber,
+        status.channel,
+        status.definition,
+        status.status,
+        status.source,
+        status.legal_basis,
+        status.legal_basis_explanation,
+        status.timestamp,
+        status.reason,
+    )
+
+
+class ReadingRenderer:
+    """Renders the readings of one response. A reading met again (rules' ``read_subscribers``
+    shares them between subscribers) is not rendered again: its first rendering is copied with
+    the subscriber put in its place, which keeps the keys' order. Lives for one response and
+    keeps each reading it has seen, so that no other reading can take its ``id`` meanwhile."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.seen: dict[int, tuple[Reading, dict[str, Any]]] = {}
+
+    def render(self, subscriber: str, readings: Sequence[Reading]) -> list[dict[str, Any]]:
+        statuses = []
+        for reading in readings:
+            seen = self.seen.get(id(reading))
+            if seen is None:
+                status = public_status(
+                    subscriber,
+                    self.channel,
+                    reading.definition,
+                    reading.status,
+                    reading.source,
+                    reading.legal_basis,
+                    reading.legal_basis_explanation,
+                    reading.timestamp,
+                )
+                self.seen[id(reading)] = (reading, status)
+            else:
+                status = seen[1].copy()
+                status["subscriberIdString"] = subscriber
+            statuses.append(status)
+        return statuses
+
+
+def bulk_statuses(
+    channel: Channel, readings: Mapping[str, Sequence[Reading]]
+) -> list[dict[str, Any]]:
+    """PublicStatusBulkResponse items: each subscriber with its statuses (E7)."""
+    renderer = ReadingRenderer(channel)
+    return [
+        {"subscriberIdString": key, "statuses": renderer.render(key, found)}
+        for key, found in readings.items()
+    ]
