@@ -98,11 +98,18 @@ def test_verify_finds_every_kind_of_tampering(fresh_url: str) -> None:
     assert f"portal {edited.id}: TAMPERED" in text.stdout
 
 
-def test_removing_the_newest_entries_is_caught_by_their_events(fresh_url: str) -> None:
+def test_removing_entries_a_webhook_acknowledged_is_caught(fresh_url: str) -> None:
     factory = Factory(fresh_url)
     try:
         portal = factory.portal()
+        hooks = factory.services.webhooks
+        factory.run(hooks.add(portal.id, "https://receiver.example/hook"))
         make_changes(factory, portal)
+        # What the delivery worker records when the endpoint answers 2xx to every event.
+        [claimed] = factory.run(hooks.claim_due("test-worker", 60_000, 10, []))
+        events = factory.run(hooks.next_events(claimed, 100))
+        assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+        factory.run(hooks.delivered(claimed, "test-worker", events[-1].seq, 60_000))
     finally:
         factory.close()
     raw_sql.disable_append_only(fresh_url)
@@ -113,6 +120,6 @@ def test_removing_the_newest_entries_is_caught_by_their_events(fresh_url: str) -
     assert report[portal.id]["problems"] == [
         {
             "sequence": 4,
-            "message": "entries 4 to 5 are missing (their change events were recorded)",
+            "message": "entries 4 to 5 are missing (a webhook acknowledged their change events)",
         }
     ]

@@ -153,11 +153,12 @@ async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
         report.entries += 1
         report.head_seq, report.head_hash = seq, row["hash"]
         expected_seq, previous = seq + 1, row["hash"]
-    events = await repo.outbox_head(portal_id)
-    if events > report.head_seq:
+    acknowledged = await repo.acknowledged_head(portal_id)
+    if acknowledged > report.head_seq:
         problem(
             report.head_seq + 1,
-            f"{_entries(report.head_seq + 1, events)} missing (their change events were recorded)",
+            f"{_entries(report.head_seq + 1, acknowledged)} missing "
+            "(a webhook acknowledged their change events)",
         )
     return report
 

@@ -1,15 +1,13 @@
-"""SQL of the consent ledger: chained appends with their outbox events, history, verification.
+"""SQL of the consent ledger: chained appends (also the change events), history, verification.
 
 Part of Repository (store/repository.py): the same connection, inside the same transaction.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select, text
 
 from commprefs.ledger.chain import GENESIS, entry_hash
@@ -17,8 +15,7 @@ from commprefs.ledger.models import HistoryEntry
 from commprefs.preferences.models import Channel, LedgerEntry, State, WideType
 from commprefs.store import statements
 from commprefs.store.connection import StoreConnection
-from commprefs.store.models import ledger, outbox_events, subscription_definitions, tokens
-from commprefs.webhooks.events import event_payload
+from commprefs.store.models import ledger, subscription_definitions, tokens, webhooks
 
 # The class half of a two-int advisory lock key: that key space is apart from the one-bigint keys
 # of subscriber locks, so a portal's chain lock never collides with them.
@@ -76,7 +73,8 @@ class LedgerQueries:
     dialect: str
 
     async def append_chained(self, entries: Sequence[LedgerEntry]) -> None:
-        """Append entries to their portals' chains and queue one outbox event per entry.
+        """Append entries to their portals' chains (each entry is also a change event for the
+        webhooks: store/webhook_queries.py reads them from here).
 
         On PostgreSQL a per-portal advisory lock, held until commit, makes concurrent writers of
         one portal take turns at the head of its chain (SQLite writers are serialised anyway);
@@ -87,7 +85,6 @@ class LedgerQueries:
         for entry in entries:
             by_portal.setdefault(entry.portal_id, []).append(entry)
         rows: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
         for portal_id in sorted(by_portal):
             await self._lock_chain(portal_id)
             seq, previous = await self.chain_head(portal_id)
@@ -97,26 +94,9 @@ class LedgerQueries:
                 row["prev_hash"] = previous
                 row["hash"] = previous = entry_hash(previous, row)
                 rows.append(row)
-                event_id = str(uuid.uuid4())
-                events.append(
-                    {
-                        "portal_id": portal_id,
-                        "seq": seq,
-                        "event_id": event_id,
-                        "created_at": entry.created_at,
-                        "payload": orjson.dumps(event_payload(event_id, row)).decode(),
-                    }
-                )
         await self.conn.execute_many(
             statements.INSERT_LEDGER,
             [[row[column] for column in statements.LEDGER_COLUMNS] for row in rows],
-        )
-        await self.conn.execute_many(
-            statements.INSERT_OUTBOX,
-            [
-                (e["portal_id"], e["seq"], e["event_id"], e["created_at"], e["payload"])
-                for e in events
-            ],
         )
 
     async def _lock_chain(self, portal_id: int) -> None:
@@ -132,17 +112,18 @@ class LedgerQueries:
             return seq, hash_
         return 0, GENESIS
 
-    async def outbox_head(self, portal_id: int) -> int:
+    async def acknowledged_head(self, portal_id: int) -> int:
+        """The highest seq any of the portal's webhooks has had acknowledged (0 if none)."""
         found = await self.conn.execute(
-            select(func.max(outbox_events.c.seq)).where(outbox_events.c.portal_id == portal_id)
+            select(func.max(webhooks.c.delivered_seq)).where(webhooks.c.portal_id == portal_id)
         )
         return int(found.scalar_one() or 0)
 
     async def ledger_portals(self) -> list[int]:
-        """Every portal with at least one ledger entry or event."""
+        """Every portal with at least one ledger entry or a webhook that has seen one."""
         found = await self.conn.execute(
             select(ledger.c.portal_id)
-            .union(select(outbox_events.c.portal_id))
+            .union(select(webhooks.c.portal_id).where(webhooks.c.delivered_seq > 0))
             .order_by("portal_id")
         )
         return [int(portal_id) for (portal_id,) in found]

@@ -172,22 +172,9 @@ ledger = Table(
     UniqueConstraint("portal_id", "seq"),
 )
 
-# The transactional outbox: one change event per ledger entry, written in the same transaction
-# and numbered by the same per-portal seq, so that a portal's events are committed in seq order
-# and a delivery cursor can never skip one. Kept after delivery for replays.
-outbox_events = Table(
-    "outbox_events",
-    metadata,
-    Column("portal_id", BigInteger, primary_key=True),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("event_id", String(36), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    Column("payload", Text, nullable=False),
-    UniqueConstraint("event_id"),
-    Index(None, "portal_id", "created_at"),
-)
-
-# Endpoints that receive a portal's change events, each with its own delivery cursor.
+# A webhook's events are its portal's ledger entries, in seq order: written in the writes' own
+# transactions and committed in seq order (the chain lock), so a delivery cursor (the last
+# acknowledged seq) can never skip one; replays move it back.
 webhooks = Table(
     "webhooks",
     metadata,

@@ -366,7 +366,7 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
     # -- ledger ----------------------------------------------------------------------------------
 
     async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
-        """The one way into the ledger: hash-chained, with an outbox event per entry
+        """The one way into the ledger: hash-chained; each entry is also a change event
         (store/ledger_queries.py). Ledger rows are never updated or deleted."""
         if not entries:
             return

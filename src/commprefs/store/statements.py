@@ -120,8 +120,3 @@ INSERT_LEDGER = sql(
     f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)})"
 )
-
-INSERT_OUTBOX = sql(
-    "INSERT INTO outbox_events (portal_id, seq, event_id, created_at, payload) "
-    "VALUES (?, ?, ?, ?, ?)"
-)

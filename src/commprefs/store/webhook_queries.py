@@ -1,4 +1,5 @@
-"""SQL of webhooks and their delivery state: claims (leases), cursors, the outbox behind them.
+"""SQL of webhooks and their delivery state: claims (leases), cursors, and the events they send,
+which are the portal's ledger entries (one event per entry, in seq order).
 
 Part of Repository (store/repository.py). A worker claims a webhook with a lease, so that several
 workers (or server processes) never deliver to one endpoint at once; a cursor only moves by
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select, update
+import orjson
+from sqlalchemy import case, delete, exists, func, insert, or_, select, update
 
 from commprefs.store.connection import StoreConnection
-from commprefs.store.models import outbox_events, webhooks
+from commprefs.store.models import ledger, webhooks
+from commprefs.webhooks.events import event_id, event_payload
 from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook
 
 
@@ -58,14 +61,13 @@ class WebhookQueries:
 
     async def list_webhooks(self, portal_id: int | None = None) -> list[tuple[Webhook, int]]:
         """Each webhook with the number of its portal's events it has yet to acknowledge."""
-        pending = (
-            select(func.count())
-            .where(
-                outbox_events.c.portal_id == webhooks.c.portal_id,
-                outbox_events.c.seq > webhooks.c.delivered_seq,
-            )
+        # A portal's seqs have no gaps: what is pending is the head less the cursor.
+        head = (
+            select(func.coalesce(func.max(ledger.c.seq), 0))
+            .where(ledger.c.portal_id == webhooks.c.portal_id)
             .scalar_subquery()
         )
+        pending = case((head > webhooks.c.delivered_seq, head - webhooks.c.delivered_seq), else_=0)
         query = select(webhooks, pending.label("pending")).order_by(webhooks.c.id)
         if portal_id is not None:
             query = query.where(webhooks.c.portal_id == portal_id)
@@ -78,8 +80,8 @@ class WebhookQueries:
     async def due_webhooks(self, now: int, limit: int, skip: list[int]) -> list[int]:
         """Unclaimed webhooks whose retry time has come and that have events to send."""
         has_events = exists().where(
-            outbox_events.c.portal_id == webhooks.c.portal_id,
-            outbox_events.c.seq > webhooks.c.delivered_seq,
+            ledger.c.portal_id == webhooks.c.portal_id,
+            ledger.c.seq > webhooks.c.delivered_seq,
         )
         query = (
             select(webhooks.c.id)
@@ -106,12 +108,20 @@ class WebhookQueries:
 
     async def events_after(self, portal_id: int, seq: int, limit: int) -> list[OutboxEvent]:
         rows = await self.conn.execute(
-            select(outbox_events)
-            .where(outbox_events.c.portal_id == portal_id, outbox_events.c.seq > seq)
-            .order_by(outbox_events.c.seq)
+            select(ledger)
+            .where(ledger.c.portal_id == portal_id, ledger.c.seq > seq)
+            .order_by(ledger.c.seq)
             .limit(limit)
         )
-        return [OutboxEvent(r.portal_id, r.seq, r.event_id, r.created_at, r.payload) for r in rows]
+        events = []
+        for row in rows.mappings():
+            entry = dict(row)
+            identifier = event_id(entry["hash"])
+            payload = orjson.dumps(event_payload(identifier, entry)).decode()
+            events.append(
+                OutboxEvent(portal_id, entry["seq"], identifier, entry["created_at"], payload)
+            )
+        return events
 
     async def record_delivery(
         self,
@@ -143,8 +153,8 @@ class WebhookQueries:
     async def first_event_since(self, portal_id: int, since: int) -> int | None:
         """The lowest seq of the portal's events recorded at or after ``since``."""
         found = await self.conn.execute(
-            select(func.min(outbox_events.c.seq)).where(
-                outbox_events.c.portal_id == portal_id, outbox_events.c.created_at >= since
+            select(func.min(ledger.c.seq)).where(
+                ledger.c.portal_id == portal_id, ledger.c.created_at >= since
             )
         )
         value = found.scalar_one()

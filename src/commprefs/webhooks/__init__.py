@@ -1,1 +1,1 @@
-"""Change events: the outbox, webhook endpoints, signed delivery with retries, replays."""
+"""Change events (ledger entries), webhook endpoints, signed delivery with retries, replays."""

@@ -7,6 +7,7 @@ One event per ledger entry. ``type`` says whether a subscription type's status c
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,12 @@ from commprefs.clock import iso_ms
 
 STATUS_CHANGED = "subscription_status.changed"
 WIDE_STATUS_CHANGED = "wide_status.changed"
+
+
+def event_id(ledger_hash: str) -> str:
+    """An event's id: a UUID made from its ledger entry's hash, so the same on every resend
+    (receivers de-duplicate on it) and never shared by two entries."""
+    return str(uuid.UUID(hex=ledger_hash[:32], version=4))
 
 
 def event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:

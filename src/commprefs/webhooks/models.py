@@ -33,11 +33,13 @@ class WebhookState:
 
 @dataclass(frozen=True)
 class OutboxEvent:
+    """A change event, made from one ledger entry when it is sent (webhooks/events.py)."""
+
     portal_id: int
     seq: int
     event_id: str
     created_at: int
-    payload: str  # the event's JSON (webhooks/events.py), exactly as it is sent
+    payload: str  # the event's JSON, exactly as it is sent
 
 
 @dataclass(frozen=True)

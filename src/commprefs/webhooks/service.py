@@ -38,7 +38,7 @@ class WebhookService:
             )
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
-            head = await repo.outbox_head(portal_id)
+            head, _ = await repo.chain_head(portal_id)
             return await repo.create_webhook(portal_id, url, secret, head, self.clock.now_ms())
 
     async def endpoints(self, portal_id: int | None = None) -> list[WebhookState]:
