@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from commprefs.ledger.chain import GENESIS, entry_hash
 from commprefs.ledger.models import HistoryEntry
@@ -101,10 +101,7 @@ class LedgerQueries:
 
     async def _lock_chain(self, portal_id: int) -> None:
         if self.dialect == "postgresql":
-            await self.conn.execute(
-                text("SELECT pg_advisory_xact_lock(:lock_class, :portal)"),
-                {"lock_class": _CHAIN_LOCK_CLASS, "portal": portal_id % 2**31},
-            )
+            await self.conn.fetch(statements.LOCK_CHAIN, (_CHAIN_LOCK_CLASS, portal_id % 2**31))
 
     async def chain_head(self, portal_id: int) -> tuple[int, str]:
         """The seq and hash of a portal's newest entry; (0, GENESIS) for an empty chain."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -285,16 +285,10 @@ class Repository(LedgerQueries, WebhookQueries, TransferQueries):
             return
         keys = sorted({_lock_key(portal_id, s) for s in subscribers})
         if len(keys) == 1:
-            await self.conn.execute(select(func.pg_advisory_xact_lock(keys[0])))
+            await self.conn.fetch(statements.LOCK_SUBSCRIBER, keys)
         elif keys:
             # One round trip for a whole batch, still taking the locks in sorted order.
-            await self.conn.execute(
-                text(
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM "
-                    "unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n) s"
-                ),
-                {"keys": keys},
-            )
+            await self.conn.fetch(statements.LOCK_SUBSCRIBERS, (keys,))
 
     async def stored_statuses(
         self, portal_id: int, subscribers: Sequence[str], channel: Channel

@@ -93,6 +93,15 @@ PUT_WIDE_STATUS = sql(
     status = excluded.status, source = excluded.source, updated_at = excluded.updated_at"""
 )
 
+# PostgreSQL only: advisory locks held until the transaction ends (SQLite writers are serialised).
+LOCK_SUBSCRIBER = sql("SELECT pg_advisory_xact_lock(?)")
+# Several keys in one round trip, still taken in the order given.
+LOCK_SUBSCRIBERS = sql(
+    """SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT k FROM
+    unnest(CAST(? AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n) s"""
+)
+LOCK_CHAIN = sql("SELECT pg_advisory_xact_lock(?, ?)")
+
 CHAIN_HEAD = sql("SELECT seq, hash FROM ledger WHERE portal_id = ? ORDER BY seq DESC LIMIT 1")
 
 LEDGER_COLUMNS = (
