@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
@@ -84,7 +86,15 @@ def create_app(
     app.include_router(ledger_routes.build_router(), prefix=ledger_routes.PREFIX)
     app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
     generate_document = app.openapi
-    app.openapi = lambda: add_request_schema(generate_document())  # type: ignore[method-assign]
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            generated = add_request_schema(generate_document())
+            document_bearer_security(generated)
+            app.openapi_schema = generated
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
     app.include_router(pages_router)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).

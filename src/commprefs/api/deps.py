@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
+from fastapi.security.utils import get_authorization_scheme_param
 
 from commprefs.api import idempotency, ratelimit
 from commprefs.auth.models import ScopeRule
@@ -13,8 +14,15 @@ from commprefs.auth.service import authorize
 from commprefs.preferences.models import Actor
 from commprefs.services import Services
 
-# auto_error=False: a missing or malformed header is our 401 in HubSpot's body, not FastAPI's.
-bearer = HTTPBearer(auto_error=False, description="A commprefs access token (Bearer).")
+# The bearer token is read by ``require`` itself rather than by FastAPI's HTTPBearer dependency:
+# one level less of dependency solving on every request (~10 µs of ~250, bench/inprocess.py). The
+# OpenAPI document still declares the scheme on every operation that needs it
+# (document_bearer_security).
+BEARER_SCHEME = {
+    "type": "http",
+    "description": "A commprefs access token (Bearer).",
+    "scheme": "bearer",
+}
 
 
 def services(request: Request) -> Services:
@@ -26,12 +34,11 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that authenticates the bearer token, counts the call against the token's
     rate limit, checks ``rule``'s scopes and claims the request's Idempotency-Key, if any."""
 
-    async def authorized(
-        request: Request,
-        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    ) -> Actor:
+    async def authorized(request: Request) -> Actor:
+        # As HTTPBearer(auto_error=False) reads it; anything else is our 401 in HubSpot's body.
+        scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
         token = await services(request).tokens.authenticate(
-            credentials.credentials if credentials else None
+            secret if scheme.lower() == "bearer" and secret else None
         )
         await ratelimit.enforce(request, token.secret_sha256)
         authorize(token, rule)
@@ -44,3 +51,12 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
         )
 
     return authorized
+
+
+def document_bearer_security(document: dict[str, Any]) -> None:
+    """Declare the bearer scheme on every documented operation: each one ``require``s a token
+    (tests/integration/test_authorization_matrix.py holds every operation to it)."""
+    document.setdefault("components", {})["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation["security"] = [{"HTTPBearer": []}]
