@@ -18,11 +18,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import orjson
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Row
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.base import Executable
 
+from commprefs.store.postgres import PooledPostgres
 from commprefs.store.sqlite import PooledConnection
 from commprefs.store.statements import Sql
 
@@ -31,6 +32,7 @@ T = TypeVar("T")
 # Rows fetched per step of a stream; between steps a SQLite stream lets other tasks run.
 STREAM_CHUNK = 2000
 _SQLITE_DIALECT = SQLiteDialect_pysqlite()
+_POSTGRES_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class StoreConnection(ABC):
@@ -66,16 +68,17 @@ class StoreConnection(ABC):
 class AsyncStoreConnection(StoreConnection):
     """A PostgreSQL connection: store/statements.py's statements on the asyncpg connection itself
     (its prepared-statement cache; SQLAlchemy's adaptation cost ~60 µs a statement), Core
-    constructs through SQLAlchemy over the same session. SQLAlchemy runs it in autocommit mode;
+    constructs through the SQLAlchemy connection over the same session (store/postgres.py).
     BEGIN and COMMIT are Database's (store/database.py)."""
 
-    def __init__(self, conn: AsyncConnection, driver: Any) -> None:
-        self._conn = conn
-        self._driver = driver  # asyncpg.Connection
-        self.dialect = conn.dialect
+    def __init__(self, pooled: PooledPostgres) -> None:
+        self._pooled = pooled
+        self._driver = pooled.driver
+        self.dialect = _POSTGRES_DIALECT
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
-        return await self._conn.execute(statement, parameters)
+        core = await self._pooled.core()
+        return await core.execute(statement, parameters)
 
     async def fetch(self, statement: Sql, parameters: Sequence[Any]) -> Sequence[Sequence[Any]]:
         rows: list[Sequence[Any]] = await self._driver.fetch(statement.postgresql, *parameters)
@@ -85,17 +88,20 @@ class AsyncStoreConnection(StoreConnection):
         await self._driver.executemany(statement.postgresql, rows)
 
     async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
-        result = await self._conn.stream(statement.execution_options(yield_per=STREAM_CHUNK))
+        core = await self._pooled.core()
+        result = await core.stream(statement.execution_options(yield_per=STREAM_CHUNK))
         async for row in result:
             yield row
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
-        async with self._conn.begin_nested():
+        core = await self._pooled.core()
+        async with core.begin_nested():
             yield
 
     async def run_sync(self, fn: Callable[[Connection], T]) -> T:
-        return await self._conn.run_sync(fn)
+        core = await self._pooled.core()
+        return await core.run_sync(fn)
 
 
 class SyncStoreConnection(StoreConnection):

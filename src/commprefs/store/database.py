@@ -15,16 +15,16 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from commprefs.store.connection import (
     AsyncStoreConnection,
     StoreConnection,
     SyncStoreConnection,
 )
+from commprefs.store.postgres import PostgresPool
 from commprefs.store.repository import Repository
 from commprefs.store.sqlite import (
     BUSY_TIMEOUT_MS,
@@ -45,15 +45,6 @@ _request_transaction: ContextVar[tuple[Database, Repository] | None] = ContextVa
 )
 
 
-def driver_url(url: str) -> str:
-    """Map the user-facing URL (``sqlite:///x.db``, ``postgresql://…``) to a driver URL."""
-    scheme, rest = url.split("://", 1)
-    base = scheme.split("+", 1)[0]
-    if base == "sqlite":
-        return f"sqlite+pysqlite://{rest}"
-    return f"postgresql+asyncpg://{rest}"
-
-
 def is_memory(url: str) -> bool:
     return url.startswith("sqlite") and database_path(url) == ":memory:"
 
@@ -64,7 +55,7 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
-        self._async_engine: AsyncEngine | None = None
+        self._postgres: PostgresPool | None = None
         self._reader: SqlitePool | None = None
         self._writer: SqlitePool | None = None
         self._checkpointer: Checkpointer | None = None
@@ -77,14 +68,7 @@ class Database:
                 self._writer = SqlitePool(url, 0)
                 self._checkpointer = Checkpointer(self._writer.path)
         else:
-            self._async_engine = create_async_engine(
-                driver_url(url),
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                pool_pre_ping=False,
-                # Transactions are begun and ended by hand (_postgres_connection).
-                isolation_level="AUTOCOMMIT",
-            )
+            self._postgres = PostgresPool(url, pool_size)
         sqlite = self.dialect == "sqlite"
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         # An in-memory database is one connection: readers must queue behind writers too.
@@ -144,7 +128,7 @@ class Database:
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
         """A connection with a transaction open on it (PostgreSQL reads: see
         _postgres_connection), committed at the end of the block."""
-        if self._async_engine is not None:
+        if self._postgres is not None:
             async with self._postgres_connection(_PG_BEGIN_WRITE if writer else None) as conn:
                 yield conn
             return
@@ -171,30 +155,32 @@ class Database:
         COMMITTED (PostgreSQL's default) every statement of a transaction takes a fresh snapshot
         anyway, so a read transaction only added BEGIN and COMMIT, two of a read's round trips.
         Reads that need one snapshot across statements ask for it (``snapshot()``)."""
-        assert self._async_engine is not None
-        async with self._async_engine.connect() as sa_conn:
-            driver: Any = (await sa_conn.get_raw_connection()).driver_connection
-            conn = AsyncStoreConnection(sa_conn, driver)
+        assert self._postgres is not None
+        pooled = await self._postgres.acquire()
+        reusable = False
+        try:
+            conn = AsyncStoreConnection(pooled)
             if begin is None:
                 yield conn
-                return
-            await driver.execute(begin)
-            try:
-                yield conn
-            except BaseException:
+            else:
+                await pooled.driver.execute(begin)
                 try:
-                    await driver.execute("ROLLBACK")
-                except Exception:  # noqa: BLE001 - whatever failed, the session is unusable
-                    # A connection that cannot even roll back is not given to anyone else.
-                    await sa_conn.invalidate()
-                raise
-            await driver.execute("COMMIT")
+                    yield conn
+                except BaseException:
+                    # If even the rollback fails, the session is in an unknown state: it is
+                    # closed rather than handed to anyone else.
+                    await pooled.driver.execute("ROLLBACK")
+                    raise
+                await pooled.driver.execute("COMMIT")
+            reusable = True
+        finally:
+            await self._postgres.release(pooled, reusable)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Repository]:
         """A read whose statements all see one snapshot of the database (exports, ledger reads):
         REPEATABLE READ on PostgreSQL; any SQLite transaction is one already."""
-        if self._async_engine is None or self._ambient() is not None:
+        if self._postgres is None or self._ambient() is not None:
             async with self.read() as repo:
                 yield repo
             return
@@ -215,8 +201,8 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer.close()
-        if self._async_engine is not None:
-            await self._async_engine.dispose()
+        if self._postgres is not None:
+            await self._postgres.dispose()
         for pool in {self._reader, self._writer} - {None}:
             assert pool is not None
             pool.dispose()
