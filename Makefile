@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean bench bench-import bench-hardening profile wrk
+.PHONY: help install serve test lint format clean bench bench-import bench-inprocess bench-hardening profile wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 
 bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreSQL
 	$(BIN)/python bench/import_export.py
+
+bench-inprocess: install ## CPU µs per request, app called in-process: [WORKLOAD=W2] [BACKEND=postgres]
+	$(BIN)/python -m bench.inprocess $(or $(WORKLOAD),all) --backend $(or $(BACKEND),sqlite)
 
 bench-hardening: install ## Measure the cost of rate limiting and Idempotency-Key (needs Redis)
 	$(BIN)/python -m bench.hardening

@@ -96,7 +96,7 @@ class Load:
         return self.statuses / self.seconds if self.seconds else 0.0
 
 
-def _bodies(
+def batch_bodies(
     first: int, last: int, tenant: BenchTenant, per_subscriber: int
 ) -> Iterator[tuple[bytes, int]]:
     """Request bodies of at most 100 inputs for subscribers [first, last), with their sizes;
@@ -137,7 +137,7 @@ def load(
 ) -> None:
     """Store subscribers [first, last) with ``per_subscriber`` statuses each; adds to ``into``.
     Stops at the first failed call and records why in ``into.error``."""
-    bodies = _bodies(first, last, tenant, per_subscriber)
+    bodies = batch_bodies(first, last, tenant, per_subscriber)
     headers = {"Authorization": f"Bearer {tenant.token}", "Content-Type": "application/json"}
 
     async def send_all() -> None:
