@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import os
 import select
@@ -21,16 +22,14 @@ import types
 from typing import Any
 
 POLL_SECONDS = 0.01  # how soon an exited child's status is reported
-
-
-def _preload() -> None:
-    """What a ``commprefs`` run imports; ``serve`` imports these inside the command."""
-    import uvicorn  # noqa: F401
-
-    import commprefs.api.http_limits
-    import commprefs.api.ratelimit
-    import commprefs.app
-    import commprefs.cli  # noqa: F401
+# What a ``commprefs`` run imports; ``serve`` imports all but the first inside the command.
+PRELOAD = (
+    "commprefs.cli",
+    "commprefs.app",
+    "commprefs.api.http_limits",
+    "commprefs.api.ratelimit",
+    "uvicorn",
+)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
@@ -55,7 +54,8 @@ def _serve(listener: socket.socket) -> dict[str, Any]:
     """Fork for every request; returns only in a forked child, with its request."""
     children: dict[int, socket.socket] = {}
     while True:
-        ready, _, _ = select.select([listener, sys.stdin], [], [], POLL_SECONDS)
+        timeout = POLL_SECONDS if children else None
+        ready, _, _ = select.select([listener, sys.stdin], [], [], timeout)
         _reap(children)
         if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
             sys.exit(0)  # the test session closed our stdin: it is over
@@ -101,7 +101,8 @@ def _become(request: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    _preload()
+    for name in PRELOAD:
+        importlib.import_module(name)
     # Out of the collector's sight: a fork's collections (and the one at its exit) would otherwise
     # walk, and so copy, every page of the inherited heap, which costs 0.6 s per run.
     gc.freeze()
