@@ -8,11 +8,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import launch
 from tests.support.databases import database, sqlite_database
 from tests.support.factories import Factory
 from tests.support.server import Server
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def forked_commands() -> Iterator[None]:
+    """``commprefs`` runs are forked from one process that imported it once (launch.py)."""
+    launch.enable()
+    yield
+    launch.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -6,11 +6,11 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.support.server import COMMPREFS
+from tests.support.cli import run
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMPREFS, *args], capture_output=True, text=True, timeout=60)
+    return run(*args, timeout=60)
 
 
 def json_of(*args: str) -> dict[str, object]:

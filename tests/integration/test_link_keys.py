@@ -22,10 +22,11 @@ from commprefs.config import Settings
 from commprefs.links.service import LinkService
 from commprefs.links.signing import DAY_MS
 from commprefs.store.database import Database
+from tests.support.cli import run
 from tests.support.databases import database
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import ONE_CLICK, generate
-from tests.support.server import COMMPREFS, Server
+from tests.support.server import Server
 
 CONFIGURED = "configured-key-for-tests-0123456789abcdef"
 
@@ -40,13 +41,7 @@ class Installation:
         return Server(self.url, self.folder / f"{name}.log", **env).start()
 
     def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [COMMPREFS, *args, "--database", self.url],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={"PATH": "/usr/bin:/bin", **env},
-        )
+        return run(*args, "--database", self.url, timeout=60, env={"PATH": "/usr/bin:/bin", **env})
 
     def stored_secrets(self) -> list[str]:
         async def read() -> list[str]:

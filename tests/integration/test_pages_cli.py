@@ -7,12 +7,13 @@ import subprocess
 
 import httpx
 
+from tests.support.cli import run
 from tests.support.factories import Factory, email
-from tests.support.server import COMMPREFS, Server
+from tests.support.server import Server
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMPREFS, *args], capture_output=True, text=True, timeout=60)
+    return run(*args, timeout=60)
 
 
 def test_branding_is_set_validated_and_reset(database_url: str, factory: Factory) -> None:

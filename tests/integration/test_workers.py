@@ -13,9 +13,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.cli import run
 from tests.support.databases import database
 from tests.support.factories import Factory, email
-from tests.support.server import COMMPREFS, Server
+from tests.support.server import Server
 
 
 def worker_processes(server: Server) -> list[int]:
@@ -81,13 +82,8 @@ def test_a_first_start_with_workers_creates_one_portal_and_prints_one_working_to
         finally:
             server.stop()
         log = server.log()
-        listed = subprocess.run(
-            [COMMPREFS, "tokens", "list", "--database", url, "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+        listed = run("tokens", "list", "--database", url, "--json", timeout=60)
+        assert listed.returncode == 0, listed.stderr
 
     assert log.count("First access token") == 1
     assert log.count("Application startup complete.") == 2
@@ -97,12 +93,8 @@ def test_a_first_start_with_workers_creates_one_portal_and_prints_one_working_to
 
 def serve_two_workers(database: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``serve --workers 2`` expected to stop before serving: its exit and output."""
-    return subprocess.run(
-        [COMMPREFS, "serve", "--workers", "2", "--database", database],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **env},
+    return run(
+        "serve", "--workers", "2", "--database", database, timeout=60, env={**os.environ, **env}
     )
 
 

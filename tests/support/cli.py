@@ -6,13 +6,15 @@ import json
 import subprocess
 from typing import Any
 
+from tests.support import launch
 from tests.support.server import COMMPREFS
 
 
-def run(*args: str, timeout: float = 120, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [COMMPREFS, *args], capture_output=True, text=True, timeout=timeout, **kwargs
-    )
+def run(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``commprefs ARGS`` with its output captured as text (forked: tests/support/launch.py)."""
+    return launch.run([COMMPREFS, *args], timeout=timeout, env=env)
 
 
 def json_of(*args: str) -> Any:

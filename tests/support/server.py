@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import launch
+
 COMMPREFS = str(Path(sys.executable).with_name("commprefs"))
 
 
@@ -36,7 +38,7 @@ class Server:
         self.port = free_port()
         self.extra_args = extra_args
         self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: launch.Process | None = None
 
     @property
     def url(self) -> str:
@@ -57,9 +59,7 @@ class Server:
         env = {**os.environ, **self.env}
         log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
-            )
+            self.process = launch.popen(self.command(), stdout=log, env=env)
         deadline = time.monotonic() + timeout
         # Our own log saying it listens on our port: another process that grabbed the port
         # between free_port() and the bind would answer HTTP too, but not write to this log.

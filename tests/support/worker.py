@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
+from tests.support import launch
 from tests.support.server import COMMPREFS, Server
 
 # Quick polls and short waits: the same code paths as production, seconds apart instead of hours.
@@ -25,10 +25,9 @@ class Worker(Server):
 
     def start(self, timeout: float = 0) -> Worker:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
+            self.process = launch.popen(
                 [COMMPREFS, "webhooks", "run", "--database", self.database_url],
                 stdout=log,
-                stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},
             )
         return self
