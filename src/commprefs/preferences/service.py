@@ -286,8 +286,22 @@ class PreferencesService:
                             )
                         )
                     if definition.is_active:
-                        status = effective_status(key, channel, definition, after, [])
-                        statuses.append(replace(status, reason=reason))
+                        # What effective_status reads from a stored UNSUBSCRIBED and no opt-out
+                        # (the one just written is not reported as covering its own types).
+                        assert after is not None
+                        statuses.append(
+                            Status(
+                                key,
+                                channel,
+                                definition,
+                                after.status,
+                                after.source,
+                                after.legal_basis,
+                                after.legal_basis_explanation,
+                                after.updated_at,
+                                reason=reason,
+                            )
+                        )
                 outcome.statuses.extend(statuses)
             await repo.put_statuses(actor.portal_id, channel, writes)
             await repo.put_wide_statuses(actor.portal_id, wide_writes)
