@@ -75,6 +75,8 @@ class AsyncStoreConnection(StoreConnection):
         self._pooled = pooled
         self._driver = pooled.driver
         self.dialect = _POSTGRES_DIALECT
+        # Rows this transaction wrote through execute_many (PlannerStatistics counts them).
+        self.rows_written = 0
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         core = await self._pooled.core()
@@ -86,6 +88,7 @@ class AsyncStoreConnection(StoreConnection):
 
     async def execute_many(self, statement: Sql, rows: Sequence[Sequence[Any]]) -> None:
         await self._driver.executemany(statement.postgresql, rows)
+        self.rows_written += len(rows)
 
     async def stream(self, statement: Executable) -> AsyncIterator[Row[Any]]:
         core = await self._pooled.core()

@@ -24,7 +24,7 @@ from commprefs.store.connection import (
     StoreConnection,
     SyncStoreConnection,
 )
-from commprefs.store.postgres import PostgresPool
+from commprefs.store.postgres import PlannerStatistics, PostgresPool
 from commprefs.store.repository import Repository
 from commprefs.store.sqlite import (
     BUSY_TIMEOUT_MS,
@@ -56,6 +56,7 @@ class Database:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._postgres: PostgresPool | None = None
+        self._statistics: PlannerStatistics | None = None
         self._reader: SqlitePool | None = None
         self._writer: SqlitePool | None = None
         self._checkpointer: Checkpointer | None = None
@@ -69,6 +70,7 @@ class Database:
                 self._checkpointer = Checkpointer(self._writer.path)
         else:
             self._postgres = PostgresPool(url, pool_size)
+            self._statistics = PlannerStatistics(self._postgres)
         sqlite = self.dialect == "sqlite"
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         # An in-memory database is one connection: readers must queue behind writers too.
@@ -172,6 +174,8 @@ class Database:
                     await pooled.driver.execute("ROLLBACK")
                     raise
                 await pooled.driver.execute("COMMIT")
+                if conn.rows_written and self._statistics is not None:
+                    self._statistics.written(conn.rows_written)
             reusable = True
         finally:
             await self._postgres.release(pooled, reusable)
@@ -201,6 +205,8 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointer is not None:
             await self._checkpointer.close()
+        if self._statistics is not None:
+            await self._statistics.close()
         if self._postgres is not None:
             await self._postgres.dispose()
         for pool in {self._reader, self._writer} - {None}:
