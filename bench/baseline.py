@@ -43,11 +43,18 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--fastapi",
+        action="store_true",
+        help="serve the FastAPI floor instead (bench/asgi.py: GET statuses with the service's "
+        "parameters, a fixed body): what the framework alone costs (python -m bench.floor)",
+    )
     args = parser.parse_args()
     # The settings of `commprefs serve` (src/commprefs/cli.py): uvloop and httptools are chosen
     # by "auto", no access log.
     uvicorn.run(
-        "bench.baseline:app",
+        "bench.asgi:fastapi_floor" if args.fastapi else "bench.baseline:app",
+        factory=args.fastapi,
         host=args.host,
         port=args.port,
         workers=args.workers,
