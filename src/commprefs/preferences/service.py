@@ -6,76 +6,55 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from commprefs.clock import Clock, iso_ms
+from commprefs.clock import Clock
 from commprefs.errors import CommprefsError, InvalidInput
+from commprefs.preferences.checks import (
+    active_definition,
+    check_legal_basis,
+    ledger_entry,
+    newer_choice,
+    portal_of,
+    require_business_unit,
+    same_scope,
+    times_by_key,
+    valid_subscribers,
+)
 from commprefs.preferences.models import (
     SOURCE_PUBLIC_API,
     Actor,
     Channel,
     Definition,
     LedgerEntry,
-    Portal,
     Reason,
     State,
     Status,
     StatusChange,
     StoredStatus,
-    Translation,
     WideStatus,
     WideType,
 )
+from commprefs.preferences.outcomes import BatchOutcome, Outcome
+from commprefs.preferences.reads import StatusReads
 from commprefs.preferences.rules import (
     Guard,
-    Reading,
     effective_status,
     plan_change,
-    read_subscribers,
     v3_refusal,
 )
 from commprefs.preferences.subscribers import storable_text, subscriber_key
 from commprefs.store.database import Database
-from commprefs.store.repository import Repository
 
 
-@dataclass
-class Outcome:
-    """What a service call did, with the times HubSpot's envelopes report."""
+class PreferencesService(StatusReads):
+    """Writes here; reads in StatusReads (preferences/reads.py); shared steps in checks.py."""
 
-    started_at: int
-    completed_at: int = 0
-    statuses: list[Status] = field(default_factory=list)
-
-
-@dataclass
-class BatchOutcome:
-    """Per-input results of a batch: ``errors`` pairs an input's index with why it failed."""
-
-    started_at: int
-    completed_at: int = 0
-    statuses: list[Status] = field(default_factory=list)
-    per_subscriber: dict[str, list[Status]] = field(default_factory=dict)
-    errors: list[tuple[int, CommprefsError]] = field(default_factory=list)
-    # What a read found (reads only): every type in scope for each subscriber, in order.
-    readings: dict[str, Sequence[Reading]] = field(default_factory=dict)
-
-
-class PreferencesService:
     def __init__(self, database: Database, clock: Clock, max_batch_inputs: int = 100) -> None:
         self.database = database
         self.clock = clock
         self.max_batch_inputs = max_batch_inputs
-
-    def _check_batch(self, inputs: Sequence[object]) -> None:
-        if len(inputs) > self.max_batch_inputs:
-            raise InvalidInput.field(
-                "inputs",
-                f"A batch takes at most {self.max_batch_inputs} inputs; {len(inputs)} were sent.",
-                "TOO_MANY_INPUTS",
-            )
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -101,15 +80,15 @@ class PreferencesService:
         self._check_batch(changes)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
-            portal = await _portal(repo, actor)
+            portal = await portal_of(repo, actor)
             definitions = {d.id: d for d in await repo.definitions(actor.portal_id)}
             valid: list[tuple[int, str, Definition, StatusChange]] = []
             for index, change in enumerate(changes):
                 try:
                     key = subscriber_key(change.subscriber)
                     storable_text("legalBasisExplanation", change.legal_basis_explanation)
-                    definition = _active_definition(definitions, change.subscription_id)
-                    _check_legal_basis(portal, change)
+                    definition = active_definition(definitions, change.subscription_id)
+                    check_legal_basis(portal, change)
                 except CommprefsError as error:
                     outcome.errors.append((index, error))
                     continue
@@ -124,7 +103,7 @@ class PreferencesService:
             ledger: list[LedgerEntry] = []
             for index, key, definition, change in valid:
                 given = change.source or source
-                stale = _newer_choice(change, definition, stored[key], wides[key])
+                stale = newer_choice(change, definition, stored[key], wides[key])
                 if stale is not None:
                     outcome.errors.append((index, stale))
                     continue
@@ -143,7 +122,7 @@ class PreferencesService:
                 for lifted in plan.lifted:
                     wide_writes[(key, lifted.wide_type, lifted.business_unit_id)] = lifted
                     ledger.append(
-                        _entry(
+                        ledger_entry(
                             actor,
                             key,
                             now,
@@ -155,12 +134,12 @@ class PreferencesService:
                             occurred_at=change.occurred_at,
                         )
                     )
-                    wides[key] = [lifted if _same_scope(w, lifted) else w for w in wides[key]]
+                    wides[key] = [lifted if same_scope(w, lifted) else w for w in wides[key]]
                 if plan.stored is not None:
                     writes[(key, definition.id)] = plan.stored
                     stored[key][definition.id] = plan.stored
                     ledger.append(
-                        _entry(
+                        ledger_entry(
                             actor,
                             key,
                             now,
@@ -217,10 +196,10 @@ class PreferencesService:
         gives, per subscriber, when the opt-out happened if not now."""
         self._check_batch(subscribers)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
-        keys = _valid_subscribers(subscribers, outcome)
-        times = _times_by_key(subscribers, occurred_at)
+        keys = valid_subscribers(subscribers, outcome)
+        times = times_by_key(subscribers, occurred_at)
         async with self.database.write() as repo:
-            await _require_business_unit(repo, actor.portal_id, business_unit_id)
+            await require_business_unit(repo, actor.portal_id, business_unit_id)
             await repo.lock_subscribers(actor.portal_id, sorted(set(keys)))
             now = self.clock.now_ms()
             definitions = await repo.definitions(actor.portal_id, business_unit_id)
@@ -250,7 +229,7 @@ class PreferencesService:
                         )
                     )
                     ledger.append(
-                        _entry(
+                        ledger_entry(
                             actor,
                             key,
                             now,
@@ -274,7 +253,7 @@ class PreferencesService:
                         )
                         writes.append((key, after))
                         ledger.append(
-                            _entry(
+                            ledger_entry(
                                 actor,
                                 key,
                                 now,
@@ -309,112 +288,6 @@ class PreferencesService:
         outcome.completed_at = self.clock.now_ms()
         return outcome
 
-    # -- reads -----------------------------------------------------------------------------------
-
-    async def list_definitions(
-        self, actor: Actor, business_unit_id: int | None, include_translations: bool = False
-    ) -> list[tuple[Definition, list[Translation]]]:
-        """Every subscription type of the portal (or one business unit), active or not (E1)."""
-        async with self.database.read() as repo:
-            await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            definitions = await repo.definitions(actor.portal_id, business_unit_id)
-            translations = (
-                await repo.translations([d.id for d in definitions]) if include_translations else {}
-            )
-        return [(d, translations.get(d.id, [])) for d in definitions]
-
-    async def get_statuses(
-        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
-    ) -> Outcome:
-        """Every active type in scope with the subscriber's effective status (E2)."""
-        batch = await self.read_statuses(actor, subscriber, channel, business_unit_id)
-        statuses = [
-            reading.status_for(key, channel)
-            for key, readings in batch.readings.items()
-            for reading in readings
-        ]
-        return Outcome(batch.started_at, batch.completed_at, statuses)
-
-    async def read_statuses(
-        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
-    ) -> BatchOutcome:
-        """One subscriber's readings (E2); an invalid address raises."""
-        batch = await self.read_statuses_many(actor, [subscriber], channel, business_unit_id)
-        if batch.errors:
-            raise batch.errors[0][1]
-        return batch
-
-    async def read_statuses_many(
-        self,
-        actor: Actor,
-        subscribers: Sequence[str],
-        channel: Channel,
-        business_unit_id: int | None,
-    ) -> BatchOutcome:
-        """Each valid input's reading of every active type in scope (E7), in ``readings``."""
-        self._check_batch(subscribers)
-        outcome = BatchOutcome(started_at=self.clock.now_ms())
-        keys = _valid_subscribers(subscribers, outcome)
-        async with self.database.read() as repo:
-            await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            definitions = await repo.definitions(
-                actor.portal_id, business_unit_id, active_only=True
-            )
-            stored = await repo.stored_statuses(actor.portal_id, keys, channel)
-            wides = await repo.wide_statuses(actor.portal_id, keys, channel)
-        outcome.readings = read_subscribers(keys, definitions, stored, wides)
-        outcome.completed_at = self.clock.now_ms()
-        return outcome
-
-    async def get_unsubscribe_all(
-        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
-    ) -> list[WideStatus]:
-        """The active wide opt-outs in scope; empty when there are none (E4)."""
-        key = subscriber_key(subscriber)
-        async with self.database.read() as repo:
-            await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            wides = (await repo.wide_statuses(actor.portal_id, [key], channel))[key]
-        return [
-            w for w in wides if w.status is State.UNSUBSCRIBED and _in_scope(w, business_unit_id)
-        ]
-
-    async def read_wide_many(
-        self,
-        actor: Actor,
-        subscribers: Sequence[str],
-        channel: Channel,
-        business_unit_id: int | None,
-    ) -> tuple[BatchOutcome, dict[str, list[WideStatus]]]:
-        """A row per input and scope, SUBSCRIBED where not opted out (E8). Without a business
-        unit: the portal-wide scope and every business unit of the portal."""
-        self._check_batch(subscribers)
-        outcome = BatchOutcome(started_at=self.clock.now_ms())
-        keys = _valid_subscribers(subscribers, outcome)
-        async with self.database.read() as repo:
-            await _require_business_unit(repo, actor.portal_id, business_unit_id)
-            # Brand 0 is the account itself: its scope is the portal-wide row, unless asked
-            # for by id or actually opted out of on its own.
-            units = (
-                [business_unit_id]
-                if business_unit_id is not None
-                else [u.id for u in await repo.business_units(actor.portal_id) if u.id != 0]
-            )
-            stored = await repo.wide_statuses(actor.portal_id, keys, channel)
-        now = self.clock.now_ms()
-        rows: dict[str, list[WideStatus]] = {}
-        for key in dict.fromkeys(keys):
-            known = {(w.wide_type, w.business_unit_id): w for w in stored[key]}
-            scopes = [(WideType.PORTAL_WIDE, 0)] + [(WideType.BUSINESS_UNIT_WIDE, u) for u in units]
-            if business_unit_id is None and (WideType.BUSINESS_UNIT_WIDE, 0) in known:
-                scopes.insert(1, (WideType.BUSINESS_UNIT_WIDE, 0))
-            rows[key] = [
-                known.get(scope)
-                or WideStatus(key, channel, scope[0], scope[1], State.SUBSCRIBED, "", now)
-                for scope in scopes
-            ]
-        outcome.completed_at = self.clock.now_ms()
-        return outcome, rows
-
     # -- v3 (legacy) -----------------------------------------------------------------------------
 
     async def update_status_v3(
@@ -428,143 +301,3 @@ class PreferencesService:
         if batch.errors:
             raise batch.errors[0][1]
         return batch.statuses[0]
-
-
-def _times_by_key(
-    subscribers: Sequence[str], occurred_at: Sequence[int | None] | None
-) -> dict[str, int]:
-    """When each (valid) subscriber's change happened, where the caller says so."""
-    found: dict[str, int] = {}
-    for address, when in zip(subscribers, occurred_at or (), strict=False):
-        if when is not None:
-            with contextlib.suppress(CommprefsError):
-                found[subscriber_key(address)] = when
-    return found
-
-
-def _newer_choice(
-    change: StatusChange,
-    definition: Definition,
-    stored: dict[int, StoredStatus],
-    wides: Sequence[WideStatus],
-) -> InvalidInput | None:
-    """A change that says when it happened is refused if a later choice about the type is on
-    record: its own status, or (for a subscribe, which would lift it) a wide status covering
-    it. An old record never overrides a newer choice."""
-    if change.occurred_at is None:
-        return None
-    own = stored.get(definition.id)
-    times = [own.updated_at] if own else []
-    if change.state is State.SUBSCRIBED:
-        times += [
-            w.updated_at
-            for w in wides
-            if w.wide_type is WideType.PORTAL_WIDE
-            or w.business_unit_id == definition.business_unit_id
-        ]
-    if not times or max(times) <= change.occurred_at:
-        return None
-    return InvalidInput.field(
-        "timestamp",
-        f"A later choice ({iso_ms(max(times))}) is on record for subscription "
-        f"{definition.id}; this change is from {iso_ms(change.occurred_at)}.",
-        "STALE",
-    )
-
-
-def _valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
-    keys = []
-    for index, address in enumerate(raw):
-        try:
-            keys.append(subscriber_key(address))
-        except CommprefsError as error:
-            outcome.errors.append((index, error))
-    return keys
-
-
-def _in_scope(wide: WideStatus, business_unit_id: int | None) -> bool:
-    return (
-        business_unit_id is None
-        or wide.wide_type is WideType.PORTAL_WIDE
-        or wide.business_unit_id == business_unit_id
-    )
-
-
-def _same_scope(a: WideStatus, b: WideStatus) -> bool:
-    return a.wide_type is b.wide_type and a.business_unit_id == b.business_unit_id
-
-
-async def _portal(repo: Repository, actor: Actor) -> Portal:
-    portal = await repo.get_portal(actor.portal_id)
-    if portal is None:  # a token outlived its portal: nothing to act on
-        raise InvalidInput("This token's portal no longer exists.")
-    return portal
-
-
-def _active_definition(definitions: dict[int, Definition], subscription_id: int) -> Definition:
-    definition = definitions.get(subscription_id)
-    if definition is None:
-        raise InvalidInput.field(
-            "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
-        )
-    if not definition.is_active:
-        raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
-    return definition
-
-
-def _check_legal_basis(portal: Portal, change: StatusChange) -> None:
-    if not portal.gdpr or change.state is not State.SUBSCRIBED:
-        return
-    if not change.legal_basis:
-        raise InvalidInput.field(
-            "legalBasis",
-            "This account has GDPR on: subscribing needs a legalBasis.",
-            "MISSING_FIELD",
-        )
-    if not (change.legal_basis_explanation or "").strip():
-        raise InvalidInput.field(
-            "legalBasisExplanation",
-            "This account has GDPR on: subscribing needs a legalBasisExplanation.",
-            "MISSING_FIELD",
-        )
-
-
-async def _require_business_unit(repo: Repository, portal_id: int, unit_id: int | None) -> None:
-    if unit_id is not None and await repo.get_business_unit(portal_id, unit_id) is None:
-        raise InvalidInput.field(
-            "businessUnitId", f"Business unit {unit_id} does not exist in this account."
-        )
-
-
-def _entry(
-    actor: Actor,
-    subscriber: str,
-    now: int,
-    source: str,
-    old: State,
-    new: State,
-    subscription_id: int | None = None,
-    wide_type: WideType | None = None,
-    business_unit_id: int | None = None,
-    legal_basis: str | None = None,
-    explanation: str | None = None,
-    occurred_at: int | None = None,
-) -> LedgerEntry:
-    return LedgerEntry(
-        portal_id=actor.portal_id,
-        subscriber=subscriber,
-        channel=Channel.EMAIL,
-        old_status=old,
-        new_status=new,
-        source=source,
-        api=actor.api,
-        token_id=actor.token_id,
-        request_id=actor.request_id,
-        created_at=now,
-        subscription_id=subscription_id,
-        wide_type=wide_type,
-        business_unit_id=business_unit_id,
-        legal_basis=legal_basis,
-        legal_basis_explanation=explanation,
-        occurred_at=occurred_at,
-    )

@@ -18,7 +18,8 @@ from commprefs.clock import Clock
 from commprefs.errors import InvalidInput
 from commprefs.portals.service import require_portal
 from commprefs.preferences.models import Actor, Channel
-from commprefs.preferences.service import BatchOutcome, PreferencesService
+from commprefs.preferences.outcomes import BatchOutcome
+from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
 from commprefs.transfer.models import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.transfer.schemas import (

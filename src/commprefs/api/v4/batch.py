@@ -26,7 +26,7 @@ from commprefs.api.v4.schemas import (
 from commprefs.api.v4.statuses import bulk_statuses, render_status
 from commprefs.auth.models import BATCH_READ, BATCH_WRITE
 from commprefs.preferences.models import Actor, State, StatusChange
-from commprefs.preferences.service import BatchOutcome
+from commprefs.preferences.outcomes import BatchOutcome
 
 
 def _body(

@@ -31,7 +31,7 @@ from commprefs.api.v4.schemas import (
 from commprefs.api.v4.statuses import ReadingRenderer, render_status
 from commprefs.auth.models import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
 from commprefs.preferences.models import Actor, State, Status, StatusChange
-from commprefs.preferences.service import Outcome
+from commprefs.preferences.outcomes import Outcome
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "default": {"model": Error, "description": "An error occurred."}

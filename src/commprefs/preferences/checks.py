@@ -1,0 +1,165 @@
+"""The steps the preferences service shares between its calls: input checks, scope tests and
+the ledger entry a change makes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+from commprefs.clock import iso_ms
+from commprefs.errors import CommprefsError, InvalidInput
+from commprefs.preferences.models import (
+    Actor,
+    Channel,
+    Definition,
+    LedgerEntry,
+    Portal,
+    State,
+    StatusChange,
+    StoredStatus,
+    WideStatus,
+    WideType,
+)
+from commprefs.preferences.outcomes import BatchOutcome
+from commprefs.preferences.subscribers import subscriber_key
+from commprefs.store.repository import Repository
+
+
+def times_by_key(
+    subscribers: Sequence[str], occurred_at: Sequence[int | None] | None
+) -> dict[str, int]:
+    """When each (valid) subscriber's change happened, where the caller says so."""
+    found: dict[str, int] = {}
+    for address, when in zip(subscribers, occurred_at or (), strict=False):
+        if when is not None:
+            with contextlib.suppress(CommprefsError):
+                found[subscriber_key(address)] = when
+    return found
+
+
+def newer_choice(
+    change: StatusChange,
+    definition: Definition,
+    stored: dict[int, StoredStatus],
+    wides: Sequence[WideStatus],
+) -> InvalidInput | None:
+    """A change that says when it happened is refused if a later choice about the type is on
+    record: its own status, or (for a subscribe, which would lift it) a wide status covering
+    it. An old record never overrides a newer choice."""
+    if change.occurred_at is None:
+        return None
+    own = stored.get(definition.id)
+    times = [own.updated_at] if own else []
+    if change.state is State.SUBSCRIBED:
+        times += [
+            w.updated_at
+            for w in wides
+            if w.wide_type is WideType.PORTAL_WIDE
+            or w.business_unit_id == definition.business_unit_id
+        ]
+    if not times or max(times) <= change.occurred_at:
+        return None
+    return InvalidInput.field(
+        "timestamp",
+        f"A later choice ({iso_ms(max(times))}) is on record for subscription "
+        f"{definition.id}; this change is from {iso_ms(change.occurred_at)}.",
+        "STALE",
+    )
+
+
+def valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
+    keys = []
+    for index, address in enumerate(raw):
+        try:
+            keys.append(subscriber_key(address))
+        except CommprefsError as error:
+            outcome.errors.append((index, error))
+    return keys
+
+
+def in_scope(wide: WideStatus, business_unit_id: int | None) -> bool:
+    return (
+        business_unit_id is None
+        or wide.wide_type is WideType.PORTAL_WIDE
+        or wide.business_unit_id == business_unit_id
+    )
+
+
+def same_scope(a: WideStatus, b: WideStatus) -> bool:
+    return a.wide_type is b.wide_type and a.business_unit_id == b.business_unit_id
+
+
+async def portal_of(repo: Repository, actor: Actor) -> Portal:
+    portal = await repo.get_portal(actor.portal_id)
+    if portal is None:  # a token outlived its portal: nothing to act on
+        raise InvalidInput("This token's portal no longer exists.")
+    return portal
+
+
+def active_definition(definitions: dict[int, Definition], subscription_id: int) -> Definition:
+    definition = definitions.get(subscription_id)
+    if definition is None:
+        raise InvalidInput.field(
+            "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
+        )
+    if not definition.is_active:
+        raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
+    return definition
+
+
+def check_legal_basis(portal: Portal, change: StatusChange) -> None:
+    if not portal.gdpr or change.state is not State.SUBSCRIBED:
+        return
+    if not change.legal_basis:
+        raise InvalidInput.field(
+            "legalBasis",
+            "This account has GDPR on: subscribing needs a legalBasis.",
+            "MISSING_FIELD",
+        )
+    if not (change.legal_basis_explanation or "").strip():
+        raise InvalidInput.field(
+            "legalBasisExplanation",
+            "This account has GDPR on: subscribing needs a legalBasisExplanation.",
+            "MISSING_FIELD",
+        )
+
+
+async def require_business_unit(repo: Repository, portal_id: int, unit_id: int | None) -> None:
+    if unit_id is not None and await repo.get_business_unit(portal_id, unit_id) is None:
+        raise InvalidInput.field(
+            "businessUnitId", f"Business unit {unit_id} does not exist in this account."
+        )
+
+
+def ledger_entry(
+    actor: Actor,
+    subscriber: str,
+    now: int,
+    source: str,
+    old: State,
+    new: State,
+    subscription_id: int | None = None,
+    wide_type: WideType | None = None,
+    business_unit_id: int | None = None,
+    legal_basis: str | None = None,
+    explanation: str | None = None,
+    occurred_at: int | None = None,
+) -> LedgerEntry:
+    return LedgerEntry(
+        portal_id=actor.portal_id,
+        subscriber=subscriber,
+        channel=Channel.EMAIL,
+        old_status=old,
+        new_status=new,
+        source=source,
+        api=actor.api,
+        token_id=actor.token_id,
+        request_id=actor.request_id,
+        created_at=now,
+        subscription_id=subscription_id,
+        wide_type=wide_type,
+        business_unit_id=business_unit_id,
+        legal_basis=legal_basis,
+        legal_basis_explanation=explanation,
+        occurred_at=occurred_at,
+    )

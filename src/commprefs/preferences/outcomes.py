@@ -1,0 +1,32 @@
+"""What a service call did, with the times HubSpot's envelopes report."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from commprefs.errors import CommprefsError
+from commprefs.preferences.models import Status
+from commprefs.preferences.rules import Reading
+
+
+@dataclass
+class Outcome:
+    """What a service call did, with the times HubSpot's envelopes report."""
+
+    started_at: int
+    completed_at: int = 0
+    statuses: list[Status] = field(default_factory=list)
+
+
+@dataclass
+class BatchOutcome:
+    """Per-input results of a batch: ``errors`` pairs an input's index with why it failed."""
+
+    started_at: int
+    completed_at: int = 0
+    statuses: list[Status] = field(default_factory=list)
+    per_subscriber: dict[str, list[Status]] = field(default_factory=dict)
+    errors: list[tuple[int, CommprefsError]] = field(default_factory=list)
+    # What a read found (reads only): every type in scope for each subscriber, in order.
+    readings: dict[str, Sequence[Reading]] = field(default_factory=dict)

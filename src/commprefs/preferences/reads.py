@@ -1,0 +1,145 @@
+"""The reads of the preferences service (E1, E2, E4, E7, E8), one read transaction each, and
+the batch-size check every batch call shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from commprefs.clock import Clock
+from commprefs.errors import InvalidInput
+from commprefs.preferences.checks import in_scope, require_business_unit, valid_subscribers
+from commprefs.preferences.models import (
+    Actor,
+    Channel,
+    Definition,
+    State,
+    Translation,
+    WideStatus,
+    WideType,
+)
+from commprefs.preferences.outcomes import BatchOutcome, Outcome
+from commprefs.preferences.rules import (
+    read_subscribers,
+)
+from commprefs.preferences.subscribers import subscriber_key
+from commprefs.store.database import Database
+
+
+class StatusReads:
+    """Part of PreferencesService (preferences/service.py)."""
+
+    database: Database
+    clock: Clock
+    max_batch_inputs: int
+
+    def _check_batch(self, inputs: Sequence[object]) -> None:
+        if len(inputs) > self.max_batch_inputs:
+            raise InvalidInput.field(
+                "inputs",
+                f"A batch takes at most {self.max_batch_inputs} inputs; {len(inputs)} were sent.",
+                "TOO_MANY_INPUTS",
+            )
+
+    async def list_definitions(
+        self, actor: Actor, business_unit_id: int | None, include_translations: bool = False
+    ) -> list[tuple[Definition, list[Translation]]]:
+        """Every subscription type of the portal (or one business unit), active or not (E1)."""
+        async with self.database.read() as repo:
+            await require_business_unit(repo, actor.portal_id, business_unit_id)
+            definitions = await repo.definitions(actor.portal_id, business_unit_id)
+            translations = (
+                await repo.translations([d.id for d in definitions]) if include_translations else {}
+            )
+        return [(d, translations.get(d.id, [])) for d in definitions]
+
+    async def get_statuses(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> Outcome:
+        """Every active type in scope with the subscriber's effective status (E2)."""
+        batch = await self.read_statuses(actor, subscriber, channel, business_unit_id)
+        statuses = [
+            reading.status_for(key, channel)
+            for key, readings in batch.readings.items()
+            for reading in readings
+        ]
+        return Outcome(batch.started_at, batch.completed_at, statuses)
+
+    async def read_statuses(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> BatchOutcome:
+        """One subscriber's readings (E2); an invalid address raises."""
+        batch = await self.read_statuses_many(actor, [subscriber], channel, business_unit_id)
+        if batch.errors:
+            raise batch.errors[0][1]
+        return batch
+
+    async def read_statuses_many(
+        self,
+        actor: Actor,
+        subscribers: Sequence[str],
+        channel: Channel,
+        business_unit_id: int | None,
+    ) -> BatchOutcome:
+        """Each valid input's reading of every active type in scope (E7), in ``readings``."""
+        self._check_batch(subscribers)
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        keys = valid_subscribers(subscribers, outcome)
+        async with self.database.read() as repo:
+            await require_business_unit(repo, actor.portal_id, business_unit_id)
+            definitions = await repo.definitions(
+                actor.portal_id, business_unit_id, active_only=True
+            )
+            stored = await repo.stored_statuses(actor.portal_id, keys, channel)
+            wides = await repo.wide_statuses(actor.portal_id, keys, channel)
+        outcome.readings = read_subscribers(keys, definitions, stored, wides)
+        outcome.completed_at = self.clock.now_ms()
+        return outcome
+
+    async def get_unsubscribe_all(
+        self, actor: Actor, subscriber: str, channel: Channel, business_unit_id: int | None
+    ) -> list[WideStatus]:
+        """The active wide opt-outs in scope; empty when there are none (E4)."""
+        key = subscriber_key(subscriber)
+        async with self.database.read() as repo:
+            await require_business_unit(repo, actor.portal_id, business_unit_id)
+            wides = (await repo.wide_statuses(actor.portal_id, [key], channel))[key]
+        return [
+            w for w in wides if w.status is State.UNSUBSCRIBED and in_scope(w, business_unit_id)
+        ]
+
+    async def read_wide_many(
+        self,
+        actor: Actor,
+        subscribers: Sequence[str],
+        channel: Channel,
+        business_unit_id: int | None,
+    ) -> tuple[BatchOutcome, dict[str, list[WideStatus]]]:
+        """A row per input and scope, SUBSCRIBED where not opted out (E8). Without a business
+        unit: the portal-wide scope and every business unit of the portal."""
+        self._check_batch(subscribers)
+        outcome = BatchOutcome(started_at=self.clock.now_ms())
+        keys = valid_subscribers(subscribers, outcome)
+        async with self.database.read() as repo:
+            await require_business_unit(repo, actor.portal_id, business_unit_id)
+            # Brand 0 is the account itself: its scope is the portal-wide row, unless asked
+            # for by id or actually opted out of on its own.
+            units = (
+                [business_unit_id]
+                if business_unit_id is not None
+                else [u.id for u in await repo.business_units(actor.portal_id) if u.id != 0]
+            )
+            stored = await repo.wide_statuses(actor.portal_id, keys, channel)
+        now = self.clock.now_ms()
+        rows: dict[str, list[WideStatus]] = {}
+        for key in dict.fromkeys(keys):
+            known = {(w.wide_type, w.business_unit_id): w for w in stored[key]}
+            scopes = [(WideType.PORTAL_WIDE, 0)] + [(WideType.BUSINESS_UNIT_WIDE, u) for u in units]
+            if business_unit_id is None and (WideType.BUSINESS_UNIT_WIDE, 0) in known:
+                scopes.insert(1, (WideType.BUSINESS_UNIT_WIDE, 0))
+            rows[key] = [
+                known.get(scope)
+                or WideStatus(key, channel, scope[0], scope[1], State.SUBSCRIBED, "", now)
+                for scope in scopes
+            ]
+        outcome.completed_at = self.clock.now_ms()
+        return outcome, rows
