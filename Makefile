@@ -44,7 +44,7 @@ test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
 
 bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreSQL
-	$(BIN)/python bench/import_export.py
+	$(BIN)/python -m bench.import_export
 
 bench-inprocess: install ## CPU µs per request, app called in-process: [WORKLOAD=W2] [BACKEND=postgres]
 	$(BIN)/python -m bench.inprocess $(or $(WORKLOAD),all) --backend $(or $(BACKEND),sqlite)

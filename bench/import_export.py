@@ -6,7 +6,7 @@ of N status rows (N/2 subscribers, two types each, legal basis on every subscrib
 result. Reported: the import's own rate (rows applied per second, start-up excluded), and wall
 rates of each whole command (process start-up included).
 
-    python bench/import_export.py [--rows 100000] [--backends sqlite,postgres] [--json FILE]
+    python -m bench.import_export [--rows 100000] [--backends sqlite,postgres] [--json FILE]
 """
 
 from __future__ import annotations
@@ -14,39 +14,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "COMMPREFS_BENCH_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
-)
+from bench.data import fresh_database
+
 COMMPREFS = str(Path(sys.executable).with_name("commprefs"))
 TYPES = 5
-
-
-@contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{folder / 'bench.db'}"
-        return
-    import psycopg
-
-    name = f"commprefs_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{POSTGRES_ADMIN_URL.rpartition('/')[0]}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prepare(url: str) -> tuple[int, list[int]]:
@@ -101,7 +79,7 @@ def lines(path: Path) -> int:
 
 
 def run(backend: str, rows: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder, database(backend, Path(folder)) as url:
+    with tempfile.TemporaryDirectory() as folder, fresh_database(backend, Path(folder)) as url:
         portal, types = prepare(url)
         source = Path(folder) / "statuses.csv"
         generate(source, rows, types)

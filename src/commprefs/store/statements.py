@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from commprefs.ledger.chain import FIELDS
+
 _PLACEHOLDER = re.compile(r"\?")
 
 
@@ -104,27 +106,8 @@ LOCK_CHAIN = sql("SELECT pg_advisory_xact_lock(?, ?)")
 
 CHAIN_HEAD = sql("SELECT seq, hash FROM ledger WHERE portal_id = ? ORDER BY seq DESC LIMIT 1")
 
-LEDGER_COLUMNS = (
-    "portal_id",
-    "seq",
-    "subscriber",
-    "channel",
-    "subscription_id",
-    "wide_type",
-    "business_unit_id",
-    "old_status",
-    "new_status",
-    "legal_basis",
-    "legal_basis_explanation",
-    "source",
-    "api",
-    "token_id",
-    "request_id",
-    "created_at",
-    "occurred_at",
-    "prev_hash",
-    "hash",
-)
+# The chained record's fields (ledger/chain.py) and the chain itself.
+LEDGER_COLUMNS = (*FIELDS, "prev_hash", "hash")
 INSERT_LEDGER = sql(
     f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)})"
