@@ -18,9 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import Connection, CursorResult, Dialect, Row
+from sqlalchemy.engine import Connection, CursorResult, Row
 from sqlalchemy.sql.base import Executable
 
 from commprefs.store.postgres import PooledPostgres
@@ -31,14 +29,12 @@ T = TypeVar("T")
 
 # Rows fetched per step of a stream; between steps a SQLite stream lets other tasks run.
 STREAM_CHUNK = 2000
-_SQLITE_DIALECT = SQLiteDialect_pysqlite()
-_POSTGRES_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
 
 class StoreConnection(ABC):
     """What the repository needs of a connection; one transaction is open on it."""
 
-    dialect: Dialect
+    dialect_name: str  # "sqlite" or "postgresql"
 
     @abstractmethod
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
@@ -74,7 +70,7 @@ class AsyncStoreConnection(StoreConnection):
     def __init__(self, pooled: PooledPostgres) -> None:
         self._pooled = pooled
         self._driver = pooled.driver
-        self.dialect = _POSTGRES_DIALECT
+        self.dialect_name = "postgresql"
         # Rows this transaction wrote through execute_many (PlannerStatistics counts them).
         self.rows_written = 0
 
@@ -114,7 +110,7 @@ class SyncStoreConnection(StoreConnection):
     def __init__(self, pooled: PooledConnection) -> None:
         self._pooled = pooled
         self._raw = pooled.raw
-        self.dialect = _SQLITE_DIALECT
+        self.dialect_name = "sqlite"
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:
         return self._pooled.core().execute(statement, parameters)

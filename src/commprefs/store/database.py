@@ -195,12 +195,8 @@ class Database:
         """``fn`` on a synchronous connection inside a transaction of its own, apart from any
         request transaction (Alembic, inspection)."""
         lock = self._write_lock if writer else self._read_lock
-        async with contextlib.AsyncExitStack() as stack:
-            if lock is not None:
-                await stack.enter_async_context(lock)
-            conn = await stack.enter_async_context(self._connection(writer))
+        async with lock or contextlib.nullcontext(), self._connection(writer) as conn:
             return await conn.run_sync(fn)
-        raise AssertionError("unreachable")  # mypy: the stack does not swallow exceptions
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

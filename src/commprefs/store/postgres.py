@@ -107,8 +107,8 @@ class PlannerStatistics:
     subscribers took 97 ms at 100,000 rows instead of 0.5 ms, and the load slowed to 3,000
     statuses/s. Autovacuum fixes it eventually (a minute or more); this runs ANALYZE from the
     process that writes, in the background, each time the rows it has written double (1,000,
-    2,000, 4,000, ...), so a few times per order of magnitude. The import does the same
-    (TransferQueries.refresh_statistics)."""
+    2,000, 4,000, ...), so a few times per order of magnitude, whatever writes them: the batch API,
+    the import, the pages."""
 
     FIRST = 1_000
     TABLES = "subscription_statuses, wide_statuses, ledger"

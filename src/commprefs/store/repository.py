@@ -63,7 +63,7 @@ def _lock_key(portal_id: int, subscriber: str) -> int:
 class Repository(TenantQueries, LedgerQueries, WebhookQueries, TransferQueries):
     def __init__(self, conn: StoreConnection) -> None:
         self.conn = conn
-        self.dialect = conn.dialect.name
+        self.dialect = conn.dialect_name
 
     # -- statuses --------------------------------------------------------------------------------
 

@@ -27,9 +27,6 @@ class Sql:
     sqlite: str
     postgresql: str
 
-    def text(self, dialect: str) -> str:
-        return self.postgresql if dialect == "postgresql" else self.sqlite
-
 
 def sql(template: str) -> Sql:
     numbered = iter(range(1, template.count("?") + 1))

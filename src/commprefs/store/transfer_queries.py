@@ -18,7 +18,6 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    text,
     union_all,
 )
 
@@ -29,13 +28,6 @@ from commprefs.store.models import subscription_definitions, subscription_status
 
 class TransferQueries:
     conn: StoreConnection
-
-    async def refresh_statistics(self) -> None:
-        """PostgreSQL plans lookups by subscriber from table statistics; while an import fills
-        a new portal's tables those say "empty" and the planner scans instead of seeking (30x
-        slower at 100,000 rows). Its documented remedy for bulk loads is ANALYZE."""
-        if self.conn.dialect.name == "postgresql":
-            await self.conn.execute(text("ANALYZE subscription_statuses, wide_statuses"))
 
     async def _stream(self, query: Select[Any]) -> AsyncIterator[Any]:
         async for row in self.conn.stream(query):

@@ -33,7 +33,6 @@ from commprefs.transfer.schemas import (
 
 IMPORT_API = "import"
 IMPORT_BATCH_SIZE = 1000  # rows per transaction: an import's throughput against writers' waits
-FIRST_STATISTICS = 2000  # rows imported before the planner's statistics are refreshed (then x4)
 DEFAULT_SOURCE = "Import"
 
 Row = TypeRow | OptOutRow
@@ -59,20 +58,16 @@ class ImportService:
         report = ImportReport(actor.request_id)
         context = await self._context(portal_id, source, match_by_name)
         batch: list[Row] = []
-        next_statistics = FIRST_STATISTICS
 
         def rejected(record: RawRecord, field: str | None, message: str) -> None:
             report.rejected += 1
             reject(Rejection(record, field, message))
 
         async def flush() -> None:
-            nonlocal next_statistics
+            # PostgreSQL's statistics follow the import as it fills the tables: the store
+            # refreshes them for any bulk write (store/postgres.py PlannerStatistics).
             await self._apply(actor, batch, report, rejected)
             batch.clear()
-            if report.imported >= next_statistics:
-                next_statistics *= 4
-                async with self.database.read() as repo:
-                    await repo.refresh_statistics()
             if progress is not None:
                 progress(report.rows)
 
