@@ -256,3 +256,15 @@ def test_column_names_are_forgiving_but_not_guessed() -> None:
     ]:
         with pytest.raises(InvalidInput, match=says):
             check_header(header)
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["253402300800000", str(2**63), "10000-01-01", "9999-12-31T23:59:59-05:00", "-1", "NaN"],
+)
+def test_timestamps_outside_the_representable_range_are_refused(timestamp: str) -> None:
+    column, says = refused(
+        email="a@example.com", subscriptionId="1", status="SUBSCRIBED", timestamp=timestamp
+    )
+    assert column == "timestamp"
+    assert "9999-12-31T23:59:59.999Z" in says

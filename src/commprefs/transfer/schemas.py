@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from commprefs.clock import iso_ms, parse_instant
+from commprefs.clock import InstantError, iso_ms, parse_instant
 from commprefs.errors import InvalidInput
 from commprefs.preferences.models import Definition, LegalBasis, State, StatusChange, WideType
 from commprefs.transfer.models import OptOutRow, RawRecord, TypeRow
@@ -165,8 +165,8 @@ def _timestamp(values: dict[str, str], context: RowContext) -> int | None:
         return None
     try:
         moment = parse_instant(text)
-    except ValueError:
-        raise RowError("timestamp", f"{text!r} is not an ISO-8601 instant") from None
+    except InstantError as error:
+        raise RowError("timestamp", str(error)) from None
     if moment > context.now + MAX_CLOCK_SKEW_MS:
         raise RowError("timestamp", f"{iso_ms(moment)} is in the future")
     return moment
