@@ -138,6 +138,23 @@ def test_history_after_outside_its_range_is_a_400_naming_it(
         assert last.json()["results"] == []
 
 
+def test_state_of_an_unknown_business_unit_is_the_400_v4_gives(
+    http: httpx.Client, factory: Factory
+) -> None:
+    tenant = factory.tenant(types=1)
+    subscriber = email()
+    v4 = V4(http, V4_PREFIX, tenant).statuses(subscriber, businessUnitId="99")
+    ours = state(http, tenant, subscriber, businessUnitId="99")
+    assert_refused(ours, "businessUnitId")
+    assert v4.status_code == 400
+    assert ours.json()["message"] == v4.json()["message"]
+    assert ours.json()["errors"] == v4.json()["errors"]
+    # A unit that exists, and the default unit, still answer.
+    brand = factory.business_unit(tenant.portal)
+    assert state(http, tenant, subscriber, businessUnitId=str(brand.id)).status_code == 200
+    assert state(http, tenant, subscriber, businessUnitId="0").status_code == 200
+
+
 def assert_one_line_error(done: Any, option: str) -> None:
     assert done.returncode == 1, (option, done.stdout, done.stderr)
     assert done.stderr.startswith(f"error: {option}: "), done.stderr
