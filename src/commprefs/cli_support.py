@@ -14,6 +14,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from commprefs.clock import InstantError, parse_instant
 from commprefs.config import Settings
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
@@ -60,6 +61,14 @@ def run_admin(
             await services.database.dispose()
 
     return asyncio.run(main())
+
+
+def instant_option(option: str, text: str) -> int:
+    """The epoch milliseconds an option's time stands for (clock.parse_instant's rule)."""
+    try:
+        return parse_instant(text)
+    except InstantError as error:
+        raise CliError(f"{option}: {error}") from None
 
 
 def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:

@@ -372,3 +372,73 @@ def test_suppression_lists_name_everyone_who_must_not_be_sent_to(
         assert refused.returncode == 1
         assert refused.stderr.startswith("error: ")
     assert [r["email"] for r in read_csv(as_csv)] == [everyone]  # left whole
+
+
+def test_rows_that_are_not_utf8_are_rejected_and_the_rest_imported(
+    server: Server, http: httpx.Client, factory: Factory, tmp_path: Path
+) -> None:
+    tenant = factory.tenant(types=1)
+    [news] = tenant.definitions
+    v4 = V4(http, V4_PREFIX, tenant)
+    # Enough rows that the bad bytes sit both in the first block a reader decodes and past it.
+    good = [email(f"g{i}") for i in range(400)]
+    bad_at = {2: b"\xff", 3: b"caf\xe9", 300: b"\xc3(", 398: b"\xed\xa0\x80"}  # incl. a surrogate
+    for fmt in ("csv", "ndjson"):
+        lines: list[bytes] = [b"email,subscriptionId,status"] if fmt == "csv" else []
+        expected: dict[int, str] = {}
+        for index, address in enumerate(good):
+            line = len(lines) + 1
+            if index in bad_at:
+                user = address.encode().replace(b"@", bad_at[index] + b"@")
+                expected[line] = address
+            else:
+                user = address.encode()
+            if fmt == "csv":
+                lines.append(user + f",{news.id},UNSUBSCRIBED".encode())
+            else:
+                rest = f'", "subscriptionId": {news.id}, "status": "UNSUBSCRIBED"}}'
+                lines.append(b'{"email": "' + user + rest.encode())
+        path = tmp_path / f"people.{fmt}"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+
+        code, summary = import_file(server, tenant, path)
+
+        assert code == 2, fmt
+        assert (summary["rows"], summary["imported"], summary["rejected"]) == (
+            len(good),
+            len(good) - len(bad_at),
+            len(bad_at),
+        ), fmt
+        report = Path(summary["rejectsFile"])
+        if fmt == "csv":
+            rejects: list[dict[str, Any]] = read_csv(report)
+        else:
+            rejects = [json.loads(line) for line in report.read_text().splitlines()]
+        assert [int(r["_line"]) for r in rejects] == list(expected), fmt
+        assert all("not valid UTF-8" in r["_error"] for r in rejects), rejects
+        for index, address in enumerate(good):
+            if index not in bad_at:
+                assert v4.states(address) == {news.id: "UNSUBSCRIBED"}, (fmt, index)
+        # Each valid row was applied once; the bad ones wrote nothing.
+        for index in bad_at:
+            assert v4.states(good[index]) == {news.id: "NOT_SPECIFIED"}
+
+
+def test_a_header_that_is_not_utf8_stops_the_import(
+    server: Server, factory: Factory, tmp_path: Path
+) -> None:
+    tenant = factory.tenant(types=1)
+    subscriber = email()
+    path = tmp_path / "header.csv"
+    path.write_bytes(
+        b"email,subscriptionId,st\xe4tus\n"
+        + f"{subscriber},{tenant.definitions[0].id},SUBSCRIBED\n".encode()
+    )
+    done = cli.run(
+        "import", "--portal", str(tenant.portal.id), str(path), "--database", server.database_url
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: The header cannot be read"), done.stderr
+    assert "UTF-8" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert factory.ledger(tenant.portal, subscriber) == []

@@ -256,3 +256,34 @@ def test_column_names_are_forgiving_but_not_guessed() -> None:
     ]:
         with pytest.raises(InvalidInput, match=says):
             check_header(header)
+
+
+@pytest.mark.parametrize("digits", ["\u00b2", "\u0661", "\u0663\u0664", "\uff11"])
+@pytest.mark.parametrize(
+    ("fields", "column"),
+    [
+        ({"subscriptionId": "{}"}, "subscriptionId"),
+        ({"subscription": "{}"}, "subscriptionName"),
+        ({"subscriptionName": "News", "businessUnitId": "{}"}, "businessUnitId"),
+        ({"wideStatusType": "BUSINESS_UNIT_WIDE", "businessUnitId": "{}"}, "businessUnitId"),
+    ],
+)
+def test_digits_other_than_ascii_are_not_numbers(
+    fields: dict[str, str], column: str, digits: str
+) -> None:
+    """Superscripts and other scripts' digits pass str.isdigit(); some int() reads, some it
+    refuses. Either way the row is refused, naming its column, and the import goes on."""
+    row = {name: value.format(digits) for name, value in fields.items()}
+    assert refused(email="a@example.com", status="UNSUBSCRIBED", **row)[0] == column
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    ["253402300800000", str(2**63), "10000-01-01", "9999-12-31T23:59:59-05:00", "-1", "NaN"],
+)
+def test_timestamps_outside_the_representable_range_are_refused(timestamp: str) -> None:
+    column, says = refused(
+        email="a@example.com", subscriptionId="1", status="SUBSCRIBED", timestamp=timestamp
+    )
+    assert column == "timestamp"
+    assert "9999-12-31T23:59:59.999Z" in says

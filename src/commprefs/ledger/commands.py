@@ -10,8 +10,15 @@ from typing import Annotated, Any
 
 import typer
 
-from commprefs.cli_support import CliError, DatabaseOption, JsonOption, PortalOption, run_admin
-from commprefs.clock import iso_ms, parse_instant
+from commprefs.cli_support import (
+    CliError,
+    DatabaseOption,
+    JsonOption,
+    PortalOption,
+    instant_option,
+    run_admin,
+)
+from commprefs.clock import iso_ms
 from commprefs.ledger.models import ChainReport, HistoryEntry, StateAsOf
 from commprefs.ledger.schemas import render_history, render_state
 
@@ -30,10 +37,7 @@ def history(
 ) -> None:
     """Every recorded change of a subscriber, oldest first; or the state at a moment."""
     if as_of is not None:
-        try:
-            at = parse_instant(as_of)
-        except ValueError:
-            raise CliError(f"--as-of: {as_of!r} is not an ISO-8601 instant") from None
+        at = instant_option("--as-of", as_of)
         state = run_admin(database, lambda s: s.ledger.state_as_of(portal, email, at))
         _print_state(state, as_json)
         return

@@ -16,7 +16,7 @@ from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, Sub
 from commprefs.api.responses import JSONBody
 from commprefs.api.v4.schemas import Error
 from commprefs.auth.models import READ_STATUS
-from commprefs.clock import parse_instant
+from commprefs.clock import InstantError, parse_instant
 from commprefs.errors import InvalidInput
 from commprefs.ledger.schemas import History, SubscriberState, render_history, render_state
 from commprefs.ledger.service import MAX_PAGE
@@ -83,7 +83,5 @@ def build_router() -> APIRouter:
 def _instant(field: str, value: str) -> int:
     try:
         return parse_instant(value)
-    except ValueError:
-        raise InvalidInput.field(
-            field, f"{field} must be an ISO-8601 instant or epoch milliseconds, not {value!r}."
-        ) from None
+    except InstantError as error:
+        raise InvalidInput.field(field, f"{field}: {error}.") from None

@@ -17,6 +17,7 @@ from commprefs.ledger.models import (
     StateAsOf,
 )
 from commprefs.portals.service import require_portal
+from commprefs.preferences.checks import require_business_unit
 from commprefs.preferences.models import Channel, StoredStatus, WideStatus, WideType
 from commprefs.preferences.rules import effective_status
 from commprefs.preferences.subscribers import subscriber_key
@@ -67,6 +68,7 @@ class LedgerService:
         key = subscriber_key(subscriber)
         async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
+            await require_business_unit(repo, portal_id, business_unit_id)
             entries = await repo.history(portal_id, key, channel, recorded_until=at)
             definitions = [
                 d for d in await repo.definitions(portal_id, business_unit_id) if d.created_at <= at

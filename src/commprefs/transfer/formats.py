@@ -1,7 +1,9 @@
 """CSV and NDJSON, streamed: records in from a byte stream, rows out to a text stream.
 
 Reading never holds more than one record; it counts the bytes it has consumed so that a
-progress bar can show how far through a file it is.
+progress bar can show how far through a file it is. Bytes that are not UTF-8 make their record
+unreadable, not the file: they are decoded as lone surrogates (``surrogateescape``), so the
+decoder never stops, and a record holding one is reported by its line.
 """
 
 from __future__ import annotations
@@ -58,7 +60,10 @@ class RecordReader:
         self.format = fmt
         self._counting = _Counting(raw)
         self._text = io.TextIOWrapper(
-            io.BufferedReader(self._counting), encoding="utf-8-sig", newline=""
+            io.BufferedReader(self._counting),
+            encoding="utf-8-sig",
+            errors="surrogateescape",
+            newline="",
         )
         self.header: list[str] = []
 
@@ -73,8 +78,10 @@ class RecordReader:
         reader = csv.reader(self._text, strict=True)
         try:
             self.header = next(reader, [])
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except csv.Error as exc:
             raise InvalidInput.field("header", f"The header cannot be read: {exc}") from None
+        if not _utf8(",".join(self.header)):
+            raise InvalidInput.field("header", f"The header cannot be read: {NOT_UTF8}.")
         check_header(self.header)
         end = reader.line_num
         while True:
@@ -83,12 +90,15 @@ class RecordReader:
                 values = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 end = reader.line_num
                 yield RawRecord(start, None, f"not readable as CSV: {exc}")
                 continue
             end = reader.line_num
             if not any(v.strip() for v in values):
+                continue
+            if not _utf8("".join(values)):
+                yield RawRecord(start, None, NOT_UTF8)
                 continue
             if len(values) != len(self.header):
                 yield RawRecord(
@@ -102,16 +112,14 @@ class RecordReader:
     def _ndjson(self) -> Iterator[RawRecord]:
         line = 0
         while True:
-            try:
-                text = self._text.readline()
-            except UnicodeDecodeError as exc:
-                line += 1
-                yield RawRecord(line, None, f"not UTF-8: {exc}")
-                continue
+            text = self._text.readline()
             if not text:
                 return
             line += 1
             if not text.strip():
+                continue
+            if not _utf8(text):
+                yield RawRecord(line, None, NOT_UTF8)
                 continue
             try:
                 parsed = orjson.loads(text)
@@ -122,6 +130,20 @@ class RecordReader:
                 yield RawRecord(line, None, "not a JSON object", text.rstrip("\r\n"))
                 continue
             yield RawRecord(line, parsed)
+
+
+NOT_UTF8 = "not valid UTF-8"
+
+
+def _utf8(text: str) -> bool:
+    """Whether decoded text came from valid UTF-8: holds no byte smuggled in as a surrogate."""
+    if text.isascii():  # nearly every record: the cheap answer
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class RowWriter(Protocol):

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from commprefs.clock import iso_ms, parse_instant
+from commprefs.clock import InstantError, iso_ms, parse_instant
 from commprefs.errors import InvalidInput
 from commprefs.preferences.models import Definition, LegalBasis, State, StatusChange, WideType
 from commprefs.transfer.models import OptOutRow, RawRecord, TypeRow
@@ -165,8 +165,8 @@ def _timestamp(values: dict[str, str], context: RowContext) -> int | None:
         return None
     try:
         moment = parse_instant(text)
-    except ValueError:
-        raise RowError("timestamp", f"{text!r} is not an ISO-8601 instant") from None
+    except InstantError as error:
+        raise RowError("timestamp", str(error)) from None
     if moment > context.now + MAX_CLOCK_SKEW_MS:
         raise RowError("timestamp", f"{iso_ms(moment)} is in the future")
     return moment
@@ -176,9 +176,14 @@ def _integer(values: dict[str, str], column: str) -> int | None:
     text = _text(values, column)
     if not text:
         return None
-    if not text.isdigit() or len(text) > 18:
+    if not _digits(text) or len(text) > 18:
         raise RowError(column, f"{column} must be a whole number, not {text!r}")
     return int(text)
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also passes superscripts and other scripts' digits."""
+    return text.isascii() and text.isdigit()
 
 
 def _definition(values: dict[str, str], context: RowContext) -> int:
@@ -186,7 +191,7 @@ def _definition(values: dict[str, str], context: RowContext) -> int:
     number = None if context.match_by_name else _integer(values, "subscriptionId")
     either = _text(values, "subscription")
     if either and number is None and not name:
-        if either.isdigit() and not context.match_by_name:
+        if _digits(either) and not context.match_by_name:
             number = int(either)
         else:
             name = either

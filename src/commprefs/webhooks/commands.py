@@ -11,15 +11,15 @@ from typing import Annotated, Any
 import typer
 
 from commprefs.cli_support import (
-    CliError,
     DatabaseOption,
     JsonOption,
     PortalOption,
     emit,
+    instant_option,
     run_admin,
     settings_for,
 )
-from commprefs.clock import iso_ms, parse_instant
+from commprefs.clock import iso_ms
 from commprefs.config import Settings
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
@@ -114,10 +114,7 @@ def replay(
     database: DatabaseOption = None,
 ) -> None:
     """Deliver again every event recorded since a moment (same event ids)."""
-    try:
-        at = parse_instant(since)
-    except ValueError:
-        raise CliError(f"--since: {since!r} is not an ISO-8601 instant") from None
+    at = instant_option("--since", since)
     rewinds = run_admin(database, lambda s: s.webhooks.replay(portal, at, webhook))
     if as_json:
         typer.echo(
