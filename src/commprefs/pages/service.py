@@ -3,6 +3,8 @@ make. Every change goes through PreferencesService, with the page's source in th
 
 from __future__ import annotations
 
+import re
+
 from commprefs.clock import Clock
 from commprefs.errors import CommprefsError
 from commprefs.links.models import InvalidLink, VerifiedLink
@@ -101,8 +103,7 @@ class PageService:
         link = await self.links.verify(token)
         self.links.check_csrf(link, form.csrf, form.cookie)
         portal, branding = await self._tenant(link)
-        shown = {int(v) for v in form.shown if v.isdigit() and len(v) < 20}
-        ticked = {int(v) for v in form.ticked if v.isdigit() and len(v) < 20}
+        shown, ticked = _ids(form.shown), _ids(form.ticked)
         statuses = await self._statuses(link, request_id)
         names = await self._translations(link, [s.definition.id for s in statuses])
         changes = []
@@ -227,6 +228,13 @@ def readable_on(colour: str) -> str:
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     # Contrast with white is 1.05 / (L + 0.05), with black (L + 0.05) / 0.05.
     return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#111111"
+
+
+_ID = re.compile(r"[0-9]{1,19}")  # ASCII: str.isdigit() also says yes to "²", which int() refuses
+
+
+def _ids(values: list[str]) -> set[int]:
+    return {int(v) for v in values if _ID.fullmatch(v)}
 
 
 def _actor(link: VerifiedLink, request_id: str) -> Actor:
