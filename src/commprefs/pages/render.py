@@ -1,7 +1,8 @@
 """HTML responses of the pages: Jinja2 templates from the package, strict security headers.
 
 No scripts at all; the one stylesheet is inlined under a per-response CSP nonce, so the pages
-load nothing from anywhere but the customer's own logo.
+load nothing from anywhere but the customer's own logo (its origin normalised where branding
+is set and where it is read: portals/branding.py).
 """
 
 from __future__ import annotations
@@ -35,15 +36,6 @@ def stylesheet() -> str:
     return (HERE / "static" / "pages.css").read_text(encoding="utf-8")
 
 
-def _origin(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def html(
     template: str,
     status_code: int = 200,
@@ -51,7 +43,7 @@ def html(
     **values: Any,
 ) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    logo_origin = _origin(brand.logo_url) if brand else None
+    logo_origin = brand.logo_origin if brand else None
     body = _environment.get_template(template).render(
         brand=brand, style_nonce=nonce, stylesheet=stylesheet(), **values
     )

@@ -23,6 +23,7 @@ from commprefs.pages.models import (
     SubmittedForm,
     TypeRow,
 )
+from commprefs.portals.branding import shown_colour, shown_logo
 from commprefs.portals.models import Branding
 from commprefs.preferences.models import (
     Actor,
@@ -214,8 +215,9 @@ def shown_as_subscribed(state: State, gdpr: bool) -> bool:
 def brand_of(portal: Portal, branding: Branding) -> Brand:
     # Business unit 0 is the account itself: by default it carries the portal's name.
     default_name = portal.name if branding.business_unit_id == 0 else branding.unit_name
-    colour = branding.colour or DEFAULT_COLOUR
-    return Brand(branding.name or default_name, colour, readable_on(colour), branding.logo_url)
+    colour = shown_colour(branding.colour) or DEFAULT_COLOUR
+    logo, logo_origin = shown_logo(branding.logo_url) or (None, None)
+    return Brand(branding.name or default_name, colour, readable_on(colour), logo, logo_origin)
 
 
 def readable_on(colour: str) -> str:
