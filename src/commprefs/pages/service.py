@@ -100,13 +100,17 @@ class PageService:
 
     async def save(self, token: str, form: SubmittedForm, request_id: str) -> DonePage:
         """Applies the manage form: only types the page showed, and only where the box now
-        differs from what the page showed, so a partial form never switches anything else."""
+        differs from what the page showed, so a partial form never switches anything else.
+
+        Here and in ``unsubscribe``, everything that reads or can fail happens before the write:
+        once it has committed, only building the answer is left."""
         link = await self.links.verify(token)
         self.links.check_csrf(link, form.csrf, form.cookie)
         portal, branding = await self._tenant(link)
         shown, ticked = _ids(form.shown), _ids(form.ticked)
         statuses = await self._statuses(link, request_id)
         names = await self._translations(link, [s.definition.id for s in statuses])
+        context = self._context(link, portal, branding, "")
         changes = []
         by_id: dict[int, Status] = {}
         for status in statuses:
@@ -121,7 +125,6 @@ class PageService:
             _actor(link, request_id), changes, SOURCE_PAGE
         )
         failed = [_name(by_id[changes[i].subscription_id], names) for i, _ in outcome.errors]
-        context = self._context(link, portal, branding, "")
         return DonePage(context, "saved", _changes(outcome.statuses, names), failed)
 
     async def unsubscribe(
@@ -137,9 +140,9 @@ class PageService:
         context = self._context(link, portal, branding, "")
         if single:
             status = await self._single_status(link, request_id)
+            names = await self._translations(link, [status.definition.id])
             change = _page_change(link, status.definition.id, subscribe=False)
             outcome = await self.preferences.update_status(actor, change, source)
-            names = await self._translations(link, [status.definition.id])
             return DonePage(context, "unsubscribed-single", _changes(outcome.statuses, names))
         unit = link.claims.business_unit_id or None
         outcome = await self.preferences.unsubscribe_all(
