@@ -22,6 +22,7 @@ from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.clock import Clock
 from commprefs.config import Settings
 from commprefs.ledger import routes as ledger_routes
+from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
@@ -96,6 +97,7 @@ def create_app(
 
     app.openapi = document  # type: ignore[method-assign]
     app.include_router(pages_router)
+    app.state.page_renderer = PageRenderer()
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(

@@ -96,12 +96,11 @@ def serve(
     from commprefs.api.ratelimit import check_redis
     from commprefs.app import create_app
 
-    settings = settings_for(
-        database,
-        public_url=public_url or f"http://{host}:{port}",
-        rate_limit=rate_limit,
-        webhook_worker=webhooks,
-    )
+    overrides = {"rate_limit": rate_limit, "webhook_worker": webhooks}
+    settings = settings_for(database, public_url=public_url, **overrides)
+    if "public_url" not in settings.model_fields_set:  # neither --public-url nor the variable
+        literal = f"[{host}]" if ":" in host else host  # an IPv6 address
+        settings = settings_for(database, public_url=f"http://{literal}:{port}", **overrides)
     if settings.rate_limit and settings.redis_url:
         try:
             asyncio.run(check_redis(settings.redis_url))
@@ -325,9 +324,7 @@ def business_units_brand(
     unit: Annotated[int, typer.Option("--unit", min=0, help="Business unit id (0: the account).")],
     name: Annotated[str | None, typer.Option("--name", help="Name on the pages.")] = None,
     colour: Annotated[str | None, typer.Option("--colour", help="#rrggbb or #rgb.")] = None,
-    logo_url: Annotated[
-        str | None, typer.Option("--logo-url", help="An http(s) image URL.")
-    ] = None,
+    logo_url: Annotated[str | None, typer.Option("--logo-url", help="An https image URL.")] = None,
     as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:

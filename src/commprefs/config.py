@@ -9,6 +9,8 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from commprefs.urls import UnsafeUrl, normalise
+
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -77,9 +79,14 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("public URL must start with http:// or https://")
-        return value.rstrip("/")
+        # It goes into headers (List-Unsubscribe, the pages' cookie path): made ASCII and safe.
+        try:
+            parts = normalise(value, ("http", "https"), ip_literals=True, max_length=1000)
+        except UnsafeUrl as reason:
+            raise ValueError(f"public URL {reason}") from None
+        if parts.query or parts.fragment:  # links are built by appending paths to it
+            raise ValueError("public URL must not have a query or a fragment")
+        return parts.geturl().rstrip("/")
 
     @field_validator("link_signing_key")
     @classmethod

@@ -126,3 +126,25 @@ def test_csrf_token_needs_the_cookie_nonce_this_link_and_recent_issue() -> None:
     for args in failures:
         with pytest.raises(FormExpired):
             check_csrf(*args)
+
+
+@pytest.mark.parametrize(
+    ("field", "cookie"),
+    [
+        ("n" * 31 + "é.{now}.{mac}", "n" * 31 + "é"),  # non-ASCII on both sides
+        ("{nonce}.{now}.{mac}é", "{nonce}"),
+        ("{nonce}.\u0661\u0662.{mac}", "{nonce}"),  # digits to isdigit(), not to int()
+        ("{nonce}.{now}\u00b2.{mac}", "{nonce}"),
+        ("{nonce}." + "1" * 5000 + ".{mac}", "{nonce}"),
+        ("{nonce}.{now}.{mac}\n", "{nonce}"),
+        ("{nonce}.{now}.{mac}", "{nonce}\n"),
+        ("{nonce}\x00.{now}.{mac}", "{nonce}\x00"),
+        ("", ""),
+    ],
+)
+def test_malformed_csrf_fields_and_cookies_are_expired_forms(field: str, cookie: str) -> None:
+    secret, nonce = b"k" * 32, "n" * 32
+    mac = csrf_token(secret, "link-a", nonce, NOW).rsplit(".", 1)[1]
+    values = {"nonce": nonce, "now": NOW, "mac": mac}
+    with pytest.raises(FormExpired):
+        check_csrf(secret, "link-a", field.format(**values), cookie.format(**values), NOW)

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from commprefs.links.models import (
     ExpiredLink,
@@ -176,7 +176,11 @@ def _is_id(value: object) -> bool:
 # -- CSRF: a signed double-submit token bound to the link, no server session ---------------------
 
 CSRF_LIFETIME_MS = DAY_MS
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_NONCE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+# nonce.issued.signature, ASCII only: anything else is refused before it is compared (hmac
+# refuses to compare non-ASCII text) or converted (int() refuses "²", which isdigit() accepts).
+_CSRF_FIELD = re.compile(r"([A-Za-z0-9_-]{16,64})\.([0-9]{1,15})\.([A-Za-z0-9_-]{43})")
+_MAX_CSRF_FIELD = 200
 _FORM_EXPIRED = (
     "This form has expired or your browser did not send back its security cookie. "
     "Please open the link again and resubmit."
@@ -191,12 +195,13 @@ def csrf_token(secret: bytes, link_token: str, nonce: str, now: int) -> str:
 def check_csrf(
     secret: bytes, link_token: str, field: str | None, cookie: str | None, now: int
 ) -> None:
-    """The form's token must be ours, for this link, recent, and match the cookie's nonce."""
-    parts = (field or "").split(".")
-    if len(parts) != 3 or not cookie or not _NONCE.match(cookie):
+    """The form's token must be ours, for this link, recent, and match the cookie's nonce.
+    Anything malformed, in the field or the cookie, is FormExpired like any other mismatch."""
+    found = _CSRF_FIELD.fullmatch(field) if field and len(field) <= _MAX_CSRF_FIELD else None
+    if found is None or not valid_nonce(cookie):
         raise FormExpired(_FORM_EXPIRED)
-    nonce, issued, signature = parts
-    if not issued.isdigit() or not hmac.compare_digest(nonce, cookie):
+    nonce, issued, signature = found.groups()
+    if not hmac.compare_digest(nonce, cookie):
         raise FormExpired(_FORM_EXPIRED)
     expected = _mac(secret, _CSRF_DOMAIN, nonce, issued, link_token)
     if not hmac.compare_digest(expected, signature):
@@ -205,5 +210,5 @@ def check_csrf(
         raise FormExpired(_FORM_EXPIRED)
 
 
-def valid_nonce(value: str | None) -> bool:
-    return bool(value and _NONCE.match(value))
+def valid_nonce(value: str | None) -> TypeGuard[str]:
+    return bool(value and _NONCE.fullmatch(value))

@@ -22,6 +22,7 @@ class Brand:
     colour: str
     on_colour: str  # text colour readable on ``colour``
     logo_url: str | None
+    logo_origin: str | None = None  # the Content-Security-Policy's image source for the logo
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,15 @@
 """HTML responses of the pages: Jinja2 templates from the package, strict security headers.
 
 No scripts at all; the one stylesheet is inlined under a per-response CSP nonce, so the pages
-load nothing from anywhere but the customer's own logo.
+load nothing from anywhere but the customer's own logo (its origin normalised where branding
+is set and where it is read: portals/branding.py).
 """
 
 from __future__ import annotations
 
 import secrets
 from functools import cache
+from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,40 +37,54 @@ def stylesheet() -> str:
     return (HERE / "static" / "pages.css").read_text(encoding="utf-8")
 
 
-def _origin(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return f"{parts.scheme}://{parts.netloc}"
+class PageRenderer:
+    """Page templates to HTML responses with the pages' security headers. The routes use the
+    app's own (``app.state.page_renderer``), so that a test can give them another."""
+
+    def page(
+        self,
+        template: str,
+        status_code: int = 200,
+        brand: Brand | None = None,
+        **values: Any,
+    ) -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        body = _environment.get_template(template).render(
+            brand=brand, style_nonce=nonce, stylesheet=stylesheet(), **values
+        )
+        images = (brand.logo_origin if brand else None) or "'none'"
+        return HTMLResponse(
+            body, status_code=status_code, headers=_security_headers(f"'nonce-{nonce}'", images)
+        )
 
 
-def html(
-    template: str,
-    status_code: int = 200,
-    brand: Brand | None = None,
-    **values: Any,
-) -> HTMLResponse:
-    nonce = secrets.token_urlsafe(16)
-    logo_origin = _origin(brand.logo_url) if brand else None
-    body = _environment.get_template(template).render(
-        brand=brand, style_nonce=nonce, stylesheet=stylesheet(), **values
+def plain(status_code: int, title: str, message: str) -> HTMLResponse:
+    """A page with no template, style or branding: the answer when rendering the real one
+    failed. It is built from escaped text and fixed headers only, so it cannot fail itself."""
+    body = (
+        '<!doctype html>\n<html lang="en">\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)}</title>\n<h1>{escape(title)}</h1>\n<p>{escape(message)}</p>\n"
     )
-    response = HTMLResponse(body, status_code=status_code)
-    headers = response.headers
-    images = logo_origin or "'none'"
-    headers["Content-Security-Policy"] = (
-        f"default-src 'none'; style-src 'nonce-{nonce}'; img-src {images}; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    return HTMLResponse(
+        body, status_code=status_code, headers=_security_headers("'none'", "'none'")
     )
-    # The URL is the subscriber's credential: keep it out of Referer headers, caches and indexes.
-    headers["Referrer-Policy"] = "no-referrer"
-    headers["Cache-Control"] = "no-store"
-    headers["X-Robots-Tag"] = "noindex, nofollow"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["X-Frame-Options"] = "DENY"
-    return response
+
+
+def _security_headers(styles: str, images: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'none'; style-src {styles}; img-src {images}; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        ),
+        # The URL is the subscriber's credential: keep it out of Referer headers, caches and
+        # indexes.
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex, nofollow",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
 
 
 def set_csrf_cookie(response: Response, nonce: str, public_url: str) -> None:

@@ -25,9 +25,10 @@ from commprefs.pages.models import (
     SOURCE_ONE_CLICK,
     SOURCE_PAGE,
     Brand,
+    DonePage,
     SubmittedForm,
 )
-from commprefs.pages.render import CSRF_COOKIE, html, set_csrf_cookie, text
+from commprefs.pages.render import CSRF_COOKIE, PageRenderer, plain, set_csrf_cookie, text
 from commprefs.pages.service import PageService, readable_on
 from commprefs.services import Services
 
@@ -35,6 +36,12 @@ log = logging.getLogger("commprefs.pages")
 NEUTRAL = Brand("Email preferences", DEFAULT_COLOUR, readable_on(DEFAULT_COLOUR), None)
 ONE_CLICK = "One-Click"
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+# What the confirmation says when only a plain page can be sent (see _done).
+_DONE = {
+    "saved": ("Your preferences are saved", "Your changes were saved."),
+    "unsubscribed-all": ("You are unsubscribed", "You will no longer get email from us."),
+    "unsubscribed-single": ("You are unsubscribed", "You will no longer get these emails."),
+}
 _TITLES = {
     403: "This form has expired",
     404: "This link is not valid",
@@ -52,13 +59,14 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except CommprefsError as error:
-                return _error_page(error.status_code, error.message)
+                return _error_page(request, error.status_code, error.message)
             except HTTPException as error:
-                return _error_page(error.status_code, "The request could not be read.")
+                return _error_page(request, error.status_code, "The request could not be read.")
             except Exception:
+                # True here: a failure after a change committed never gets this far (_done).
                 log.exception("page error %s on %s", request.state.request_id, request.method)
                 message = "Something went wrong on our side. Nothing was changed; please try again."
-                return _error_page(500, message)
+                return _error_page(request, 500, message)
 
         return guarded
 
@@ -75,9 +83,32 @@ def _pages(request: Request) -> PageService:
     return _services(request).pages
 
 
-def _error_page(status: int, message: str) -> Response:
+def _renderer(request: Request) -> PageRenderer:
+    found: PageRenderer = request.app.state.page_renderer
+    return found
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
     title = _TITLES.get(status, "Something went wrong" if status >= 500 else "Request not accepted")
-    return html("error.html", status, NEUTRAL, title=title, message=message)
+    try:
+        return _renderer(request).page("error.html", status, NEUTRAL, title=title, message=message)
+    except Exception:
+        log.exception("error page %s could not be rendered", request.state.request_id)
+        return plain(status, title, message)
+
+
+def _done(request: Request, done: DonePage) -> Response:
+    """The answer to a change that has committed. Nothing here may turn it into an error page:
+    that would deny the change, so if the confirmation cannot be rendered, a plain one says it."""
+    try:
+        return _renderer(request).page("done.html", brand=done.context.brand, page=done)
+    except Exception:
+        log.exception("confirmation %s could not be rendered", request.state.request_id)
+        title, message = _DONE[done.kind]
+        if done.failed:
+            title = "Your preferences are partly saved"
+            message = "Some could not be changed; please open the link again to check them."
+        return plain(200, title, message)
 
 
 def _nonce(request: Request) -> str:
@@ -119,7 +150,7 @@ def _with_cookie(request: Request, response: Response, nonce: str) -> Response:
 async def manage_page(request: Request, token: str) -> Response:
     nonce = _nonce(request)
     page = await _pages(request).manage_page(token, nonce, request.state.request_id)
-    response = html("manage.html", brand=page.context.brand, page=page)
+    response = _renderer(request).page("manage.html", brand=page.context.brand, page=page)
     return _with_cookie(request, response, nonce)
 
 
@@ -128,13 +159,13 @@ async def save_preferences(request: Request, token: str) -> Response:
     form = await request.form()
     submitted = _submitted(request, form)
     done = await _pages(request).save(token, submitted, request.state.request_id)
-    return html("done.html", brand=done.context.brand, page=done)
+    return _done(request, done)
 
 
 async def _confirm(request: Request, token: str, single: bool) -> Response:
     nonce = _nonce(request)
     page = await _pages(request).confirm_page(token, nonce, single, request.state.request_id)
-    response = html("confirm.html", brand=page.context.brand, page=page)
+    response = _renderer(request).page("confirm.html", brand=page.context.brand, page=page)
     return _with_cookie(request, response, nonce)
 
 
@@ -147,7 +178,7 @@ async def _unsubscribe(request: Request, token: str, single: bool) -> Response:
         return text("Unsubscribed.")
     submitted = _submitted(request, form)
     done = await pages.unsubscribe(token, single, SOURCE_PAGE, request.state.request_id, submitted)
-    return html("done.html", brand=done.context.brand, page=done)
+    return _done(request, done)
 
 
 @router.api_route("/{token}/unsubscribe-all", methods=["GET", "HEAD"])
@@ -171,5 +202,6 @@ async def unsubscribe_single(request: Request, token: str) -> Response:
 
 
 @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
-async def unknown_page(rest: str) -> Response:
-    return _error_page(404, "There is no page at this address. Please use a link from our emails.")
+async def unknown_page(request: Request, rest: str) -> Response:
+    message = "There is no page at this address. Please use a link from our emails."
+    return _error_page(request, 404, message)

@@ -3,6 +3,8 @@ make. Every change goes through PreferencesService, with the page's source in th
 
 from __future__ import annotations
 
+import re
+
 from commprefs.clock import Clock
 from commprefs.errors import CommprefsError
 from commprefs.links.models import InvalidLink, VerifiedLink
@@ -21,6 +23,7 @@ from commprefs.pages.models import (
     SubmittedForm,
     TypeRow,
 )
+from commprefs.portals.branding import shown_colour, shown_logo
 from commprefs.portals.models import Branding
 from commprefs.preferences.models import (
     Actor,
@@ -97,14 +100,17 @@ class PageService:
 
     async def save(self, token: str, form: SubmittedForm, request_id: str) -> DonePage:
         """Applies the manage form: only types the page showed, and only where the box now
-        differs from what the page showed, so a partial form never switches anything else."""
+        differs from what the page showed, so a partial form never switches anything else.
+
+        Here and in ``unsubscribe``, everything that reads or can fail happens before the write:
+        once it has committed, only building the answer is left."""
         link = await self.links.verify(token)
         self.links.check_csrf(link, form.csrf, form.cookie)
         portal, branding = await self._tenant(link)
-        shown = {int(v) for v in form.shown if v.isdigit() and len(v) < 20}
-        ticked = {int(v) for v in form.ticked if v.isdigit() and len(v) < 20}
+        shown, ticked = _ids(form.shown), _ids(form.ticked)
         statuses = await self._statuses(link, request_id)
         names = await self._translations(link, [s.definition.id for s in statuses])
+        context = self._context(link, portal, branding, "")
         changes = []
         by_id: dict[int, Status] = {}
         for status in statuses:
@@ -119,7 +125,6 @@ class PageService:
             _actor(link, request_id), changes, SOURCE_PAGE
         )
         failed = [_name(by_id[changes[i].subscription_id], names) for i, _ in outcome.errors]
-        context = self._context(link, portal, branding, "")
         return DonePage(context, "saved", _changes(outcome.statuses, names), failed)
 
     async def unsubscribe(
@@ -135,9 +140,9 @@ class PageService:
         context = self._context(link, portal, branding, "")
         if single:
             status = await self._single_status(link, request_id)
+            names = await self._translations(link, [status.definition.id])
             change = _page_change(link, status.definition.id, subscribe=False)
             outcome = await self.preferences.update_status(actor, change, source)
-            names = await self._translations(link, [status.definition.id])
             return DonePage(context, "unsubscribed-single", _changes(outcome.statuses, names))
         unit = link.claims.business_unit_id or None
         outcome = await self.preferences.unsubscribe_all(
@@ -213,8 +218,9 @@ def shown_as_subscribed(state: State, gdpr: bool) -> bool:
 def brand_of(portal: Portal, branding: Branding) -> Brand:
     # Business unit 0 is the account itself: by default it carries the portal's name.
     default_name = portal.name if branding.business_unit_id == 0 else branding.unit_name
-    colour = branding.colour or DEFAULT_COLOUR
-    return Brand(branding.name or default_name, colour, readable_on(colour), branding.logo_url)
+    colour = shown_colour(branding.colour) or DEFAULT_COLOUR
+    logo, logo_origin = shown_logo(branding.logo_url) or (None, None)
+    return Brand(branding.name or default_name, colour, readable_on(colour), logo, logo_origin)
 
 
 def readable_on(colour: str) -> str:
@@ -227,6 +233,13 @@ def readable_on(colour: str) -> str:
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     # Contrast with white is 1.05 / (L + 0.05), with black (L + 0.05) / 0.05.
     return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#111111"
+
+
+_ID = re.compile(r"[0-9]{1,19}")  # ASCII: str.isdigit() also says yes to "²", which int() refuses
+
+
+def _ids(values: list[str]) -> set[int]:
+    return {int(v) for v in values if _ID.fullmatch(v)}
 
 
 def _actor(link: VerifiedLink, request_id: str) -> Actor:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from commprefs.clock import Clock
 from commprefs.errors import Conflict, InvalidInput, NotFound
+from commprefs.portals.branding import brand_colour, brand_logo_url
 from commprefs.portals.languages import normalise_language
 from commprefs.portals.models import Branding
 from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
@@ -123,8 +122,8 @@ class PortalService:
             column: checked
             for column, value, check in (
                 ("brand_name", name, _brand_name),
-                ("brand_colour", colour, _colour),
-                ("brand_logo_url", logo_url, _logo_url),
+                ("brand_colour", colour, brand_colour),
+                ("brand_logo_url", logo_url, brand_logo_url),
             )
             if value is not None
             for checked in [check(value.strip()) if value.strip() else None]
@@ -156,33 +155,8 @@ class PortalService:
             )
 
 
-_COLOUR = re.compile(r"^#([0-9a-f]{3}|[0-9a-f]{6})$")
-
-
 def _brand_name(value: str) -> str:
     return _required_text("name", value)
-
-
-def _colour(value: str) -> str:
-    colour = value.lower()
-    if not _COLOUR.match(colour):
-        raise InvalidInput.field("colour", f"{value!r} is not a colour like #1a73e8 or #333.")
-    return colour
-
-
-def _logo_url(value: str) -> str:
-    parts = urlsplit(value)
-    valid = (
-        parts.scheme in ("https", "http")
-        and parts.netloc
-        and len(value) <= 2000
-        and not any(c.isspace() or c in "\"'<>" for c in value)
-    )
-    if not valid:
-        raise InvalidInput.field(
-            "logoUrl", "The logo URL must be an http(s) URL, at most 2000 characters."
-        )
-    return value
 
 
 async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:
