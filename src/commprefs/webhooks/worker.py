@@ -21,7 +21,7 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs import __version__
-from commprefs.config import Settings
+from commprefs.config import Settings, redacted_url
 from commprefs.webhooks.models import OutboxEvent, Webhook
 from commprefs.webhooks.service import WebhookService
 from commprefs.webhooks.signing import (
@@ -102,7 +102,7 @@ class DeliveryWorker:
                     log.warning(
                         "webhook %s (%s): attempt %s failed: %s",
                         current.id,
-                        current.url,
+                        redacted_url(current.url),
                         current.attempts + 1,
                         error,
                     )
@@ -138,12 +138,22 @@ class DeliveryWorker:
             SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
         }
         try:
-            response = await client.post(webhook.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            url, auth = _without_credentials(webhook.url)
+            response = await client.post(url, content=body, headers=headers, auth=auth)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if 200 <= response.status_code < 300:
             return None
         return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def _without_credentials(url: str) -> tuple[httpx.URL, httpx.Auth]:
+    """The URL without its user and password, and those as the Basic auth httpx would make of
+    them: the same request, but httpx's own log of it (INFO) cannot show the password."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return parsed, httpx.Auth()  # the base class adds nothing
+    return parsed.copy_with(userinfo=b""), httpx.BasicAuth(parsed.username, parsed.password)
 
 
 @contextlib.asynccontextmanager
