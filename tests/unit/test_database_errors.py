@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy
 from sqlalchemy.exc import DBAPIError
 
-from commprefs.store.errors import DatabaseUnavailable, Translated, unavailable_reason
+from commprefs.store.errors import DatabaseUnavailable, Translated, connecting, unavailable_reason
 
 URL = "postgresql://app:s3cret@db.internal:5432/prefs"
 
@@ -97,3 +97,9 @@ def test_the_error_is_one_line_naming_the_database_without_its_password() -> Non
     )
     assert (error.status_code, error.category) == (503, "SERVICE_UNAVAILABLE")
     assert "db.internal" not in error.message
+
+
+def test_an_error_translated_when_connecting_passes_as_it_is() -> None:
+    with pytest.raises(DatabaseUnavailable) as raised, Translated(URL), connecting(URL):
+        raise asyncpg.InvalidCatalogNameError('database "prefs" does not exist')
+    assert isinstance(raised.value.__cause__, asyncpg.InvalidCatalogNameError)

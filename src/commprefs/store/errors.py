@@ -102,8 +102,8 @@ class Translated:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None
     ) -> Literal[False]:
-        if exc is None or not isinstance(exc, Exception):
-            return False
+        if not isinstance(exc, Exception) or isinstance(exc, DatabaseUnavailable):
+            return False  # nothing, a cancellation, or already translated (when connecting)
         reason = unavailable_reason(exc)
         if reason is None:
             return False
