@@ -44,9 +44,11 @@ def create_app(
     settings: Settings,
     clock: Clock | None = None,
     on_first_start: Callable[[Services, Bootstrap], Awaitable[None]] | None = None,
+    migrated: bool = False,
 ) -> FastAPI:
-    """The ASGI app. Migrates the database at start-up; with ``on_first_start``, also seeds an
-    empty database with a default portal and hands what it created to the callback."""
+    """The ASGI app. Migrates the database at start-up (unless the caller just did:
+    ``migrated``); with ``on_first_start``, also seeds an empty database with a default portal
+    and hands what it created to the callback."""
     services = Services.build(settings, clock)
     rate_limiter = build_rate_limiter(settings)
 
@@ -54,7 +56,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if rate_limiter is not None:
             await rate_limiter.start()
-        await upgrade(services.database)
+        if not migrated:
+            await upgrade(services.database)
         if on_first_start is not None:
             created = await services.portals.bootstrap_if_empty()
             if created is not None:

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs.auth.models import ALL_SCOPES
 from commprefs.cli_support import (
@@ -115,14 +114,20 @@ def serve(
         "http": limited_protocol(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
     }
-    if workers == 1:
-        uvicorn.run(create_app(settings, on_first_start=announce), **server_options)
-        return
-    if is_memory(settings.database_url):
+    memory = is_memory(settings.database_url)
+    if memory and workers > 1:
         raise CliError("an in-memory database cannot be shared by several worker processes")
-    # Migrate and seed once, here, so that exactly one process creates and prints a first token;
-    # each worker's own start-up migration then finds the schema current.
-    run_admin(database, lambda services: _bootstrap(services, announce), settings)
+    if not memory:
+        # Migrate and seed once, here: a database that cannot be used is one line before the
+        # server starts (not uvicorn's traceback of a failed start-up), and exactly one process
+        # creates and prints a first token. Each worker's own start-up migration then finds
+        # the schema current. An in-memory database lives in the server alone.
+        run_admin(database, lambda services: _bootstrap(services, announce), settings)
+    if workers == 1:
+        first_start = announce if memory else None
+        asgi = create_app(settings, on_first_start=first_start, migrated=not memory)
+        uvicorn.run(asgi, **server_options)
+        return
     os.environ.update(settings.environment())
     uvicorn.run(
         "commprefs.app:create_app_from_environment",
@@ -433,10 +438,9 @@ def main(argv: list[str] | None = None) -> None:
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         typer.echo(f"error: {message}", err=True)
         sys.exit(getattr(exc, "exit_code", 2))
-    except (CommprefsError, CliError) as exc:
+    except (CommprefsError, CliError) as exc:  # a database that cannot be used is one too
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (OSError, SQLAlchemyError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        typer.echo(f"error: the database could not be used: {reason}", err=True)
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(1)

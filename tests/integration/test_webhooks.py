@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import itertools
+import json
 import signal
 import time
 import uuid
@@ -290,3 +292,55 @@ def test_webhook_administration_refuses_bad_input(server: Server, factory: Facto
     factory.run(webhooks.remove(chosen.id))
     with pytest.raises(NotFound):
         factory.run(webhooks.remove(chosen.id))
+
+
+def test_a_webhook_urls_password_is_masked_wherever_the_url_is_shown(
+    server: Server,
+    http: httpx.Client,
+    factory: Factory,
+    receiver: Receiver,
+    add_webhook: Callable[..., dict[str, Any]],
+    start_worker: Callable[..., Worker],
+) -> None:
+    password = "hook-pw-2718"
+    url = receiver.url.replace("http://", f"http://hooks:{password}@", 1)
+    masked = receiver.url.replace("http://", "http://hooks:***@", 1)
+    tenant = factory.tenant(types=1)
+    db = ("--database", server.database_url)
+    portal = ("--portal", str(tenant.portal.id))
+    receiver.failing = True
+    shown: list[str] = []
+
+    added = add_webhook(tenant, url)
+    shown.append(json.dumps(added))
+    assert added["url"] == masked
+    as_text = cli.run("webhooks", "add", *portal, "--url", url, *db)
+    assert as_text.returncode == 0, as_text.stderr
+    shown.append(as_text.stdout + as_text.stderr)
+    assert masked in as_text.stdout
+    refused = cli.run("webhooks", "add", *portal, "--url", url.replace("http", "ftp", 1), *db)
+    assert refused.returncode == 1
+    shown.append(refused.stdout + refused.stderr)
+
+    opt_out_all(http, tenant, [email()])
+    worker = start_worker()
+    receiver.wait_until(lambda: len(receiver.deliveries) >= 4)  # both webhooks failed twice
+    listed = cli.json_of("webhooks", "list", *portal, *db)
+    assert {w["url"] for w in listed["webhooks"]} == {masked}
+    assert all(w["lastError"] for w in listed["webhooks"])
+    shown.append(json.dumps(listed))
+    as_lines = cli.run("webhooks", "list", *portal, *db)
+    shown.append(as_lines.stdout + as_lines.stderr)
+    assert masked in as_lines.stdout
+    basic = base64.b64encode(f"hooks:{password}".encode()).decode()
+    assert {d.headers["authorization"] for d in receiver.deliveries} == {f"Basic {basic}"}
+    failed = [line for line in worker.log().splitlines() if "failed" in line]
+    assert failed
+    assert all(masked in line for line in failed), failed
+    shown.append(worker.log())
+
+    for output in shown:
+        assert password not in output
+    for listed_webhook in listed["webhooks"]:
+        if listed_webhook["id"] != added["id"]:
+            factory.run(factory.services.webhooks.remove(listed_webhook["id"]))

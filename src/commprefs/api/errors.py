@@ -119,6 +119,10 @@ def allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CommprefsError)
     async def _domain(request: Request, exc: CommprefsError) -> Response:
+        if exc.status_code >= 500:  # the service's fault (its database away): the operator's
+            log.warning(
+                "%s on %s %s: %s", correlation_id(request), request.method, request.url.path, exc
+            )
         return render_error(request, exc)
 
     @app.exception_handler(RequestValidationError)

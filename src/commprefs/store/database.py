@@ -24,6 +24,7 @@ from commprefs.store.connection import (
     StoreConnection,
     SyncStoreConnection,
 )
+from commprefs.store.errors import Translated
 from commprefs.store.postgres import PlannerStatistics, PostgresPool
 from commprefs.store.repository import Repository
 from commprefs.store.sqlite import (
@@ -55,6 +56,7 @@ class Database:
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        self._faults = Translated(url)
         self._postgres: PostgresPool | None = None
         self._statistics: PlannerStatistics | None = None
         self._reader: SqlitePool | None = None
@@ -129,25 +131,27 @@ class Database:
     @asynccontextmanager
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
         """A connection with a transaction open on it (PostgreSQL reads: see
-        _postgres_connection), committed at the end of the block."""
+        _postgres_connection), committed at the end of the block. A database that cannot be
+        used, from the connection to the commit, is a DatabaseUnavailable (store/errors.py)."""
         if self._postgres is not None:
             async with self._postgres_connection(_PG_BEGIN_WRITE if writer else None) as conn:
                 yield conn
             return
         pool = self._writer if writer else self._reader
         assert pool is not None
-        pooled = await pool.begin(writer)
-        try:
-            yield SyncStoreConnection(pooled)
-        except BaseException:
-            pooled.end(commit=False)
-            raise
-        else:
-            pooled.end(commit=True)
-            if writer and self._checkpointer is not None:
-                self._checkpointer.committed()
-        finally:
-            pool.release(pooled)
+        with self._faults:
+            pooled = await pool.begin(writer)
+            try:
+                yield SyncStoreConnection(pooled)
+            except BaseException:
+                pooled.end(commit=False)
+                raise
+            else:
+                pooled.end(commit=True)
+                if writer and self._checkpointer is not None:
+                    self._checkpointer.committed()
+            finally:
+                pool.release(pooled)
 
     @asynccontextmanager
     async def _postgres_connection(self, begin: str | None) -> AsyncIterator[StoreConnection]:
@@ -158,27 +162,28 @@ class Database:
         anyway, so a read transaction only added BEGIN and COMMIT, two of a read's round trips.
         Reads that need one snapshot across statements ask for it (``snapshot()``)."""
         assert self._postgres is not None
-        pooled = await self._postgres.acquire()
-        reusable = False
-        try:
-            conn = AsyncStoreConnection(pooled)
-            if begin is None:
-                yield conn
-            else:
-                await pooled.driver.execute(begin)
-                try:
+        with self._faults:
+            pooled = await self._postgres.acquire()
+            reusable = False
+            try:
+                conn = AsyncStoreConnection(pooled)
+                if begin is None:
                     yield conn
-                except BaseException:
-                    # If even the rollback fails, the session is in an unknown state: it is
-                    # closed rather than handed to anyone else.
-                    await pooled.driver.execute("ROLLBACK")
-                    raise
-                await pooled.driver.execute("COMMIT")
-                if conn.rows_written and self._statistics is not None:
-                    self._statistics.written(conn.rows_written)
-            reusable = True
-        finally:
-            await self._postgres.release(pooled, reusable)
+                else:
+                    await pooled.driver.execute(begin)
+                    try:
+                        yield conn
+                    except BaseException:
+                        # If even the rollback fails, the session is in an unknown state: it is
+                        # closed rather than handed to anyone else.
+                        await pooled.driver.execute("ROLLBACK")
+                        raise
+                    await pooled.driver.execute("COMMIT")
+                    if conn.rows_written and self._statistics is not None:
+                        self._statistics.written(conn.rows_written)
+                reusable = True
+            finally:
+                await self._postgres.release(pooled, reusable)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Repository]:
@@ -203,8 +208,9 @@ class Database:
             await self._checkpointer.close()
         if self._statistics is not None:
             await self._statistics.close()
-        if self._postgres is not None:
-            await self._postgres.dispose()
-        for pool in {self._reader, self._writer} - {None}:
-            assert pool is not None
-            pool.dispose()
+        with self._faults:
+            if self._postgres is not None:
+                await self._postgres.dispose()
+            for pool in {self._reader, self._writer} - {None}:
+                assert pool is not None
+                pool.dispose()

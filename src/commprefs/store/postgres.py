@@ -18,6 +18,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from commprefs.store.errors import connecting
+
 
 def driver_dsn(url: str) -> str:
     """``postgresql+anything://…`` → ``postgresql://…`` (what asyncpg takes)."""
@@ -50,13 +52,17 @@ class PooledPostgres:
         return self._core
 
     async def close(self) -> None:
-        if self._engine is not None:
-            # Disposing the engine closes the driver connection it was made over.
-            if self._core is not None:
-                await self._core.close()
-            await self._engine.dispose()
-        if not self.driver.is_closed():
-            await self.driver.close()
+        try:
+            if self._engine is not None:
+                # Disposing the engine closes the driver connection it was made over.
+                if self._core is not None:
+                    await self._core.close()
+                await self._engine.dispose()
+            if not self.driver.is_closed():
+                await self.driver.close()
+        except Exception:  # noqa: BLE001 - whatever broke it, the socket is dropped
+            # A session the server cut or that broke cannot be closed politely: drop its socket.
+            self.driver.terminate()
 
 
 class PostgresPool:
@@ -64,6 +70,7 @@ class PostgresPool:
     up to ``size`` kept open between requests."""
 
     def __init__(self, url: str, size: int) -> None:
+        self.url = url
         self.dsn = driver_dsn(url)
         self.size = size
         self._slots = asyncio.Semaphore(2 * size)
@@ -77,7 +84,9 @@ class PostgresPool:
                 conn = self._idle.pop()
                 if not conn.driver.is_closed():
                     return conn
-            return PooledPostgres(await asyncpg.connect(self.dsn))
+                await conn.close()  # went away while idle (terminated, a restart): let go of it
+            with connecting(self.url):
+                return PooledPostgres(await asyncpg.connect(self.dsn))
         except BaseException:
             self._slots.release()
             raise

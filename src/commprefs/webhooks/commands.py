@@ -20,7 +20,7 @@ from commprefs.cli_support import (
     settings_for,
 )
 from commprefs.clock import iso_ms
-from commprefs.config import Settings
+from commprefs.config import Settings, redacted_url
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 from commprefs.webhooks.models import WebhookState
@@ -48,10 +48,10 @@ def add(
         {
             "id": webhook.id,
             "portalId": webhook.portal_id,
-            "url": webhook.url,
+            "url": redacted_url(webhook.url),
             "secret": webhook.secret,
         },
-        f"webhook {webhook.id} for portal {webhook.portal_id}: {webhook.url}\n"
+        f"webhook {webhook.id} for portal {webhook.portal_id}: {redacted_url(webhook.url)}\n"
         f"signing secret (shown once): {webhook.secret}",
     )
 
@@ -70,7 +70,7 @@ def list_webhooks(
     for state in states:
         webhook = state.webhook
         line = (
-            f"{webhook.id}\tportal {webhook.portal_id}\t{webhook.url}\t"
+            f"{webhook.id}\tportal {webhook.portal_id}\t{redacted_url(webhook.url)}\t"
             f"delivered #{webhook.delivered_seq}\t{state.pending} pending"
         )
         if webhook.last_error:
@@ -83,7 +83,7 @@ def _state_json(state: WebhookState) -> dict[str, Any]:
     return {
         "id": webhook.id,
         "portalId": webhook.portal_id,
-        "url": webhook.url,
+        "url": redacted_url(webhook.url),
         "secretHint": webhook.secret_hint,
         "deliveredSequence": webhook.delivered_seq,
         "pendingEvents": state.pending,

@@ -146,9 +146,21 @@ def backoff_ms(attempts: int, base_s: float, max_s: float) -> int:
 
 def _checked_url(url: str) -> str:
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput.field("url", f"{url!r} is not an http:// or https:// URL.")
+    if not _sendable(url):
+        # Not repeated: a password in it, written with an unencoded "/" for instance, could not
+        # be told apart from the rest to be masked.
+        raise InvalidInput.field(
+            "url", "A webhook URL is http:// or https://, with a host and a numeric port if any."
+        )
     if len(url) > 2000:
         raise InvalidInput.field("url", "A webhook URL has at most 2000 characters.")
     return url
+
+
+def _sendable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - parsing it is the check ("http://u:p/w@h/" has port "p")
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import AsyncIterator
 
 import httpx
-from sqlalchemy.exc import SQLAlchemyError
 
 from commprefs import __version__
-from commprefs.config import Settings
+from commprefs.config import Settings, redacted_url
+from commprefs.store.errors import DatabaseUnavailable
 from commprefs.webhooks.models import OutboxEvent, Webhook
-from commprefs.webhooks.service import WebhookService
+from commprefs.webhooks.service import WebhookService, backoff_ms
 from commprefs.webhooks.signing import (
     ATTEMPT_HEADER,
     SIGNATURE_HEADER,
@@ -35,6 +35,9 @@ from commprefs.webhooks.signing import (
 log = logging.getLogger("commprefs.webhooks")
 
 MAX_CONCURRENT_WEBHOOKS = 16
+# The longest wait between tries while the database cannot be used (less if the endpoints'
+# backoff maximum is lower): an outage's end is noticed within this long.
+DATABASE_RETRY_MAX_SECONDS = 30.0
 
 
 class DeliveryWorker:
@@ -49,6 +52,7 @@ class DeliveryWorker:
         self.lease_ms = int((2 * settings.webhook_timeout_seconds + 1) * 1000)
         self._client = client
         self._running: dict[int, asyncio.Task[None]] = {}
+        self._database_failures = 0  # polls in a row that could not use the database
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set, then hand back every claimed webhook."""
@@ -62,31 +66,48 @@ class DeliveryWorker:
             log.info("webhook delivery started (%s)", self.owner)
             try:
                 while not stop.is_set():
-                    await self._start_due(client)
+                    wait = await self._start_due(client)
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.webhook_poll_seconds)
+                        await asyncio.wait_for(stop.wait(), wait)
             finally:
                 for task in self._running.values():
                     task.cancel()
                 await asyncio.gather(*self._running.values(), return_exceptions=True)
-                with contextlib.suppress(SQLAlchemyError, OSError):
+                with contextlib.suppress(DatabaseUnavailable):
                     await self.service.release(self.owner)
                 log.info("webhook delivery stopped (%s)", self.owner)
 
-    async def _start_due(self, client: httpx.AsyncClient) -> None:
+    async def _start_due(self, client: httpx.AsyncClient) -> float:
+        """Start draining the webhooks that are due; how long to wait before looking again."""
         self._running = {i: t for i, t in self._running.items() if not t.done()}
         room = MAX_CONCURRENT_WEBHOOKS - len(self._running)
         if room <= 0:
-            return
+            return self.settings.webhook_poll_seconds
         try:
             claimed = await self.service.claim_due(
                 self.owner, self.lease_ms, room, list(self._running)
             )
-        except (SQLAlchemyError, OSError) as exc:  # the database is away: try again next round
-            log.warning("webhook delivery could not read the database: %s", exc)
-            return
+        except DatabaseUnavailable as exc:  # the database is away: try again, less and less often
+            self._database_failures += 1
+            wait = self._database_retry_seconds()
+            log.warning(
+                "webhook delivery paused (failure %s in a row, next try in %.2f s): %s",
+                self._database_failures,
+                wait,
+                exc,
+            )
+            return wait
+        if self._database_failures:
+            log.info("webhook delivery resumed: the database answers again")
+            self._database_failures = 0
         for webhook in claimed:
             self._running[webhook.id] = asyncio.create_task(self._drain(client, webhook))
+        return self.settings.webhook_poll_seconds
+
+    def _database_retry_seconds(self) -> float:
+        ceiling = min(self.settings.webhook_backoff_max_seconds, DATABASE_RETRY_MAX_SECONDS)
+        poll = self.settings.webhook_poll_seconds
+        return backoff_ms(self._database_failures, poll, max(poll, ceiling)) / 1000
 
     async def _drain(self, client: httpx.AsyncClient, webhook: Webhook) -> None:
         """Send batches to one endpoint until it is up to date or refuses one."""
@@ -102,7 +123,7 @@ class DeliveryWorker:
                     log.warning(
                         "webhook %s (%s): attempt %s failed: %s",
                         current.id,
-                        current.url,
+                        redacted_url(current.url),
                         current.attempts + 1,
                         error,
                     )
@@ -119,9 +140,9 @@ class DeliveryWorker:
                 )
             # Replayed or removed meanwhile: hand it back so that it starts over at once.
             await self.service.release(self.owner, webhook.id)
-        except (SQLAlchemyError, OSError) as exc:
+        except DatabaseUnavailable as exc:
             # The lease runs out and the batch is sent again later: nothing is lost.
-            log.warning("webhook %s: delivery state could not be saved: %s", webhook.id, exc)
+            log.warning("webhook %s: delivery interrupted: %s", webhook.id, exc)
 
     async def _post(
         self, client: httpx.AsyncClient, webhook: Webhook, events: list[OutboxEvent]
@@ -138,12 +159,22 @@ class DeliveryWorker:
             SIGNATURE_HEADER: signature(webhook.secret, timestamp, body),
         }
         try:
-            response = await client.post(webhook.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+            url, auth = _without_credentials(webhook.url)
+            response = await client.post(url, content=body, headers=headers, auth=auth)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if 200 <= response.status_code < 300:
             return None
         return f"HTTP {response.status_code}: {response.text[:200]}"
+
+
+def _without_credentials(url: str) -> tuple[httpx.URL, httpx.Auth]:
+    """The URL without its user and password, and those as the Basic auth httpx would make of
+    them: the same request, but httpx's own log of it (INFO) cannot show the password."""
+    parsed = httpx.URL(url)
+    if not parsed.userinfo:
+        return parsed, httpx.Auth()  # the base class adds nothing
+    return parsed.copy_with(userinfo=b""), httpx.BasicAuth(parsed.username, parsed.password)
 
 
 @contextlib.asynccontextmanager
