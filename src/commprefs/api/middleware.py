@@ -15,6 +15,8 @@ from commprefs.clock import Clock
 from commprefs.errors import PayloadTooLarge, RequestTimeout
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
+# HTTP versions whose requests have a body only if Content-Length or Transfer-Encoding says so.
+_FRAMED_BY_HEADERS = ("1.0", "1.1")
 
 
 class RequestContext:
@@ -43,8 +45,12 @@ class RequestContext:
 
 
 class BodySizeLimit:
-    """Refuses bodies over ``max_bytes`` with a 413 in HubSpot's error body, before reading them
-    when Content-Length says so, and while streaming otherwise."""
+    """Refuses bodies over ``max_bytes`` with a 413 in HubSpot's error body before the app sees
+    the request: at once when Content-Length says so, and otherwise (a chunked body) once it has
+    read more than ``max_bytes`` of it. Reading an undeclared body first, rather than counting it
+    as the app reads it, gives it the same answer wherever it goes: the app's parsers would turn
+    an error raised while they read into their own 400, and a route that never reads its body
+    would not notice it at all."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -54,28 +60,48 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._refuse(scope, send)
+                return
+            await self.app(scope, receive, send)  # the server delivers no more than declared
+            return
+        if b"transfer-encoding" not in headers and scope.get("http_version") in _FRAMED_BY_HEADERS:
+            await self.app(scope, receive, send)  # HTTP/1: no length and no coding, no body
+            return
+        replay = await self._read_undeclared(receive)
+        if replay is None:
             await self._refuse(scope, send)
             return
+
+        async def replaying_receive() -> Message:
+            return replay.pop(0) if replay else await receive()
+
+        await self.app(scope, replaying_receive, send)
+
+    async def _read_undeclared(self, receive: Receive) -> list[Message] | None:
+        """The messages that carried a body of undeclared length, as one (and the disconnect,
+        if the client left), or None once it is over the limit."""
+        chunks: list[bytes] = []
         seen = 0
-
-        async def counting_receive() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise PayloadTooLarge(self._message())
-            return message
-
-        await self.app(scope, counting_receive, send)
-
-    def _message(self) -> str:
-        return f"The request body is larger than the limit of {self.max_bytes} bytes."
+            if message["type"] != "http.request":
+                body = {"type": "http.request", "body": b"".join(chunks), "more_body": True}
+                return [body, message]
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        await send_error(scope, send, 413, PayloadTooLarge.category, self._message())
+        message = f"The request body is larger than the limit of {self.max_bytes} bytes."
+        await send_error(scope, send, 413, PayloadTooLarge.category, message)
 
 
 class BodyReadTimeout:

@@ -1,0 +1,182 @@
+"""Request bodies however they are framed: one 413 for a body over the limit whether it comes
+with a Content-Length or chunked, a refusal for transfer and content codings we cannot decode,
+and a malformed body answered only after authentication and rate limiting.
+
+The body limit and the codings live in the HTTP layer, so these servers run on SQLite only; the
+requests are written byte for byte on a socket (httpx will not send most of them).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+import pytest
+
+from commprefs.auth.models import READ_STATUS
+from tests.integration.test_authorization_matrix import OPERATIONS, Operation
+from tests.support.factories import Factory, Tenant, email
+from tests.support.pages import generate
+from tests.support.server import Server
+from tests.support.sockets import RawResponse, connect, parse, read_until_closed
+
+MAX_BODY_BYTES = 2048
+PADDING = "p" * (MAX_BODY_BYTES + 100)
+LEDGER = "/commprefs/v1/subscribers/{s}"
+
+
+@pytest.fixture(scope="module")
+def small(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {"COMMPREFS_MAX_BODY_BYTES": str(MAX_BODY_BYTES)}
+    log = tmp_path_factory.mktemp("logs") / "small.log"
+    running = Server(module_sqlite_url, log, **env).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def tenant(module_factory: Factory) -> Tenant:
+    return module_factory.tenant(types=1)
+
+
+def chunked(body: bytes, size: int = 500) -> bytes:
+    pieces = [body[i : i + size] for i in range(0, len(body), size)]
+    return b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
+
+
+def send(
+    server: Server,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    framing: str = "length",
+) -> RawResponse:
+    """One request on its own connection, its body framed by ``framing``: "length"
+    (Content-Length), "chunked", or "none" (the headers say it all)."""
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if framing == "chunked":
+        lines.append("Transfer-Encoding: chunked")
+        payload = chunked(body)
+    else:
+        if framing == "length":
+            lines.append(f"Content-Length: {len(body)}")
+        payload = body
+    with connect(server.port) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        return parse(read_until_closed(sock))
+
+
+def assert_hubspot_error(answer: RawResponse, status: int) -> dict[str, Any]:
+    assert answer.status == status, answer.body[:500]
+    assert answer.headers["content-type"].startswith("application/json")
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == "error"
+    assert body["message"]
+    assert body["category"]
+    uuid.UUID(body["correlationId"])
+    return body
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request to one operation about one subscriber, as the authorization matrix makes it."""
+
+    method: str
+    path: str
+    params: dict[str, Any]
+    body: Any
+
+    @classmethod
+    def of(cls, op: Operation, tenant: Tenant, subscriber: str) -> Call:
+        params, body = op.request(tenant, subscriber)
+        return cls(op.method, op.path.format(s=subscriber), params, body)
+
+    @property
+    def target(self) -> str:
+        return self.path + ("?" + urlencode(self.params) if self.params else "")
+
+    def padded(self) -> bytes:
+        """The operation's own body (or none) with padding that takes it over the limit."""
+        body = self.body if isinstance(self.body, dict) else {}
+        return json.dumps({**body, "padding": PADDING}).encode()
+
+
+# The ledger's reads take no body; a body sent to them all the same is held to the limit too.
+LEDGER_OPERATIONS = [
+    Operation(
+        name, "GET", f"{LEDGER}/{name}", READ_STATUS, lambda t, s: ({"channel": "EMAIL"}, None)
+    )
+    for name in ("history", "state")
+]
+EVERY_OPERATION = [*OPERATIONS, *LEDGER_OPERATIONS]
+WITH_BODIES = [op for op in OPERATIONS if op.method == "POST"]
+
+
+def ids(operations: list[Operation]) -> list[str]:
+    return [f"{op.method} {op.path}" for op in operations]
+
+
+def json_headers(tenant: Tenant) -> dict[str, str]:
+    return {**tenant.headers, "Content-Type": "application/json"}
+
+
+# -- the body limit -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+@pytest.mark.parametrize("op", EVERY_OPERATION, ids=ids(EVERY_OPERATION))
+def test_a_body_over_the_limit_is_the_same_413_however_it_is_framed(
+    small: Server, tenant: Tenant, module_factory: Factory, op: Operation, framing: str
+) -> None:
+    subscriber = email()
+    call = Call.of(op, tenant, subscriber)
+
+    answer = send(small, call.method, call.target, json_headers(tenant), call.padded(), framing)
+
+    body = assert_hubspot_error(answer, 413)
+    assert body["category"] == "VALIDATION_ERROR"
+    assert body["message"] == (
+        f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes."
+    )
+    assert answer.headers["connection"] == "close"
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+PAGE_FORMS = ["managePreferencesUrl", "unsubscribeAllUrl", "unsubscribeSingleUrl"]
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+@pytest.mark.parametrize("link", PAGE_FORMS)
+def test_a_page_form_over_the_limit_is_the_same_413_however_it_is_framed(
+    small: Server, tenant: Tenant, module_factory: Factory, link: str, framing: str
+) -> None:
+    subscriber = email()
+    with httpx.Client(base_url=small.url) as api:
+        links = generate(api, tenant, subscriber, subscriptionId=tenant.definitions[0].id)
+    form = f"List-Unsubscribe=One-Click&padding={PADDING}".encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    answer = send(small, "POST", urlsplit(links[link]).path, headers, form, framing)
+
+    body = assert_hubspot_error(answer, 413)
+    assert body["category"] == "VALIDATION_ERROR"
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=ids(OPERATIONS))
+def test_a_chunked_body_within_the_limit_is_served(
+    small: Server, tenant: Tenant, op: Operation
+) -> None:
+    call = Call.of(op, tenant, email())
+    body = json.dumps(call.body).encode() if call.body is not None else b""
+
+    answer = send(small, call.method, call.target, json_headers(tenant), body, "chunked")
+
+    assert answer.status == 200, answer.body[:500]
