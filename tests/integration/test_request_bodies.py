@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 
-from commprefs.auth.models import READ_STATUS
+from commprefs.auth.models import ALL_SCOPES, READ_STATUS
 from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
@@ -180,3 +180,62 @@ def test_a_chunked_body_within_the_limit_is_served(
     answer = send(small, call.method, call.target, json_headers(tenant), body, "chunked")
 
     assert answer.status == 200, answer.body[:500]
+
+
+# -- malformed bodies come after authentication ---------------------------------------------------
+
+MALFORMED = [b'{"broken": ', b"[1,", b"not json", b'{"a": "\xff"}', b"\xff\xfe\x00"]
+
+
+@pytest.fixture(scope="module")
+def limited(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    env = {"COMMPREFS_RATE_LIMIT": "2", "COMMPREFS_RATE_LIMIT_WINDOW_MS": "600000"}
+    log = tmp_path_factory.mktemp("logs") / "limited.log"
+    running = Server(module_sqlite_url, log, **env).start()
+    yield running
+    running.stop()
+
+
+@pytest.mark.parametrize("raw", MALFORMED, ids=range(len(MALFORMED)))
+@pytest.mark.parametrize("op", WITH_BODIES, ids=ids(WITH_BODIES))
+def test_a_malformed_body_is_answered_after_authentication(
+    small: Server, tenant: Tenant, module_factory: Factory, op: Operation, raw: bytes
+) -> None:
+    call = Call.of(op, tenant, email())
+    granting = set().union(*op.rule.alternatives)
+    no_scope = module_factory.token(tenant.portal, [s for s in ALL_SCOPES if s not in granting])
+    json_type = {"Content-Type": "application/json"}
+
+    anonymous = send(small, call.method, call.target, json_type, raw)
+    unscoped = send(
+        small, call.method, call.target, {**json_type, "Authorization": f"Bearer {no_scope}"}, raw
+    )
+    authorised = send(small, call.method, call.target, json_headers(tenant), raw)
+
+    assert assert_hubspot_error(anonymous, 401)["category"] == "INVALID_AUTHENTICATION"
+    assert assert_hubspot_error(unscoped, 403)["category"] == "MISSING_SCOPES"
+    body = assert_hubspot_error(authorised, 400)
+    assert [(e["in"], e["code"]) for e in body["errors"]] == [("body", "INVALID_JSON")]
+
+
+@pytest.mark.parametrize("op", WITH_BODIES, ids=ids(WITH_BODIES))
+def test_a_malformed_body_over_the_rate_limit_is_a_429(
+    limited: Server, module_factory: Factory, op: Operation
+) -> None:
+    tenant = module_factory.tenant(types=1)
+    for _ in range(2):
+        call = Call.of(op, tenant, email())
+        used = send(
+            limited,
+            call.method,
+            call.target,
+            json_headers(tenant),
+            json.dumps(call.body).encode() if call.body is not None else b"",
+        )
+        assert used.status == 200, used.body[:500]
+
+    refused = send(limited, call.method, call.target, json_headers(tenant), MALFORMED[0])
+
+    body = assert_hubspot_error(refused, 429)
+    assert body["category"] == "RATE_LIMITS"
+    assert refused.headers["retry-after"]
