@@ -239,3 +239,137 @@ def test_a_malformed_body_over_the_rate_limit_is_a_429(
     body = assert_hubspot_error(refused, 429)
     assert body["category"] == "RATE_LIMITS"
     assert refused.headers["retry-after"]
+
+
+# -- transfer and content codings -----------------------------------------------------------------
+
+# An operation of each kind that reads a body: a model, no body at all, v3's own parsing, a batch.
+CODED = [
+    op
+    for op in WITH_BODIES
+    if op.name in ("update status", "unsubscribe-all", "batch write", "v3 subscribe")
+    and "2026-03" not in op.path
+]
+TRANSFER_CODINGS = [
+    "gzip, chunked",
+    "GZIP, Chunked",
+    "gzip,chunked",
+    "deflate, chunked",
+    "compress, chunked",
+    "x-gzip, chunked",
+    "br, chunked",
+    "zstd, chunked",
+    "identity, chunked",
+    "chunked, chunked",
+    "x-unknown, chunked",
+    "gzip",
+    "chunked, gzip",
+    "chunked;q=1",
+]
+CONTENT_CODINGS = [
+    "gzip",
+    "x-gzip",
+    "deflate",
+    "br",
+    "compress",
+    "zstd",
+    "identity, gzip",
+    "gzip, identity",
+    "x-unknown",
+]
+
+
+def coded_request(op: Operation, tenant: Tenant, subscriber: str) -> tuple[Call, bytes]:
+    call = Call.of(op, tenant, subscriber)
+    return call, json.dumps(call.body).encode() if call.body is not None else b"{}"
+
+
+@pytest.mark.parametrize("coding", TRANSFER_CODINGS)
+@pytest.mark.parametrize("op", CODED, ids=ids(CODED))
+def test_transfer_codings_other_than_chunked_are_refused(
+    small: Server, tenant: Tenant, module_factory: Factory, op: Operation, coding: str
+) -> None:
+    subscriber = email()
+    call, body = coded_request(op, tenant, subscriber)
+    headers = {**json_headers(tenant), "Transfer-Encoding": coding}
+
+    answer = send(small, call.method, call.target, headers, chunked(body), "none")
+
+    assert answer.status in (400, 415)
+    assert assert_hubspot_error(answer, answer.status)["category"] == "VALIDATION_ERROR"
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+@pytest.mark.parametrize("coding", CONTENT_CODINGS)
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+@pytest.mark.parametrize("op", CODED, ids=ids(CODED))
+def test_content_codings_are_a_415_naming_the_header(
+    small: Server, tenant: Tenant, module_factory: Factory, op: Operation, framing: str, coding: str
+) -> None:
+    subscriber = email()
+    call, body = coded_request(op, tenant, subscriber)
+    headers = {**json_headers(tenant), "Content-Encoding": coding}
+
+    answer = send(small, call.method, call.target, headers, body, framing)
+
+    refused = assert_hubspot_error(answer, 415)
+    assert refused["category"] == "VALIDATION_ERROR"
+    assert [e["in"] for e in refused["errors"]] == ["Content-Encoding"]
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+@pytest.mark.parametrize("coding", TRANSFER_CODINGS[:4])
+def test_a_coded_one_click_unsubscribe_changes_nothing(
+    small: Server, tenant: Tenant, module_factory: Factory, coding: str
+) -> None:
+    subscriber = email()
+    with httpx.Client(base_url=small.url) as api:
+        links = generate(api, tenant, subscriber)
+    target = urlsplit(links["unsubscribeAllUrl"]).path
+    form = chunked(b"List-Unsubscribe=One-Click")
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+
+    by_transfer = send(
+        small, "POST", target, {**form_type, "Transfer-Encoding": coding}, form, "none"
+    )
+    by_content = send(
+        small,
+        "POST",
+        target,
+        {**form_type, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"},
+        form,
+        "none",
+    )
+
+    assert by_transfer.status in (400, 415)
+    assert by_content.status == 415
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Encoding": "identity"},
+        {"Content-Encoding": "Identity"},
+        {"Content-Encoding": ""},
+        {"Transfer-Encoding": "Chunked"},
+    ],
+    ids=["identity", "Identity", "empty", "Chunked"],
+)
+@pytest.mark.parametrize("op", CODED, ids=ids(CODED))
+def test_identity_and_chunked_are_accepted(
+    small: Server, tenant: Tenant, op: Operation, headers: dict[str, str]
+) -> None:
+    call, body = coded_request(op, tenant, email())
+    framing = "none" if "Transfer-Encoding" in headers else "length"
+
+    answer = send(
+        small,
+        call.method,
+        call.target,
+        {**json_headers(tenant), **headers},
+        chunked(body) if framing == "none" else body,
+        framing,
+    )
+
+    assert answer.status == 200, answer.body[:500]

@@ -1,5 +1,5 @@
-"""Pure ASGI middleware: a correlation id and arrival time per request, the body-size cap and
-the body-read deadline."""
+"""Pure ASGI middleware: a correlation id and arrival time per request, the body-size cap, the
+codings a body may come in and the body-read deadline."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
 from commprefs.clock import Clock
-from commprefs.errors import PayloadTooLarge, RequestTimeout
+from commprefs.errors import ErrorDetail, PayloadTooLarge, RequestTimeout, UnsupportedCoding
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
 # HTTP versions whose requests have a body only if Content-Length or Transfer-Encoding says so.
@@ -104,6 +104,57 @@ class BodySizeLimit:
         await send_error(scope, send, 413, PayloadTooLarge.category, message)
 
 
+class BodyCodings:
+    """Refuses a body in a coding we cannot decode, before it is read: a Transfer-Encoding other
+    than ``chunked`` alone (uvicorn would undo the chunking of ``gzip, chunked`` and hand on the
+    gzip bytes as if they were the body), or a Content-Encoding other than identity. A 415 in
+    HubSpot's error body naming the header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = _unsupported_coding(scope) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+            return
+        header, message = refusal
+        detail = ErrorDetail(message, in_=header, code="UNSUPPORTED_MEDIA_TYPE")
+        await send_error(
+            scope,
+            send,
+            415,
+            UnsupportedCoding.category,
+            message,
+            [detail],
+            [(b"accept-encoding", b"identity")],
+        )
+
+
+def _unsupported_coding(scope: Scope) -> tuple[str, str] | None:
+    transfer: list[bytes] = []
+    content: list[bytes] = []
+    for name, value in scope.get("headers", []):
+        if name == b"transfer-encoding":
+            transfer += value.split(b",")
+        elif name == b"content-encoding":
+            content += value.split(b",")
+    transfer_codings = [coding.strip().lower() for coding in transfer]
+    if transfer_codings and transfer_codings != [b"chunked"]:
+        sent = b", ".join(transfer_codings).decode("latin-1")
+        return "Transfer-Encoding", (
+            f"Transfer-Encoding {sent!r} is not supported: send the body with a Content-Length, "
+            "or chunked and in no other coding."
+        )
+    content_codings = [coding.strip().lower() for coding in content]
+    if any(coding not in (b"", b"identity") for coding in content_codings):
+        sent = b", ".join(content_codings).decode("latin-1")
+        return "Content-Encoding", (
+            f"Content-Encoding {sent!r} is not supported: send the body uncompressed."
+        )
+    return None
+
+
 class BodyReadTimeout:
     """Gives a request ``seconds`` from the end of its headers to deliver its whole body.
 
@@ -159,10 +210,18 @@ def _has_body(scope: Scope) -> bool:
     return headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
 
 
-async def send_error(scope: Scope, send: Send, status: int, category: str, message: str) -> None:
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    category: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """An error in HubSpot's body, sent from middleware (outside the app's handlers); closes."""
     request_id = scope.get("state", {}).get("request_id") or str(uuid.uuid4())
-    body = orjson.dumps(error_body(status, category, message, request_id))
+    body = orjson.dumps(error_body(status, category, message, request_id, details))
     await send(
         {
             "type": "http.response.start",
@@ -171,6 +230,7 @@ async def send_error(scope: Scope, send: Send, status: int, category: str, messa
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *(headers or []),
             ],
         }
     )
