@@ -9,7 +9,6 @@ requests are written byte for byte on a socket (httpx will not send most of them
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
 from tests.support.server import Server
-from tests.support.sockets import RawResponse, connect, parse, read_until_closed
+from tests.support.sockets import RawResponse, assert_raw_error, chunked, exchange
 
 MAX_BODY_BYTES = 2048
 PADDING = "p" * (MAX_BODY_BYTES + 100)
@@ -33,55 +32,13 @@ LEDGER = "/commprefs/v1/subscribers/{s}"
 @pytest.fixture(scope="module")
 def small(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {"COMMPREFS_MAX_BODY_BYTES": str(MAX_BODY_BYTES)}
-    log = tmp_path_factory.mktemp("logs") / "small.log"
-    running = Server(module_sqlite_url, log, **env).start()
-    yield running
-    running.stop()
+    with Server(module_sqlite_url, tmp_path_factory.mktemp("logs") / "small.log", **env) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def tenant(module_factory: Factory) -> Tenant:
     return module_factory.tenant(types=1)
-
-
-def chunked(body: bytes, size: int = 500) -> bytes:
-    pieces = [body[i : i + size] for i in range(0, len(body), size)]
-    return b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces) + b"0\r\n\r\n"
-
-
-def send(
-    server: Server,
-    method: str,
-    target: str,
-    headers: dict[str, str],
-    body: bytes = b"",
-    framing: str = "length",
-) -> RawResponse:
-    """One request on its own connection, its body framed by ``framing``: "length"
-    (Content-Length), "chunked", or "none" (the headers say it all)."""
-    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    if framing == "chunked":
-        lines.append("Transfer-Encoding: chunked")
-        payload = chunked(body)
-    else:
-        if framing == "length":
-            lines.append(f"Content-Length: {len(body)}")
-        payload = body
-    with connect(server.port) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
-        return parse(read_until_closed(sock))
-
-
-def assert_hubspot_error(answer: RawResponse, status: int) -> dict[str, Any]:
-    assert answer.status == status, answer.body[:500]
-    assert answer.headers["content-type"].startswith("application/json")
-    body: dict[str, Any] = answer.json()
-    assert body["status"] == "error"
-    assert body["message"]
-    assert body["category"]
-    uuid.UUID(body["correlationId"])
-    return body
 
 
 @dataclass(frozen=True)
@@ -101,6 +58,11 @@ class Call:
     @property
     def target(self) -> str:
         return self.path + ("?" + urlencode(self.params) if self.params else "")
+
+    def send(
+        self, server: Server, headers: dict[str, str], body: bytes, framing: str = "length"
+    ) -> RawResponse:
+        return exchange(server.port, self.method, self.target, headers, body, framing)
 
     def padded(self) -> bytes:
         """The operation's own body (or none) with padding that takes it over the limit."""
@@ -138,9 +100,9 @@ def test_a_body_over_the_limit_is_the_same_413_however_it_is_framed(
     subscriber = email()
     call = Call.of(op, tenant, subscriber)
 
-    answer = send(small, call.method, call.target, json_headers(tenant), call.padded(), framing)
+    answer = call.send(small, json_headers(tenant), call.padded(), framing)
 
-    body = assert_hubspot_error(answer, 413)
+    body = assert_raw_error(answer, 413)
     assert body["category"] == "VALIDATION_ERROR"
     assert body["message"] == (
         f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes."
@@ -163,9 +125,9 @@ def test_a_page_form_over_the_limit_is_the_same_413_however_it_is_framed(
     form = f"List-Unsubscribe=One-Click&padding={PADDING}".encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
-    answer = send(small, "POST", urlsplit(links[link]).path, headers, form, framing)
+    answer = exchange(small.port, "POST", urlsplit(links[link]).path, headers, form, framing)
 
-    body = assert_hubspot_error(answer, 413)
+    body = assert_raw_error(answer, 413)
     assert body["category"] == "VALIDATION_ERROR"
     assert module_factory.ledger(tenant.portal, subscriber) == []
 
@@ -177,7 +139,7 @@ def test_a_chunked_body_within_the_limit_is_served(
     call = Call.of(op, tenant, email())
     body = json.dumps(call.body).encode() if call.body is not None else b""
 
-    answer = send(small, call.method, call.target, json_headers(tenant), body, "chunked")
+    answer = call.send(small, json_headers(tenant), body, "chunked")
 
     assert answer.status == 200, answer.body[:500]
 
@@ -191,9 +153,8 @@ MALFORMED = [b'{"broken": ', b"[1,", b"not json", b'{"a": "\xff"}', b"\xff\xfe\x
 def limited(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {"COMMPREFS_RATE_LIMIT": "2", "COMMPREFS_RATE_LIMIT_WINDOW_MS": "600000"}
     log = tmp_path_factory.mktemp("logs") / "limited.log"
-    running = Server(module_sqlite_url, log, **env).start()
-    yield running
-    running.stop()
+    with Server(module_sqlite_url, log, **env) as running:
+        yield running
 
 
 @pytest.mark.parametrize("raw", MALFORMED, ids=range(len(MALFORMED)))
@@ -206,15 +167,17 @@ def test_a_malformed_body_is_answered_after_authentication(
     no_scope = module_factory.token(tenant.portal, [s for s in ALL_SCOPES if s not in granting])
     json_type = {"Content-Type": "application/json"}
 
-    anonymous = send(small, call.method, call.target, json_type, raw)
-    unscoped = send(
-        small, call.method, call.target, {**json_type, "Authorization": f"Bearer {no_scope}"}, raw
+    anonymous = call.send(small, json_type, raw)
+    unscoped = call.send(
+        small,
+        {**json_type, "Authorization": f"Bearer {no_scope}"},
+        raw,
     )
-    authorised = send(small, call.method, call.target, json_headers(tenant), raw)
+    authorised = call.send(small, json_headers(tenant), raw)
 
-    assert assert_hubspot_error(anonymous, 401)["category"] == "INVALID_AUTHENTICATION"
-    assert assert_hubspot_error(unscoped, 403)["category"] == "MISSING_SCOPES"
-    body = assert_hubspot_error(authorised, 400)
+    assert assert_raw_error(anonymous, 401)["category"] == "INVALID_AUTHENTICATION"
+    assert assert_raw_error(unscoped, 403)["category"] == "MISSING_SCOPES"
+    body = assert_raw_error(authorised, 400)
     assert [(e["in"], e["code"]) for e in body["errors"]] == [("body", "INVALID_JSON")]
 
 
@@ -225,18 +188,16 @@ def test_a_malformed_body_over_the_rate_limit_is_a_429(
     tenant = module_factory.tenant(types=1)
     for _ in range(2):
         call = Call.of(op, tenant, email())
-        used = send(
+        used = call.send(
             limited,
-            call.method,
-            call.target,
             json_headers(tenant),
             json.dumps(call.body).encode() if call.body is not None else b"",
         )
         assert used.status == 200, used.body[:500]
 
-    refused = send(limited, call.method, call.target, json_headers(tenant), MALFORMED[0])
+    refused = call.send(limited, json_headers(tenant), MALFORMED[0])
 
-    body = assert_hubspot_error(refused, 429)
+    body = assert_raw_error(refused, 429)
     assert body["category"] == "RATE_LIMITS"
     assert refused.headers["retry-after"]
 
@@ -293,10 +254,10 @@ def test_transfer_codings_other_than_chunked_are_refused(
     call, body = coded_request(op, tenant, subscriber)
     headers = {**json_headers(tenant), "Transfer-Encoding": coding}
 
-    answer = send(small, call.method, call.target, headers, chunked(body), "none")
+    answer = call.send(small, headers, chunked(body), "none")
 
     assert answer.status in (400, 415)
-    assert assert_hubspot_error(answer, answer.status)["category"] == "VALIDATION_ERROR"
+    assert assert_raw_error(answer, answer.status)["category"] == "VALIDATION_ERROR"
     assert module_factory.ledger(tenant.portal, subscriber) == []
 
 
@@ -310,9 +271,9 @@ def test_content_codings_are_a_415_naming_the_header(
     call, body = coded_request(op, tenant, subscriber)
     headers = {**json_headers(tenant), "Content-Encoding": coding}
 
-    answer = send(small, call.method, call.target, headers, body, framing)
+    answer = call.send(small, headers, body, framing)
 
-    refused = assert_hubspot_error(answer, 415)
+    refused = assert_raw_error(answer, 415)
     assert refused["category"] == "VALIDATION_ERROR"
     assert [e["in"] for e in refused["errors"]] == ["Content-Encoding"]
     assert module_factory.ledger(tenant.portal, subscriber) == []
@@ -326,20 +287,13 @@ def test_a_coded_one_click_unsubscribe_changes_nothing(
     with httpx.Client(base_url=small.url) as api:
         links = generate(api, tenant, subscriber)
     target = urlsplit(links["unsubscribeAllUrl"]).path
-    form = chunked(b"List-Unsubscribe=One-Click")
+    form = b"List-Unsubscribe=One-Click"
     form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    transfer_coded = {**form_type, "Transfer-Encoding": coding}
+    content_coded = {**form_type, "Content-Encoding": "gzip"}
 
-    by_transfer = send(
-        small, "POST", target, {**form_type, "Transfer-Encoding": coding}, form, "none"
-    )
-    by_content = send(
-        small,
-        "POST",
-        target,
-        {**form_type, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"},
-        form,
-        "none",
-    )
+    by_transfer = exchange(small.port, "POST", target, transfer_coded, chunked(form), "none")
+    by_content = exchange(small.port, "POST", target, content_coded, form, "chunked")
 
     assert by_transfer.status in (400, 415)
     assert by_content.status == 415
@@ -363,10 +317,8 @@ def test_identity_and_chunked_are_accepted(
     call, body = coded_request(op, tenant, email())
     framing = "none" if "Transfer-Encoding" in headers else "length"
 
-    answer = send(
+    answer = call.send(
         small,
-        call.method,
-        call.target,
         {**json_headers(tenant), **headers},
         chunked(body) if framing == "none" else body,
         framing,
