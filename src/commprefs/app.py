@@ -14,7 +14,13 @@ from commprefs import __version__
 from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
-from commprefs.api.middleware import BodyCodings, BodyReadTimeout, BodySizeLimit, RequestContext
+from commprefs.api.middleware import (
+    BodyCodings,
+    BodyReadTimeout,
+    BodySizeLimit,
+    RequestContext,
+    StrictPathDecoding,
+)
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
@@ -108,6 +114,7 @@ def create_app(
     app.add_middleware(BodyCodings)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
 

@@ -23,6 +23,16 @@ _PLAIN = re.compile(
 )
 # ".local" and its subdomains, as "." + domain ends; .test is welcome (development and CI).
 _RESERVED = tuple(f".{d}" for d in SPECIAL_USE_DOMAIN_NAMES if d != "test")
+# Refused anywhere in what a client sends, even where trimming would drop them: control
+# characters (C0, DEL, C1), which no address holds and which would make several spellings one
+# address; and U+FFFD, which decoders put for bytes that are not UTF-8 and api.middleware for a
+# malformed percent-escape: an address garbled on its way, and different garbled addresses
+# would all be the same one.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+_WHY_REFUSED = {
+    "\ufffd": "it holds U+FFFD, the mark of bytes that are not UTF-8 or of a malformed "
+    "percent-escape: it was garbled on its way",
+}
 
 
 def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
@@ -30,9 +40,15 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
 
     Raises InvalidInput naming ``field`` for anything that is not an email address.
     """
-    candidate = raw.strip() if isinstance(raw, str) else ""
+    text = raw if isinstance(raw, str) else ""
+    candidate = text.strip()
     if not candidate:
         raise InvalidInput.field(field, "An email address is required.", "MISSING_FIELD")
+    refused = _REFUSED.search(text)
+    if refused is not None:
+        char = refused[0]
+        why = _WHY_REFUSED.get(char, f"it holds the control character U+{ord(char):04X}")
+        raise InvalidInput.field(field, f"{text!r} is not a valid email address: {why}.")
     if len(candidate) > MAX_ADDRESS_LENGTH:
         raise InvalidInput.field(
             field, f"Email addresses are at most {MAX_ADDRESS_LENGTH} characters."
