@@ -1,5 +1,5 @@
-"""Characters no address may hold, whichever entry point it comes through: control characters
-and U+FFFD (the mark of garbled bytes)."""
+"""Characters no address may hold, whichever entry point it comes through: control characters,
+U+FFFD (the mark of garbled bytes) and "/" (which no path segment can hold)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ REFUSED = {
     "C1 last": "ab@example.com\x9f",
     "U+FFFD": "\ufffd@example.com",
     "U+FFFD in the domain": "ab@exa\ufffdmple.com",
+    "slash": "a/b@example.com",
+    "slash first": "/ab@example.com",
 }
 
 

@@ -25,13 +25,16 @@ _PLAIN = re.compile(
 _RESERVED = tuple(f".{d}" for d in SPECIAL_USE_DOMAIN_NAMES if d != "test")
 # Refused anywhere in what a client sends, even where trimming would drop them: control
 # characters (C0, DEL, C1), which no address holds and which would make several spellings one
-# address; and U+FFFD, which decoders put for bytes that are not UTF-8 and api.middleware for a
+# address; U+FFFD, which decoders put for bytes that are not UTF-8 and api.middleware for a
 # malformed percent-escape: an address garbled on its way, and different garbled addresses
-# would all be the same one.
-_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd]")
+# would all be the same one; and "/", which RFC 5322 allows but no path segment can hold (%2F
+# is decoded before routing): such an address could be written through a body but never read
+# or changed on a path route.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd/]")
 _WHY_REFUSED = {
     "\ufffd": "it holds U+FFFD, the mark of bytes that are not UTF-8 or of a malformed "
     "percent-escape: it was garbled on its way",
+    "/": "it holds '/', which this service does not accept in addresses (no path could name it)",
 }
 
 
