@@ -82,6 +82,9 @@ def create_app(
         generate_unique_id_function=_operation_id,
         docs_url="/docs",
         redoc_url=None,
+        # HubSpot does not redirect a path with a trailing slash, and Starlette's redirect would
+        # build its Location from the client's Host header: such a path is a 404.
+        redirect_slashes=False,
     )
     app.state.services = services
     app.state.rate_limiter = rate_limiter

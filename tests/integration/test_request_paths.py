@@ -1,6 +1,6 @@
 """Paths as sent: an address in a path is percent-decoded strictly (a malformed escape, bytes
 that are not UTF-8 or a control character is a 400 naming the field, never a 200 on a garbled
-address).
+address), and a path with a trailing slash is a 404 rather than a redirect to the client's Host.
 
 Requests are written on a socket so that every escape reaches the server exactly as spelled.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 import httpx
@@ -191,3 +192,60 @@ def test_a_garbled_page_link_is_not_a_valid_link(
     assert answer.status == 404, answer.body[:300]
     assert answer.headers["content-type"].startswith("text/html")
     assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
+# -- trailing slashes and the Host header ----------------------------------------------------------
+
+HOSTILE = "evil.example"
+
+
+def every_path(tenant: Tenant) -> list[tuple[str, str, dict[str, Any]]]:
+    paths = []
+    for op in [*OPERATIONS, *LEDGER_OPERATIONS]:
+        params, _ = op.request(tenant, "x@example.com")
+        paths.append((op.method, op.path.format(s="x@example.com"), params))
+    paths += [("GET", "/openapi.json", {}), ("GET", "/docs", {}), ("GET", "/preferences/x", {})]
+    return paths
+
+
+def hostile_headers(tenant: Tenant) -> dict[str, str]:
+    return {
+        **tenant.headers,
+        "Host": HOSTILE,
+        "X-Forwarded-Host": HOSTILE,
+        "Forwarded": f"host={HOSTILE};proto=https",
+    }
+
+
+def headers_naming_the_host(answer: RawResponse) -> dict[str, str]:
+    return {name: value for name, value in answer.headers.items() if HOSTILE in value}
+
+
+def test_a_trailing_slash_is_a_404_and_never_a_redirect(served: Server, tenant: Tenant) -> None:
+    answers = {}
+    for method, path, params in every_path(tenant):
+        target = path + "/" + ("?" + urlencode(params) if params else "")
+        answers[f"{method} {path}/"] = exchange(
+            served.port, method, target, hostile_headers(tenant)
+        )
+
+    assert {where: a.status for where, a in answers.items() if a.status != 404} == {}
+    for where, answer in answers.items():
+        assert headers_naming_the_host(answer) == {}, where
+        if not where.startswith("GET /preferences/"):
+            assert assert_raw_error(answer, 404)["category"] == "OBJECT_NOT_FOUND"
+
+
+def test_no_response_names_the_clients_host_in_a_header(served: Server, tenant: Tenant) -> None:
+    with httpx.Client(base_url=served.url) as api:
+        links = generate(api, tenant, email(), subscriptionId=tenant.definitions[0].id)
+    pages = [("GET", urlsplit(url).path, {}) for url in links.values()]
+    answers = {}
+    for method, path, params in every_path(tenant) + pages:
+        target = path + ("?" + urlencode(params) if params else "")
+        answers[f"{method} {path}"] = exchange(served.port, method, target, hostile_headers(tenant))
+
+    assert {where: a.status for where, a in answers.items() if a.status >= 500} == {}
+    assert {
+        w: headers_naming_the_host(a) for w, a in answers.items() if headers_naming_the_host(a)
+    } == {}
