@@ -11,16 +11,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.body_limits import BodyLimits
 from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
-from commprefs.api.middleware import (
-    BodyCodings,
-    BodyReadTimeout,
-    BodySizeLimit,
-    RequestContext,
-    StrictPathDecoding,
-)
+from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
@@ -113,8 +108,7 @@ def create_app(
         clock=services.clock,
         ttl_seconds=settings.idempotency_ttl_seconds,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(BodyCodings)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(StrictPathDecoding)

@@ -1,5 +1,5 @@
 """Pure ASGI middleware: a correlation id and arrival time per request, strict decoding of the
-path, the body-size cap, the codings a body may come in and the body-read deadline."""
+path and the body-read deadline (what a body may be: ``api.body_limits``)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
 from commprefs.clock import Clock
-from commprefs.errors import ErrorDetail, PayloadTooLarge, RequestTimeout, UnsupportedCoding
+from commprefs.errors import ErrorDetail, RequestTimeout
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
-# HTTP versions whose requests have a body only if Content-Length or Transfer-Encoding says so.
-_FRAMED_BY_HEADERS = ("1.0", "1.1")
 
 
 class RequestContext:
@@ -74,117 +72,6 @@ def strict_unquote(raw: bytes) -> str:
     not belong to a UTF-8 sequence."""
     marked = _MALFORMED_ESCAPE.sub(b"\xff", raw)  # 0xFF occurs in no UTF-8 sequence
     return unquote_to_bytes(marked).decode("utf-8", "replace")
-
-
-class BodySizeLimit:
-    """Refuses bodies over ``max_bytes`` with a 413 in HubSpot's error body before the app sees
-    the request: at once when Content-Length says so, and otherwise (a chunked body) once it has
-    read more than ``max_bytes`` of it. Reading an undeclared body first, rather than counting it
-    as the app reads it, gives it the same answer wherever it goes: the app's parsers would turn
-    an error raised while they read into their own 400, and a route that never reads its body
-    would not notice it at all."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers", []))
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._refuse(scope, send)
-                return
-            await self.app(scope, receive, send)  # the server delivers no more than declared
-            return
-        if b"transfer-encoding" not in headers and scope.get("http_version") in _FRAMED_BY_HEADERS:
-            await self.app(scope, receive, send)  # HTTP/1: no length and no coding, no body
-            return
-        replay = await self._read_undeclared(receive)
-        if replay is None:
-            await self._refuse(scope, send)
-            return
-
-        async def replaying_receive() -> Message:
-            return replay.pop(0) if replay else await receive()
-
-        await self.app(scope, replaying_receive, send)
-
-    async def _read_undeclared(self, receive: Receive) -> list[Message] | None:
-        """The messages that carried a body of undeclared length, as one (and the disconnect,
-        if the client left), or None once it is over the limit."""
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                body = {"type": "http.request", "body": b"".join(chunks), "more_body": True}
-                return [body, message]
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.max_bytes:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        message = f"The request body is larger than the limit of {self.max_bytes} bytes."
-        await send_error(scope, send, 413, PayloadTooLarge.category, message)
-
-
-class BodyCodings:
-    """Refuses a body in a coding we cannot decode, before it is read: a Transfer-Encoding other
-    than ``chunked`` alone (uvicorn would undo the chunking of ``gzip, chunked`` and hand on the
-    gzip bytes as if they were the body), or a Content-Encoding other than identity. A 415 in
-    HubSpot's error body naming the header."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = _unsupported_coding(scope) if scope["type"] == "http" else None
-        if refusal is None:
-            await self.app(scope, receive, send)
-            return
-        header, message = refusal
-        detail = ErrorDetail(message, in_=header, code="UNSUPPORTED_MEDIA_TYPE")
-        await send_error(
-            scope,
-            send,
-            415,
-            UnsupportedCoding.category,
-            message,
-            [detail],
-            [(b"accept-encoding", b"identity")],
-        )
-
-
-def _unsupported_coding(scope: Scope) -> tuple[str, str] | None:
-    transfer: list[bytes] = []
-    content: list[bytes] = []
-    for name, value in scope.get("headers", []):
-        if name == b"transfer-encoding":
-            transfer += value.split(b",")
-        elif name == b"content-encoding":
-            content += value.split(b",")
-    transfer_codings = [coding.strip().lower() for coding in transfer]
-    if transfer_codings and transfer_codings != [b"chunked"]:
-        sent = b", ".join(transfer_codings).decode("latin-1")
-        return "Transfer-Encoding", (
-            f"Transfer-Encoding {sent!r} is not supported: send the body with a Content-Length, "
-            "or chunked and in no other coding."
-        )
-    content_codings = [coding.strip().lower() for coding in content]
-    if any(coding not in (b"", b"identity") for coding in content_codings):
-        sent = b", ".join(content_codings).decode("latin-1")
-        return "Content-Encoding", (
-            f"Content-Encoding {sent!r} is not supported: send the body uncompressed."
-        )
-    return None
 
 
 class BodyReadTimeout:
