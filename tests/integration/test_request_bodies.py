@@ -9,6 +9,7 @@ requests are written byte for byte on a socket (httpx will not send most of them
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -22,18 +23,32 @@ from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
 from tests.support.server import Server
-from tests.support.sockets import RawResponse, assert_raw_error, chunked, exchange
+from tests.support.sockets import (
+    RawResponse,
+    assert_raw_error,
+    chunked,
+    connect,
+    exchange,
+    parse,
+    read_until_closed,
+    trickle,
+)
 
 MAX_BODY_BYTES = 2048
 PADDING = "p" * (MAX_BODY_BYTES + 100)
+BODY_TIMEOUT_S = 2.0
 LEDGER = "/commprefs/v1/subscribers/{s}"
 
 
 @pytest.fixture(scope="module")
 def small(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {"COMMPREFS_MAX_BODY_BYTES": str(MAX_BODY_BYTES)}
+    env = {
+        "COMMPREFS_MAX_BODY_BYTES": str(MAX_BODY_BYTES),
+        "COMMPREFS_REQUEST_BODY_TIMEOUT": str(BODY_TIMEOUT_S),
+    }
     with Server(module_sqlite_url, tmp_path_factory.mktemp("logs") / "small.log", **env) as running:
         yield running
+    assert running.server_errors() == []
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +159,24 @@ def test_a_chunked_body_within_the_limit_is_served(
     assert answer.status == 200, answer.body[:500]
 
 
+def test_a_slow_chunked_body_still_gets_its_408_and_writes_nothing(
+    small: Server, tenant: Tenant, module_factory: Factory
+) -> None:
+    subscriber = email()
+    call = Call.of(OPERATIONS[2], tenant, subscriber)  # E3, update status
+    assert (call.method, call.path.endswith(subscriber)) == ("POST", True)
+    head = f"POST {call.target} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in json_headers(tenant).items())
+    with connect(small.port) as sock:
+        started = time.monotonic()
+        trickle(sock, [head.encode() + b"\r\n1\r\n{\r\n"] + [b"1\r\n \r\n"] * 40, pause=0.1)
+        answer = parse(read_until_closed(sock))
+
+    assert assert_raw_error(answer, 408)["category"] == "TIMEOUT"
+    assert time.monotonic() - started < BODY_TIMEOUT_S + 1.5
+    assert module_factory.ledger(tenant.portal, subscriber) == []
+
+
 # -- malformed bodies come after authentication ---------------------------------------------------
 
 MALFORMED = [b'{"broken": ', b"[1,", b"not json", b'{"a": "\xff"}', b"\xff\xfe\x00"]
@@ -155,6 +188,7 @@ def limited(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     log = tmp_path_factory.mktemp("logs") / "limited.log"
     with Server(module_sqlite_url, log, **env) as running:
         yield running
+    assert running.server_errors() == []
 
 
 @pytest.mark.parametrize("raw", MALFORMED, ids=range(len(MALFORMED)))

@@ -58,6 +58,7 @@ WHERE = ["start", "local part", "end"]
 def served(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with Server(module_sqlite_url, tmp_path_factory.mktemp("logs") / "paths.log") as running:
         yield running
+    assert running.server_errors() == []
 
 
 @pytest.fixture(scope="module")
