@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.body_limits import BodyLimits
 from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
-from commprefs.api.middleware import BodyReadTimeout, BodySizeLimit, RequestContext
+from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
@@ -80,6 +81,9 @@ def create_app(
         generate_unique_id_function=_operation_id,
         docs_url="/docs",
         redoc_url=None,
+        # HubSpot does not redirect a path with a trailing slash, and Starlette's redirect would
+        # build its Location from the client's Host header: such a path is a 404.
+        redirect_slashes=False,
     )
     app.state.services = services
     app.state.rate_limiter = rate_limiter
@@ -109,9 +113,10 @@ def create_app(
         clock=services.clock,
         ttl_seconds=settings.idempotency_ttl_seconds,
     )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
+    app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
 

@@ -75,6 +75,13 @@ class PayloadTooLarge(CommprefsError):
     category = "VALIDATION_ERROR"
 
 
+class UnsupportedCoding(CommprefsError):
+    """415: a body in a transfer or content coding the service does not decode."""
+
+    status_code = 415
+    category = "VALIDATION_ERROR"
+
+
 class RequestTimeout(CommprefsError):
     """408: the client did not send its request in time."""
 

@@ -15,6 +15,9 @@ import httpx
 from tests.support import launch
 
 COMMPREFS = str(Path(sys.executable).with_name("commprefs"))
+# What the log says on a line about a request that failed on the server's side: a traceback, the
+# API's and the pages' handlers of unexpected errors, uvicorn's for an app that raised.
+_SERVER_ERRORS = ("Traceback", "internal error", "page error", "Exception in ASGI application")
 
 
 def free_port() -> int:
@@ -91,3 +94,14 @@ class Server:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def server_errors(self) -> list[str]:
+        """The lines of the log that show a request failing on the server's side."""
+        lines = self.log().splitlines()
+        return [line for line in lines if any(mark in line for mark in _SERVER_ERRORS)]
+
+    def __enter__(self) -> Server:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,18 +1,20 @@
-"""Pure ASGI middleware: a correlation id and arrival time per request, the body-size cap and
-the body-read deadline."""
+"""Pure ASGI middleware: a correlation id and arrival time per request, strict decoding of the
+path and the body-read deadline (what a body may be: ``api.body_limits``)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
 from commprefs.clock import Clock
-from commprefs.errors import PayloadTooLarge, RequestTimeout
+from commprefs.errors import ErrorDetail, RequestTimeout
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
 
@@ -42,40 +44,34 @@ class RequestContext:
         await self.app(scope, receive, send_with_id)
 
 
-class BodySizeLimit:
-    """Refuses bodies over ``max_bytes`` with a 413 in HubSpot's error body, before reading them
-    when Content-Length says so, and while streaming otherwise."""
+class StrictPathDecoding:
+    """Percent-decodes the path as RFC 3986 and UTF-8 say, where uvicorn is lenient.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    uvicorn turns bytes that are not UTF-8 into U+FFFD and keeps a ``%`` that begins no escape
+    (``%zz``, a lone ``%``) as it is, so ``%ff@example.com`` and ``%fe@example.com`` were both
+    the address ``\ufffd@example.com``, and ``%zz@example.com`` the same as ``%25zz@…``. Here a
+    malformed escape becomes U+FFFD too, and the subscriber key refuses any address holding one
+    (a 400 naming the path parameter), as every other consumer of a path can: nothing that is
+    not really in the path is ever read from it."""
+
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, send)
-            return
-        seen = 0
+        raw = scope.get("raw_path") if scope["type"] == "http" else None
+        if raw is not None and b"%" in raw:
+            scope = {**scope, "path": strict_unquote(raw)}
+        await self.app(scope, receive, send)
 
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise PayloadTooLarge(self._message())
-            return message
 
-        await self.app(scope, counting_receive, send)
+_MALFORMED_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
-    def _message(self) -> str:
-        return f"The request body is larger than the limit of {self.max_bytes} bytes."
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        await send_error(scope, send, 413, PayloadTooLarge.category, self._message())
+def strict_unquote(raw: bytes) -> str:
+    """``raw`` percent-decoded, with U+FFFD for each malformed escape and each byte that does
+    not belong to a UTF-8 sequence."""
+    marked = _MALFORMED_ESCAPE.sub(b"\xff", raw)  # 0xFF occurs in no UTF-8 sequence
+    return unquote_to_bytes(marked).decode("utf-8", "replace")
 
 
 class BodyReadTimeout:
@@ -133,10 +129,18 @@ def _has_body(scope: Scope) -> bool:
     return headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
 
 
-async def send_error(scope: Scope, send: Send, status: int, category: str, message: str) -> None:
+async def send_error(
+    scope: Scope,
+    send: Send,
+    status: int,
+    category: str,
+    message: str,
+    details: list[ErrorDetail] | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     """An error in HubSpot's body, sent from middleware (outside the app's handlers); closes."""
     request_id = scope.get("state", {}).get("request_id") or str(uuid.uuid4())
-    body = orjson.dumps(error_body(status, category, message, request_id))
+    body = orjson.dumps(error_body(status, category, message, request_id, details))
     await send(
         {
             "type": "http.response.start",
@@ -145,6 +149,7 @@ async def send_error(scope: Scope, send: Send, status: int, category: str, messa
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
+                *(headers or []),
             ],
         }
     )

@@ -23,6 +23,19 @@ _PLAIN = re.compile(
 )
 # ".local" and its subdomains, as "." + domain ends; .test is welcome (development and CI).
 _RESERVED = tuple(f".{d}" for d in SPECIAL_USE_DOMAIN_NAMES if d != "test")
+# Refused anywhere in what a client sends, even where trimming would drop them: control
+# characters (C0, DEL, C1), which no address holds and which would make several spellings one
+# address; U+FFFD, which decoders put for bytes that are not UTF-8 and api.middleware for a
+# malformed percent-escape: an address garbled on its way, and different garbled addresses
+# would all be the same one; and "/", which RFC 5322 allows but no path segment can hold (%2F
+# is decoded before routing): such an address could be written through a body but never read
+# or changed on a path route.
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ufffd/]")
+_WHY_REFUSED = {
+    "\ufffd": "it holds U+FFFD, the mark of bytes that are not UTF-8 or of a malformed "
+    "percent-escape: it was garbled on its way",
+    "/": "it holds '/', which this service does not accept in addresses (no path could name it)",
+}
 
 
 def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
@@ -30,7 +43,8 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
 
     Raises InvalidInput naming ``field`` for anything that is not an email address.
     """
-    candidate = raw.strip() if isinstance(raw, str) else ""
+    text = raw if isinstance(raw, str) else ""
+    candidate = text.strip()
     if not candidate:
         raise InvalidInput.field(field, "An email address is required.", "MISSING_FIELD")
     if len(candidate) > MAX_ADDRESS_LENGTH:
@@ -38,6 +52,9 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
             field, f"Email addresses are at most {MAX_ADDRESS_LENGTH} characters."
         )
     plain = _PLAIN.fullmatch(candidate)
+    # The quick path's alphabet holds no refused character; what trimming took off may.
+    if plain is None or len(candidate) != len(text):
+        _refuse_characters(text, field)
     if (
         plain is not None
         and "--" not in plain[1]
@@ -48,6 +65,14 @@ def subscriber_key(raw: str, field: str = "subscriberIdString") -> str:
     if key is None:
         raise InvalidInput.field(field, problem)
     return key
+
+
+def _refuse_characters(text: str, field: str) -> None:
+    refused = _REFUSED.search(text)
+    if refused is not None:
+        char = refused[0]
+        why = _WHY_REFUSED.get(char, f"it holds the control character U+{ord(char):04X}")
+        raise InvalidInput.field(field, f"{text!r} is not a valid email address: {why}.")
 
 
 # Parsing an address is most of the CPU of a one-subscriber request (email_validator, IDNA);

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from commprefs.api.deps import require, services
 from commprefs.api.responses import JSONBody
+from commprefs.api.routing import ApiRoute
 from commprefs.api.v3.schemas import (
     REQUEST_BODY_DOC,
     PublicSubscriptionStatus,
@@ -41,7 +42,7 @@ EmailPath = Annotated[
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(responses=ERROR_RESPONSES)
+    router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
 
     @router.get(
         "/definitions",

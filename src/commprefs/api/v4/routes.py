@@ -15,6 +15,7 @@ from commprefs.api.params import (
     no_body,
 )
 from commprefs.api.responses import JSONBody
+from commprefs.api.routing import ApiRoute
 from commprefs.api.v4 import batch
 from commprefs.api.v4.links import add_link_routes
 from commprefs.api.v4.schemas import (
@@ -51,7 +52,7 @@ def statuses_body(request: Request, outcome: Outcome, results: list[Status]) -> 
 
 def build_router(api: str) -> APIRouter:
     """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger."""
-    router = APIRouter(responses=ERROR_RESPONSES)
+    router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
     # Batch paths first: /statuses/batch/unsubscribe-all would otherwise match
     # /statuses/{subscriberIdString}/unsubscribe-all.
     batch.add_routes(router, api)
@@ -157,7 +158,6 @@ def build_router(api: str) -> APIRouter:
         "/statuses/{subscriberIdString}/unsubscribe-all",
         response_model=ActionResponseWithResultsPublicStatus,
         summary="Unsubscribe a contact from all email subscriptions",
-        dependencies=[Depends(no_body)],
     )
     async def unsubscribe_all(
         request: Request,
@@ -166,6 +166,7 @@ def build_router(api: str) -> APIRouter:
         business_unit_id: BusinessUnitQuery = None,
         verbose: VerboseQuery = False,
         actor: Actor = Depends(require(WRITE_STATUS, api)),
+        _body: None = Depends(no_body),  # after ``actor``: authentication comes first
     ) -> Response:
         outcome = await services(request).preferences.unsubscribe_all(
             actor, subscriber, channel, business_unit_id

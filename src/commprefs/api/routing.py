@@ -1,0 +1,67 @@
+"""The API's route class: a body that is not JSON is reported after authentication.
+
+FastAPI decodes an operation's JSON body before it solves the operation's dependencies, and
+answers a body it cannot decode with a 400 there and then: a client without a token, or over its
+rate limit, would hear about its JSON before hearing that it may not call at all. This route
+class holds the decoding error back until the dependencies (``deps.require``: authentication,
+rate limit, scopes, the idempotency claim) have run, then reports it as the body's only error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from json import JSONDecodeError
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+# What the body "is" while its decoding error is held: no model validates it.
+UNDECODABLE = object()
+
+
+class _HeldErrorRequest(Request):
+    """A request whose ``json()`` keeps its decoding error instead of raising it."""
+
+    json_error: ValueError | None = None
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except ValueError as error:  # not JSON, or bytes that are not UTF-8
+            self.json_error = error
+            return UNDECODABLE
+
+
+def _json_invalid(error: ValueError) -> dict[str, Any]:
+    position = error.pos if isinstance(error, JSONDecodeError) else None
+    return {
+        "type": "json_invalid",
+        "loc": ("body",) if position is None else ("body", position),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": str(error)},
+    }
+
+
+class ApiRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+
+        async def holding_json_errors(request: Request) -> Response:
+            held = _HeldErrorRequest(request.scope, request.receive)
+            try:
+                return await handler(held)
+            except RequestValidationError as invalid:
+                if held.json_error is None:
+                    raise
+                others = [e for e in invalid.errors() if tuple(e.get("loc", ()))[:1] != ("body",)]
+                raise RequestValidationError(
+                    [*others, _json_invalid(held.json_error)]
+                ) from held.json_error
+
+        return holding_json_errors
