@@ -17,8 +17,8 @@ import httpx
 import orjson
 import psycopg
 
-from commprefs.auth.models import ALL_SCOPES
 from commprefs.config import Settings
+from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 

@@ -23,7 +23,7 @@ import orjson
 
 from commprefs.api.v4.schemas import render_envelope
 from commprefs.api.v4.statuses import bulk_statuses
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     Channel,
     Definition,
     State,
@@ -31,8 +31,8 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import Reading, read_subscribers
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.rules import Reading, read_subscribers
+from commprefs.domain.subscribers import subscriber_key
 
 NOW = 1_764_000_000_000
 BASES = ["CONSENT_WITH_NOTICE", "LEGITIMATE_INTEREST_CLIENT", None]

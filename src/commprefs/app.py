@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from commprefs import __version__
 from commprefs.api.body_limits import BodyLimits
+from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
@@ -20,9 +21,8 @@ from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
-from commprefs.clock import Clock
 from commprefs.config import Settings
-from commprefs.ledger import routes as ledger_routes
+from commprefs.domain.clock import Clock
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from commprefs.urls import UnsafeUrl, normalise
+from commprefs.domain.urls import UnsafeUrl, normalise
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

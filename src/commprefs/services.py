@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commprefs.auth.service import TokenService
-from commprefs.clock import Clock, SystemClock
+from commprefs.centre.service import PageService
 from commprefs.config import Settings
+from commprefs.domain.clock import Clock, SystemClock
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
-from commprefs.pages.service import PageService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database

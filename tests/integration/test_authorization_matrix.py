@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from commprefs.auth.models import (
+from commprefs.domain.tokens import (
     ALL_SCOPES,
     BATCH_READ,
     BATCH_WRITE,

@@ -21,7 +21,7 @@ import httpx
 import pytest
 import typer
 
-from commprefs.cli import app
+from commprefs.cli.main import app
 from tests.support import cli
 from tests.support.databases import POSTGRES_ADMIN_URL, sqlite_database
 from tests.support.factories import Factory, email

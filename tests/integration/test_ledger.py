@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from commprefs.clock import iso_ms
+from commprefs.domain.clock import iso_ms
 from tests.support import cli, pages, v3
 from tests.support.factories import Factory, Tenant, email
 from tests.support.server import Server

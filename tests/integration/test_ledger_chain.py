@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from commprefs.preferences.models import Actor, Channel, Portal, State, StatusChange
+from commprefs.domain.preferences import Actor, Channel, Portal, State, StatusChange
 from tests.support import cli, raw_sql
 from tests.support.databases import database
 from tests.support.factories import Factory, email

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from commprefs.clock import SystemClock
 from commprefs.config import Settings
+from commprefs.domain.clock import SystemClock
+from commprefs.domain.link_signing import DAY_MS
 from commprefs.links.service import LinkService
-from commprefs.links.signing import DAY_MS
 from commprefs.store.database import Database
 from tests.support.cli import run
 from tests.support.databases import database

@@ -13,10 +13,10 @@ import pytest
 from starlette.responses import HTMLResponse
 
 from commprefs.app import create_app
+from commprefs.centre.models import Brand
 from commprefs.config import Settings
-from commprefs.pages.models import Brand
+from commprefs.domain.preferences import State
 from commprefs.pages.render import PageRenderer
-from commprefs.preferences.models import State
 from tests.support.factories import Factory, Tenant, email
 from tests.support.inprocess import serving
 from tests.support.pages import form_value, generate

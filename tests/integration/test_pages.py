@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from commprefs.preferences.models import State
+from commprefs.domain.preferences import State
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import ONE_CLICK, V4, checkbox_states, form_value, generate
 from tests.support.server import Server

@@ -7,9 +7,9 @@ import asyncio
 
 import psycopg
 
-from commprefs.auth.models import ALL_SCOPES
 from commprefs.config import Settings
-from commprefs.preferences.models import Actor, State, StatusChange
+from commprefs.domain.preferences import Actor, State, StatusChange
+from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 from tests.support.databases import postgres_database

@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 
-from commprefs.auth.models import ALL_SCOPES, READ_STATUS
+from commprefs.domain.tokens import ALL_SCOPES, READ_STATUS
 from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commprefs.errors import InvalidInput
+from commprefs.domain.errors import InvalidInput
 from tests.support.factories import Factory, email
 from tests.support.v4 import V4
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from commprefs.app import create_app
-from commprefs.auth.models import ALL_SCOPES
 from commprefs.config import Settings
+from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from commprefs.errors import InvalidInput, NotFound
+from commprefs.domain.errors import InvalidInput, NotFound
 from tests.support import cli
 from tests.support.factories import Factory, Tenant, email
 from tests.support.receiver import Receiver

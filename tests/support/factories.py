@@ -13,10 +13,10 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from commprefs.auth.models import ALL_SCOPES
 from commprefs.config import Settings
-from commprefs.portals.models import Branding
-from commprefs.preferences.models import Actor, BusinessUnit, Channel, Definition, Portal, Status
+from commprefs.domain.branding import Branding
+from commprefs.domain.preferences import Actor, BusinessUnit, Channel, Definition, Portal, Status
+from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 

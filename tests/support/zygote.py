@@ -24,7 +24,7 @@ from typing import Any
 POLL_SECONDS = 0.01  # how soon an exited child's status is reported
 # What a ``commprefs`` run imports; ``serve`` imports all but the first inside the command.
 PRELOAD = (
-    "commprefs.cli",
+    "commprefs.cli.main",
     "commprefs.app",
     "commprefs.api.http_limits",
     "commprefs.api.ratelimit",
@@ -95,7 +95,7 @@ def _become(request: dict[str, Any]) -> None:
     main_module = types.ModuleType("__main__")
     main_module.__file__ = argv[0]
     sys.modules["__main__"] = main_module
-    from commprefs.cli import main
+    from commprefs.cli.main import main
 
     sys.exit(main())
 

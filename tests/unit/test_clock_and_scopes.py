@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from commprefs.auth.models import BATCH_WRITE, GENERATE_LINKS, READ_STATUS, WRITE_STATUS
-from commprefs.clock import iso_ms, parse_instant
+from commprefs.domain.clock import iso_ms, parse_instant
+from commprefs.domain.tokens import BATCH_WRITE, GENERATE_LINKS, READ_STATUS, WRITE_STATUS
 
 
 def test_timestamps_are_utc_with_milliseconds_and_z() -> None:

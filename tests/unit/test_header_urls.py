@@ -1,4 +1,4 @@
-"""The rule for URLs that end up in headers (commprefs/urls.py), as the public URL setting and
+"""The rule for URLs that end up in headers (domain/urls.py), as the public URL setting and
 branding apply it: what is made ASCII, what is refused, and that a refusal is one line that
 never repeats the value."""
 
@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from commprefs.config import Settings
-from commprefs.errors import InvalidInput
-from commprefs.portals.branding import brand_logo_url, shown_colour, shown_logo
-from commprefs.urls import UnsafeUrl, normalise, origin
+from commprefs.domain.brand_rules import brand_logo_url, shown_colour, shown_logo
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.urls import UnsafeUrl, normalise, origin
 
 HOSTILE = [
     "https://cdn.example/a;b",

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from commprefs.clock import parse_instant
-from commprefs.errors import InvalidInput
-from commprefs.preferences.models import Definition, State
-from commprefs.transfer.models import OptOutRow, RawRecord, TypeRow
+from commprefs.domain.clock import parse_instant
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.preferences import Definition, State
+from commprefs.domain.transfer import OptOutRow, RawRecord, TypeRow
 from commprefs.transfer.schemas import RowContext, RowError, canonical, check_header, parse_row
 
 NOW = parse_instant("2026-06-01T12:00:00Z")

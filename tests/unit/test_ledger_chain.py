@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from commprefs.clock import iso_ms, parse_instant
-from commprefs.ledger.chain import FIELDS, GENESIS, entry_hash
+from commprefs.domain.chain import FIELDS, GENESIS, entry_hash
+from commprefs.domain.clock import iso_ms, parse_instant
 
 ENTRY: dict[str, Any] = {
     "portal_id": 7,

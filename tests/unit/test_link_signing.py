@@ -6,8 +6,7 @@ import random
 
 import pytest
 
-from commprefs.links.models import ExpiredLink, FormExpired, InvalidLink, LinkClaims, SigningKey
-from commprefs.links.signing import (
+from commprefs.domain.link_signing import (
     DAY_MS,
     KeyRing,
     check_csrf,
@@ -16,6 +15,7 @@ from commprefs.links.signing import (
     sign,
     verify,
 )
+from commprefs.domain.links import ExpiredLink, FormExpired, InvalidLink, LinkClaims, SigningKey
 
 NOW = 1_800_000_000_000
 GRACE = 90 * DAY_MS

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from commprefs.errors import InvalidInput
-from commprefs.pages.service import readable_on, shown_as_subscribed
-from commprefs.portals.languages import normalise_language
-from commprefs.preferences.models import State
+from commprefs.centre.service import readable_on, shown_as_subscribed
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.languages import normalise_language
+from commprefs.domain.preferences import State
 
 
 def test_a_never_chosen_type_shows_what_happens_to_mail() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     Channel,
     Definition,
     State,
@@ -10,7 +10,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import effective_status
+from commprefs.domain.rules import effective_status
 
 
 def definition(unit: int = 0) -> Definition:

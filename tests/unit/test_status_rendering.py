@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from commprefs.api.v4.statuses import bulk_statuses
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     SOURCE_NOT_SPECIFIED,
     Channel,
     Definition,
@@ -26,7 +26,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import read_subscribers
+from commprefs.domain.rules import read_subscribers
 
 UNITS = [0, 3, 5]
 TEXTS = [None, "", "Asked on the form", 'Said "yes" ✓ \u2028 </script>', "\x7f\\"]

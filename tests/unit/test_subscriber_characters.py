@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from commprefs.errors import InvalidInput
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.subscribers import subscriber_key
 
 REFUSED = {
     "NUL": "a\x00b@example.com",

@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from commprefs.errors import InvalidInput
-from commprefs.preferences.subscribers import (
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.subscribers import (
     _PLAIN,
     _REFUSED,
     MAX_ADDRESS_LENGTH,

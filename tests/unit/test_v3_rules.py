@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     Channel,
     Definition,
     State,
@@ -12,7 +12,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.rules import effective_status, plan_change, v3_refusal
+from commprefs.domain.rules import effective_status, plan_change, v3_refusal
 
 NEWS = Definition(7, 1, 3, "News", "d", "", "Email", True, False, False, 100, 100)
 ADDRESS = "a@example.com"

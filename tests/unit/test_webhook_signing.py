@@ -7,8 +7,8 @@ import hmac
 
 import pytest
 
+from commprefs.domain.webhook_signing import is_authentic, signature
 from commprefs.webhooks.service import backoff_ms
-from commprefs.webhooks.signing import is_authentic, signature
 
 SECRET = "whsec_test-secret-of-enough-length"
 BODY = b'[{"id":"e1","type":"wide_status.changed"}]'

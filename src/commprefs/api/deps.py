@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.security.utils import get_authorization_scheme_param
 
 from commprefs.api import idempotency, ratelimit
-from commprefs.auth.models import ScopeRule
 from commprefs.auth.service import authorize
-from commprefs.preferences.models import Actor
+from commprefs.domain.preferences import Actor
+from commprefs.domain.tokens import ScopeRule
 from commprefs.services import Services
 
 # The bearer token is read by ``require`` itself rather than by FastAPI's HTTPBearer dependency:

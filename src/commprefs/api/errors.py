@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from commprefs.api.responses import JSONBody
-from commprefs.errors import CommprefsError, ErrorDetail
+from commprefs.domain.errors import CommprefsError, ErrorDetail
 
 log = logging.getLogger("commprefs.api")
 

@@ -35,8 +35,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commprefs.clock import Clock
-from commprefs.errors import Conflict, ErrorDetail, InvalidInput
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
 from commprefs.store.database import Database
 from commprefs.store.repository import IdempotentReply, Repository
 

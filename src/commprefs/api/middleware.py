@@ -13,8 +13,8 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
-from commprefs.clock import Clock
-from commprefs.errors import ErrorDetail, RequestTimeout
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import ErrorDetail, RequestTimeout
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
 

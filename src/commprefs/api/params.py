@@ -7,8 +7,8 @@ from typing import Annotated
 import orjson
 from fastapi import Path, Query, Request
 
-from commprefs.errors import InvalidInput
-from commprefs.preferences.models import Channel
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.preferences import Channel
 
 INT64_MAX = 2**63 - 1
 

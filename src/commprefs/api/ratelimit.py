@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.config import Settings, redacted_url
-from commprefs.errors import RateLimited
+from commprefs.domain.errors import RateLimited
 
 log = logging.getLogger("commprefs.ratelimit")
 

@@ -11,9 +11,15 @@ import hmac
 import secrets
 from collections.abc import Iterable
 
-from commprefs.auth.models import ALL_SCOPES, ScopeRule, TokenRecord
-from commprefs.clock import Clock
-from commprefs.errors import ErrorDetail, InvalidInput, MissingScopes, NotFound, Unauthenticated
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import (
+    ErrorDetail,
+    InvalidInput,
+    MissingScopes,
+    NotFound,
+    Unauthenticated,
+)
+from commprefs.domain.tokens import ALL_SCOPES, ScopeRule, TokenRecord
 from commprefs.store.database import Database
 
 TOKEN_PREFIX = "cpat-"  # noqa: S105 - a public marker that makes leaked tokens easy to find

@@ -6,21 +6,21 @@ independent of today's status rows. Verification recomputes every portal's hash 
 
 from __future__ import annotations
 
-from commprefs.clock import Clock
-from commprefs.errors import InvalidInput
-from commprefs.ledger.chain import GENESIS, entry_hash
-from commprefs.ledger.models import (
+from commprefs.domain.chain import GENESIS, entry_hash
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.ledger import (
     ChainProblem,
     ChainReport,
     HistoryEntry,
     HistoryPage,
     StateAsOf,
 )
+from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, WideType
+from commprefs.domain.rules import effective_status
+from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.service import require_portal
 from commprefs.preferences.checks import require_business_unit
-from commprefs.preferences.models import Channel, StoredStatus, WideStatus, WideType
-from commprefs.preferences.rules import effective_status
-from commprefs.preferences.subscribers import subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import quote
 
-from commprefs.clock import Clock
 from commprefs.config import Settings
-from commprefs.errors import ErrorDetail, InvalidInput, NotFound
-from commprefs.links.models import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
-from commprefs.links.signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
-from commprefs.portals.languages import normalise_language
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import ErrorDetail, InvalidInput, NotFound
+from commprefs.domain.languages import normalise_language
+from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
+from commprefs.domain.links import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
+from commprefs.domain.subscribers import subscriber_key
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 

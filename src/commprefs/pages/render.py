@@ -2,7 +2,7 @@
 
 No scripts at all; the one stylesheet is inlined under a per-response CSP nonce, so the pages
 load nothing from anywhere but the customer's own logo (its origin normalised where branding
-is set and where it is read: portals/branding.py).
+is set and where it is read: domain/brand_rules.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
-from commprefs.pages.models import Brand
+from commprefs.centre.models import Brand
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "commprefs_csrf"

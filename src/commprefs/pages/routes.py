@@ -18,9 +18,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from commprefs.errors import CommprefsError
-from commprefs.links.signing import valid_nonce
-from commprefs.pages.models import (
+from commprefs.centre.models import (
     DEFAULT_COLOUR,
     SOURCE_ONE_CLICK,
     SOURCE_PAGE,
@@ -28,8 +26,10 @@ from commprefs.pages.models import (
     DonePage,
     SubmittedForm,
 )
+from commprefs.centre.service import PageService, readable_on
+from commprefs.domain.errors import CommprefsError
+from commprefs.domain.link_signing import valid_nonce
 from commprefs.pages.render import CSRF_COOKIE, PageRenderer, plain, set_csrf_cookie, text
-from commprefs.pages.service import PageService, readable_on
 from commprefs.services import Services
 
 log = logging.getLogger("commprefs.pages")

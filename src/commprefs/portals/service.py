@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commprefs.clock import Clock
-from commprefs.errors import Conflict, InvalidInput, NotFound
-from commprefs.portals.branding import brand_colour, brand_logo_url
-from commprefs.portals.languages import normalise_language
-from commprefs.portals.models import Branding
-from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
+from commprefs.domain.brand_rules import brand_colour, brand_logo_url
+from commprefs.domain.branding import Branding
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import Conflict, InvalidInput, NotFound
+from commprefs.domain.languages import normalise_language
+from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 

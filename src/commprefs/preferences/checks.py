@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 
-from commprefs.clock import iso_ms
-from commprefs.errors import CommprefsError, InvalidInput
-from commprefs.preferences.models import (
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.errors import CommprefsError, InvalidInput
+from commprefs.domain.outcomes import BatchOutcome
+from commprefs.domain.preferences import (
     Actor,
     Channel,
     Definition,
@@ -20,8 +21,7 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.outcomes import BatchOutcome
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.subscribers import subscriber_key
 from commprefs.store.repository import Repository
 
 

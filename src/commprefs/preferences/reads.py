@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from commprefs.clock import Clock
-from commprefs.errors import InvalidInput
-from commprefs.preferences.checks import in_scope, require_business_unit, valid_subscribers
-from commprefs.preferences.models import (
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.outcomes import BatchOutcome, Outcome
+from commprefs.domain.preferences import (
     Actor,
     Channel,
     Definition,
@@ -17,11 +17,11 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.outcomes import BatchOutcome, Outcome
-from commprefs.preferences.rules import (
+from commprefs.domain.rules import (
     read_subscribers,
 )
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.subscribers import subscriber_key
+from commprefs.preferences.checks import in_scope, require_business_unit, valid_subscribers
 from commprefs.store.database import Database
 
 

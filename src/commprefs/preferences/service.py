@@ -9,20 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from commprefs.clock import Clock
-from commprefs.errors import CommprefsError, InvalidInput
-from commprefs.preferences.checks import (
-    active_definition,
-    check_legal_basis,
-    ledger_entry,
-    newer_choice,
-    portal_of,
-    require_business_unit,
-    same_scope,
-    times_by_key,
-    valid_subscribers,
-)
-from commprefs.preferences.models import (
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import CommprefsError, InvalidInput
+from commprefs.domain.outcomes import BatchOutcome, Outcome
+from commprefs.domain.preferences import (
     SOURCE_PUBLIC_API,
     Actor,
     Channel,
@@ -36,15 +26,25 @@ from commprefs.preferences.models import (
     WideStatus,
     WideType,
 )
-from commprefs.preferences.outcomes import BatchOutcome, Outcome
-from commprefs.preferences.reads import StatusReads
-from commprefs.preferences.rules import (
+from commprefs.domain.rules import (
     Guard,
     effective_status,
     plan_change,
     v3_refusal,
 )
-from commprefs.preferences.subscribers import storable_text, subscriber_key
+from commprefs.domain.subscribers import storable_text, subscriber_key
+from commprefs.preferences.checks import (
+    active_definition,
+    check_legal_basis,
+    ledger_entry,
+    newer_choice,
+    portal_of,
+    require_business_unit,
+    same_scope,
+    times_by_key,
+    valid_subscribers,
+)
+from commprefs.preferences.reads import StatusReads
 from commprefs.store.database import Database
 
 

@@ -21,7 +21,7 @@ from typing import Literal
 import asyncpg
 
 from commprefs.config import redacted_url
-from commprefs.errors import CommprefsError
+from commprefs.domain.errors import CommprefsError
 
 # Primary result codes (https://sqlite.org/rescode.html) of a database that cannot be used.
 _SQLITE_CODES = frozenset(

@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from commprefs.ledger.chain import GENESIS, entry_hash
-from commprefs.ledger.models import HistoryEntry
-from commprefs.preferences.models import Channel, LedgerEntry, State, WideType
+from commprefs.domain.chain import GENESIS, entry_hash
+from commprefs.domain.ledger import HistoryEntry
+from commprefs.domain.preferences import Channel, LedgerEntry, State, WideType
 from commprefs.store import statements
 from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, subscription_definitions, tokens, webhooks

@@ -163,7 +163,7 @@ ledger = Table(
     # When the change happened according to its source, where that differs from when it was
     # recorded (an import of older consent records); NULL means "when recorded".
     Column("occurred_at", BigInteger),
-    # The hash chain (ledger/chain.py): seq counts a portal's entries from 1, hash covers this
+    # The hash chain (domain/chain.py): seq counts a portal's entries from 1, hash covers this
     # entry and prev_hash, the hash of the portal's previous entry.
     Column("seq", BigInteger, nullable=False),
     Column("prev_hash", String(64), nullable=False),

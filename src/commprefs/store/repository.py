@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     Channel,
     LedgerEntry,
     State,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from commprefs.ledger.chain import FIELDS
+from commprefs.domain.chain import FIELDS
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -103,7 +103,7 @@ LOCK_CHAIN = sql("SELECT pg_advisory_xact_lock(?, ?)")
 
 CHAIN_HEAD = sql("SELECT seq, hash FROM ledger WHERE portal_id = ? ORDER BY seq DESC LIMIT 1")
 
-# The chained record's fields (ledger/chain.py) and the chain itself.
+# The chained record's fields (domain/chain.py) and the chain itself.
 LEDGER_COLUMNS = (*FIELDS, "prev_hash", "hash")
 INSERT_LEDGER = sql(
     f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "

@@ -14,10 +14,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from commprefs.auth.models import TokenRecord
-from commprefs.links.models import SigningKey
-from commprefs.portals.models import Branding
-from commprefs.preferences.models import BusinessUnit, Definition, Portal, Translation
+from commprefs.domain.branding import Branding
+from commprefs.domain.links import SigningKey
+from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
+from commprefs.domain.tokens import TokenRecord
 from commprefs.store import statements
 from commprefs.store.connection import StoreConnection
 from commprefs.store.models import (

@@ -21,7 +21,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from commprefs.preferences.models import Channel, State, WideType
+from commprefs.domain.preferences import Channel, State, WideType
 from commprefs.store.connection import StoreConnection
 from commprefs.store.models import subscription_definitions, subscription_statuses, wide_statuses
 

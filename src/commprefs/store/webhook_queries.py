@@ -13,10 +13,10 @@ from typing import Any
 import orjson
 from sqlalchemy import case, delete, exists, func, insert, or_, select, update
 
+from commprefs.domain.events import event_id, event_payload
+from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook
 from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, webhooks
-from commprefs.webhooks.events import event_id, event_payload
-from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook
 
 
 def _webhook(row: Any) -> Webhook:

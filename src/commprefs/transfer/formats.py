@@ -16,8 +16,8 @@ from typing import Any, BinaryIO, Literal, Protocol, TextIO
 
 import orjson
 
-from commprefs.errors import InvalidInput
-from commprefs.transfer.models import RawRecord, Rejection
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.transfer import RawRecord, Rejection
 from commprefs.transfer.schemas import check_header
 
 Format = Literal["csv", "ndjson"]

@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from commprefs.clock import InstantError, iso_ms, parse_instant
-from commprefs.errors import InvalidInput
-from commprefs.preferences.models import Definition, LegalBasis, State, StatusChange, WideType
-from commprefs.transfer.models import OptOutRow, RawRecord, TypeRow
+from commprefs.domain.clock import InstantError, iso_ms, parse_instant
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.preferences import Definition, LegalBasis, State, StatusChange, WideType
+from commprefs.domain.transfer import OptOutRow, RawRecord, TypeRow
 
 COLUMNS = (
     "email",

@@ -14,14 +14,14 @@ import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
-from commprefs.clock import Clock
-from commprefs.errors import InvalidInput
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.outcomes import BatchOutcome
+from commprefs.domain.preferences import Actor, Channel
+from commprefs.domain.transfer import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.portals.service import require_portal
-from commprefs.preferences.models import Actor, Channel
-from commprefs.preferences.outcomes import BatchOutcome
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
-from commprefs.transfer.models import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.transfer.schemas import (
     RowContext,
     RowError,

@@ -10,11 +10,11 @@ import random
 import secrets
 from urllib.parse import urlsplit
 
-from commprefs.clock import Clock
-from commprefs.errors import InvalidInput, NotFound
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import InvalidInput, NotFound
+from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
 from commprefs.portals.service import require_portal
 from commprefs.store.database import Database
-from commprefs.webhooks.models import OutboxEvent, Rewind, Webhook, WebhookState
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find
 MIN_SECRET_LENGTH = 16

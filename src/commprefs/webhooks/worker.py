@@ -21,16 +21,16 @@ import httpx
 
 from commprefs import __version__
 from commprefs.config import Settings, redacted_url
-from commprefs.store.errors import DatabaseUnavailable
-from commprefs.webhooks.models import OutboxEvent, Webhook
-from commprefs.webhooks.service import WebhookService, backoff_ms
-from commprefs.webhooks.signing import (
+from commprefs.domain.webhook_signing import (
     ATTEMPT_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WEBHOOK_HEADER,
     signature,
 )
+from commprefs.domain.webhooks import OutboxEvent, Webhook
+from commprefs.store.errors import DatabaseUnavailable
+from commprefs.webhooks.service import WebhookService, backoff_ms
 
 log = logging.getLogger("commprefs.webhooks")
 

@@ -22,9 +22,9 @@ from commprefs.api.v3.schemas import (
     render_statuses,
 )
 from commprefs.api.v4.schemas import Error
-from commprefs.auth.models import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
-from commprefs.preferences.models import Actor, Channel, State
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.preferences import Actor, Channel, State
+from commprefs.domain.subscribers import subscriber_key
+from commprefs.domain.tokens import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "default": {"model": Error, "description": "An error occurred."}

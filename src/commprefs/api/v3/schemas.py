@@ -16,8 +16,8 @@ from pydantic_core import PydanticCustomError
 from commprefs.api.errors import validation_details
 from commprefs.api.params import INT64_MAX
 from commprefs.api.v4.schemas import LegalBasisValue, SubscriptionDefinition, render_definition
-from commprefs.errors import ErrorDetail, InvalidInput
-from commprefs.preferences.models import (
+from commprefs.domain.errors import ErrorDetail, InvalidInput
+from commprefs.domain.preferences import (
     Definition,
     State,
     Status,
@@ -25,7 +25,7 @@ from commprefs.preferences.models import (
     Translation,
     WideType,
 )
-from commprefs.preferences.subscribers import subscriber_key
+from commprefs.domain.subscribers import subscriber_key
 
 REQUEST_NAME = "PublicUpdateSubscriptionStatusRequest"
 REQUIRED = ("emailAddress", "subscriptionId")

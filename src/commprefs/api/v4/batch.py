@@ -24,9 +24,9 @@ from commprefs.api.v4.schemas import (
     render_wide,
 )
 from commprefs.api.v4.statuses import bulk_statuses, render_status
-from commprefs.auth.models import BATCH_READ, BATCH_WRITE
-from commprefs.preferences.models import Actor, State, StatusChange
-from commprefs.preferences.outcomes import BatchOutcome
+from commprefs.domain.outcomes import BatchOutcome
+from commprefs.domain.preferences import Actor, State, StatusChange
+from commprefs.domain.tokens import BATCH_READ, BATCH_WRITE
 
 
 def _body(

@@ -10,9 +10,13 @@ from starlette.responses import Response
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, ChannelQuery
 from commprefs.api.responses import JSONBody
-from commprefs.auth.models import GENERATE_LINKS
-from commprefs.links.schemas import LinkGenerationRequest, LinkGenerationResponse, render_links
-from commprefs.preferences.models import Actor
+from commprefs.api.v4.link_schemas import (
+    LinkGenerationRequest,
+    LinkGenerationResponse,
+    render_links,
+)
+from commprefs.domain.preferences import Actor
+from commprefs.domain.tokens import GENERATE_LINKS
 
 LinkBusinessUnitQuery = Annotated[
     int,

@@ -30,9 +30,9 @@ from commprefs.api.v4.schemas import (
     render_wide,
 )
 from commprefs.api.v4.statuses import ReadingRenderer, render_status
-from commprefs.auth.models import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
-from commprefs.preferences.models import Actor, State, Status, StatusChange
-from commprefs.preferences.outcomes import Outcome
+from commprefs.domain.outcomes import Outcome
+from commprefs.domain.preferences import Actor, State, Status, StatusChange
+from commprefs.domain.tokens import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     "default": {"model": Error, "description": "An error occurred."}

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from commprefs.api.params import INT64_MAX
-from commprefs.clock import iso_ms
-from commprefs.errors import CommprefsError
-from commprefs.preferences.models import Definition, Translation, WideStatus
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.errors import CommprefsError
+from commprefs.domain.preferences import Definition, Translation, WideStatus
 
 StatusValue = Literal["SUBSCRIBED", "UNSUBSCRIBED", "NOT_SPECIFIED"]
 LegalBasisValue = Literal[

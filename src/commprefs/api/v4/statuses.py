@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from commprefs.clock import iso_ms
-from commprefs.preferences.models import Channel, Definition, Reason, State, Status
-from commprefs.preferences.rules import Reading
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.preferences import Channel, Definition, Reason, State, Status
+from commprefs.domain.rules import Reading
 
 
 def public_status(

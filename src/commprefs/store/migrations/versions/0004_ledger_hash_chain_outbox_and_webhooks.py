@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # The chain's record format and the event body are stored contracts, versioned in their modules.
-from commprefs.ledger.chain import FIELDS, GENESIS, entry_hash
-from commprefs.webhooks.events import event_payload
+from commprefs.domain.chain import FIELDS, GENESIS, entry_hash
+from commprefs.domain.events import event_payload
 
 revision = "0004"
 down_revision = "0003"

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # The chain's record format and the event body are stored contracts, versioned in their modules.
-from commprefs.ledger.chain import FIELDS
-from commprefs.webhooks.events import event_id, event_payload
+from commprefs.domain.chain import FIELDS
+from commprefs.domain.events import event_id, event_payload
 
 revision = "0005"
 down_revision = "0004"

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import re
 
-from commprefs.clock import Clock
-from commprefs.errors import CommprefsError
-from commprefs.links.models import InvalidLink, VerifiedLink
-from commprefs.links.service import LinkService
-from commprefs.pages.models import (
+from commprefs.centre.models import (
     DEFAULT_COLOUR,
     PAGE_LEGAL_BASIS,
     PAGE_LEGAL_EXPLANATION,
@@ -23,9 +19,12 @@ from commprefs.pages.models import (
     SubmittedForm,
     TypeRow,
 )
-from commprefs.portals.branding import shown_colour, shown_logo
-from commprefs.portals.models import Branding
-from commprefs.preferences.models import (
+from commprefs.domain.brand_rules import shown_colour, shown_logo
+from commprefs.domain.branding import Branding
+from commprefs.domain.clock import Clock
+from commprefs.domain.errors import CommprefsError
+from commprefs.domain.links import InvalidLink, VerifiedLink
+from commprefs.domain.preferences import (
     Actor,
     Channel,
     Portal,
@@ -35,6 +34,7 @@ from commprefs.preferences.models import (
     StatusChange,
     Translation,
 )
+from commprefs.links.service import LinkService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
 

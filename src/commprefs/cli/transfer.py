@@ -14,7 +14,9 @@ from typing import Annotated, Any, BinaryIO, TextIO
 
 import typer
 
-from commprefs.cli_support import CliError, DatabaseOption, JsonOption, PortalOption, run_admin
+from commprefs.cli.progress import ProgressBar
+from commprefs.cli.support import CliError, DatabaseOption, JsonOption, PortalOption, run_admin
+from commprefs.domain.transfer import Rejection
 from commprefs.services import Services
 from commprefs.transfer.formats import (
     RecordReader,
@@ -22,8 +24,6 @@ from commprefs.transfer.formats import (
     format_of,
     row_writer,
 )
-from commprefs.transfer.models import Rejection
-from commprefs.transfer.progress import ProgressBar
 from commprefs.transfer.schemas import COLUMNS, SUPPRESSION_COLUMNS
 from commprefs.transfer.service import DEFAULT_SOURCE
 

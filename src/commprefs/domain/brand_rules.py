@@ -8,8 +8,8 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult
 
-from commprefs.errors import InvalidInput
-from commprefs.urls import UnsafeUrl, normalise, origin
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.urls import UnsafeUrl, normalise, origin
 
 _COLOUR = re.compile(r"#([0-9a-f]{3}|[0-9a-f]{6})")
 MAX_LOGO_URL_LENGTH = 2000  # business_units.brand_logo_url

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from commprefs.api.v4.schemas import PublicStatus, PublicWideStatus, StatusValue, render_wide
 from commprefs.api.v4.statuses import render_status
-from commprefs.clock import iso_ms
-from commprefs.ledger.models import HistoryEntry, HistoryPage, StateAsOf
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.ledger import HistoryEntry, HistoryPage, StateAsOf
 
 WideTypeValue = Literal["PORTAL_WIDE", "BUSINESS_UNIT_WIDE"]
 

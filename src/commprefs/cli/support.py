@@ -1,7 +1,7 @@
 """What every ``commprefs`` command shares: options, settings, running a service call, output.
 
-Commands live next to their concern (cli.py, ledger/commands.py, webhooks/commands.py,
-transfer/commands.py); all of them report errors the same way through ``cli.main``.
+Commands live in this package, one module per concern (main.py, ledger.py, webhooks.py,
+transfer.py); all of them report errors the same way through ``cli.main.main``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from commprefs.clock import InstantError, parse_instant
 from commprefs.config import Settings
+from commprefs.domain.clock import InstantError, parse_instant
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from commprefs.cli_support import (
+from commprefs.cli.support import (
     DatabaseOption,
     JsonOption,
     PortalOption,
@@ -19,11 +19,11 @@ from commprefs.cli_support import (
     run_admin,
     settings_for,
 )
-from commprefs.clock import iso_ms
 from commprefs.config import Settings, redacted_url
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.webhooks import WebhookState
 from commprefs.services import Services
 from commprefs.store.migrate import upgrade
-from commprefs.webhooks.models import WebhookState
 from commprefs.webhooks.worker import DeliveryWorker
 
 webhooks_app = typer.Typer(

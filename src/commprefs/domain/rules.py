@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from commprefs.preferences.models import (
+from commprefs.domain.preferences import (
     SOURCE_NOT_SPECIFIED,
     Channel,
     Definition,

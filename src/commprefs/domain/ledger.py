@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from commprefs.preferences.models import Channel, State, Status, WideStatus, WideType
+from commprefs.domain.preferences import Channel, State, Status, WideStatus, WideType
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from commprefs.api.params import INT64_MAX
-from commprefs.links.models import GeneratedLinks
+from commprefs.domain.links import GeneratedLinks
 
 
 class LinkGenerationRequest(BaseModel):

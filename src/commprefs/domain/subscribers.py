@@ -7,7 +7,7 @@ import re
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
-from commprefs.errors import InvalidInput
+from commprefs.domain.errors import InvalidInput
 
 MAX_ADDRESS_LENGTH = 254  # RFC 5321 path limit
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from commprefs.links.models import (
+from commprefs.domain.links import (
     ExpiredLink,
     FormExpired,
     InvalidLink,

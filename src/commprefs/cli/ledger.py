@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from commprefs.cli_support import (
+from commprefs.api.commprefs_v1.schemas import render_history, render_state
+from commprefs.cli.support import (
     CliError,
     DatabaseOption,
     JsonOption,
@@ -18,9 +19,8 @@ from commprefs.cli_support import (
     instant_option,
     run_admin,
 )
-from commprefs.clock import iso_ms
-from commprefs.ledger.models import ChainReport, HistoryEntry, StateAsOf
-from commprefs.ledger.schemas import render_history, render_state
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.ledger import ChainReport, HistoryEntry, StateAsOf
 
 ledger_app = typer.Typer(help="The consent ledger.", no_args_is_help=True)
 

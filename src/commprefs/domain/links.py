@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from commprefs.errors import CommprefsError
+from commprefs.domain.errors import CommprefsError
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commprefs.errors import InvalidInput
+from commprefs.domain.errors import InvalidInput
 
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8}){0,3}$")
 MAX_LANGUAGE_LENGTH = 16  # definition_translations.language_code

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from commprefs.errors import CommprefsError
-from commprefs.preferences.models import Status
-from commprefs.preferences.rules import Reading
+from commprefs.domain.errors import CommprefsError
+from commprefs.domain.preferences import Status
+from commprefs.domain.rules import Reading
 
 
 @dataclass

@@ -33,7 +33,7 @@ class WebhookState:
 
 @dataclass(frozen=True)
 class OutboxEvent:
-    """A change event, made from one ledger entry when it is sent (webhooks/events.py)."""
+    """A change event, made from one ledger entry when it is sent (domain/events.py)."""
 
     portal_id: int
     seq: int

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from commprefs.clock import iso_ms
+from commprefs.domain.clock import iso_ms
 
 STATUS_CHANGED = "subscription_status.changed"
 WIDE_STATUS_CHANGED = "wide_status.changed"

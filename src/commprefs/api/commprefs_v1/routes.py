@@ -11,16 +11,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from commprefs.api.commprefs_v1.schemas import (
+    History,
+    SubscriberState,
+    render_history,
+    render_state,
+)
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
 from commprefs.api.responses import JSONBody
 from commprefs.api.v4.schemas import Error
-from commprefs.auth.models import READ_STATUS
-from commprefs.clock import InstantError, parse_instant
-from commprefs.errors import InvalidInput
-from commprefs.ledger.schemas import History, SubscriberState, render_history, render_state
+from commprefs.domain.clock import InstantError, parse_instant
+from commprefs.domain.errors import InvalidInput
+from commprefs.domain.preferences import Actor
+from commprefs.domain.tokens import READ_STATUS
 from commprefs.ledger.service import MAX_PAGE
-from commprefs.preferences.models import Actor
 
 API = "commprefs-v1"
 PREFIX = "/commprefs/v1"

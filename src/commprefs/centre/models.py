@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from commprefs.preferences.models import LegalBasis, State
+from commprefs.domain.preferences import LegalBasis, State
 
 SOURCE_PAGE = "Preference page"
 SOURCE_ONE_CLICK = "One-click unsubscribe"

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
-from commprefs.auth.models import ALL_SCOPES
-from commprefs.cli_support import (
+from commprefs.cli import ledger as ledger_commands
+from commprefs.cli.support import (
     CliError,
     DatabaseOption,
     JsonOption,
@@ -26,14 +26,14 @@ from commprefs.cli_support import (
     run_admin,
     settings_for,
 )
-from commprefs.clock import iso_ms
-from commprefs.errors import CommprefsError
-from commprefs.ledger import commands as ledger_commands
+from commprefs.cli.transfer import export_app, import_statuses
+from commprefs.cli.webhooks import webhooks_app
+from commprefs.domain.clock import iso_ms
+from commprefs.domain.errors import CommprefsError
+from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
 from commprefs.store.database import is_memory
-from commprefs.transfer.commands import export_app, import_statuses
-from commprefs.webhooks.commands import webhooks_app
 
 app = typer.Typer(
     help="commprefs: email subscription preferences, HubSpot-compatible.",

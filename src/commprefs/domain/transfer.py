@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from commprefs.preferences.models import StatusChange
+from commprefs.domain.preferences import StatusChange
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The preference centre's service: what the hosted pages show and what their forms change."""

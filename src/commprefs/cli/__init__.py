@@ -1,0 +1,1 @@
+"""The ``commprefs`` command line, one module per concern."""

@@ -1,0 +1,1 @@
+"""Value types and pure rules of commprefs; imports nothing else of commprefs."""
