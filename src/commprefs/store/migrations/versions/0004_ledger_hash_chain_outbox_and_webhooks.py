@@ -13,23 +13,45 @@ Create Date: 2026-11-27 05:14:59.085662
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 from alembic import op
 
-# The chain's record format and the event body are stored contracts, versioned in their modules.
-from commprefs.domain.chain import FIELDS, GENESIS, entry_hash
-from commprefs.domain.events import event_payload
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-_LEDGER_COLUMNS = ("id", *FIELDS, "prev_hash", "hash")
+# Frozen: the chain's record format (commprefs-ledger-v1) and the event body as they were when
+# this revision was written (domain/chain.py, domain/events.py of 2026-11-27). A migration never
+# imports live code, so a later change to either cannot change what this revision did.
+_FIELDS = (
+    "portal_id",
+    "seq",
+    "subscriber",
+    "channel",
+    "subscription_id",
+    "wide_type",
+    "business_unit_id",
+    "old_status",
+    "new_status",
+    "legal_basis",
+    "legal_basis_explanation",
+    "source",
+    "api",
+    "token_id",
+    "request_id",
+    "created_at",
+    "occurred_at",
+)
+_GENESIS = "0" * 64
+_LEDGER_COLUMNS = ("id", *_FIELDS, "prev_hash", "hash")
 
 APPEND_ONLY = "the ledger is append-only"
 SQLITE_TRIGGERS = {
@@ -112,9 +134,9 @@ def _chain_existing_entries() -> None:
     heads: dict[int, tuple[int, str]] = {}
     for found in rows:
         row = dict(found)
-        seq, previous = heads.get(row["portal_id"], (0, GENESIS))
+        seq, previous = heads.get(row["portal_id"], (0, _GENESIS))
         row.update(seq=seq + 1, prev_hash=previous)
-        row["hash"] = entry_hash(previous, row)
+        row["hash"] = _entry_hash(previous, row)
         heads[row["portal_id"]] = (row["seq"], row["hash"])
         updates.append(
             {"row_id": row["id"], "seq": row["seq"], "prev": previous, "digest": row["hash"]}
@@ -126,7 +148,7 @@ def _chain_existing_entries() -> None:
                 "seq": row["seq"],
                 "event_id": event_id,
                 "created_at": row["created_at"],
-                "payload": orjson.dumps(event_payload(event_id, row)).decode(),
+                "payload": orjson.dumps(_event_payload(event_id, row)).decode(),
             }
         )
     if not updates:
@@ -140,6 +162,49 @@ def _chain_existing_entries() -> None:
         updates,
     )
     bind.execute(sa.insert(outbox), events)
+
+
+def _entry_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
+    """Frozen copy of domain/chain.py ``entry_hash`` (record format commprefs-ledger-v1)."""
+    record = orjson.dumps({name: row[name] for name in _FIELDS}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(
+        b"commprefs-ledger-v1\n" + prev_hash.encode() + b"\n" + record
+    ).hexdigest()
+
+
+def _event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """Frozen copy of domain/events.py ``event_payload``: the body of a ledger row's event."""
+    occurred = row["occurred_at"] if row["occurred_at"] is not None else row["created_at"]
+    return {
+        "id": event_id,
+        "type": "wide_status.changed" if row["wide_type"] else "subscription_status.changed",
+        "portalId": row["portal_id"],
+        "sequence": row["seq"],
+        "occurredAt": _iso_ms(occurred),
+        "recordedAt": _iso_ms(row["created_at"]),
+        "subscriberIdString": row["subscriber"],
+        "channel": row["channel"],
+        "subscriptionId": row["subscription_id"],
+        "wideStatusType": row["wide_type"],
+        "businessUnitId": row["business_unit_id"],
+        "oldStatus": row["old_status"],
+        "newStatus": row["new_status"],
+        "legalBasis": row["legal_basis"],
+        "legalBasisExplanation": row["legal_basis_explanation"],
+        "source": row["source"],
+        "api": row["api"],
+        "requestId": row["request_id"],
+        "ledgerHash": row["hash"],
+    }
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    """Frozen equivalent of domain/clock.py ``iso_ms``: UTC, milliseconds, ``Z``."""
+    seconds, millis = divmod(epoch_ms, 1000)
+    days, second = divmod(seconds, 86_400)
+    minute, second = divmod(second, 60)
+    day = date.fromordinal(date(1970, 1, 1).toordinal() + days).isoformat()
+    return f"{day}T{minute // 60:02d}:{minute % 60:02d}:{second:02d}.{millis:03d}Z"
 
 
 def _make_ledger_append_only() -> None:
