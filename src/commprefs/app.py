@@ -27,7 +27,6 @@ from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
-from commprefs.store.migrate import upgrade
 from commprefs.webhooks.worker import delivering
 
 V4_PREFIXES = {
@@ -58,7 +57,7 @@ def create_app(
         if rate_limiter is not None:
             await rate_limiter.start()
         if not migrated:
-            await upgrade(services.database)
+            await services.upgrade()
         if on_first_start is not None:
             created = await services.portals.bootstrap_if_empty()
             if created is not None:
@@ -70,7 +69,7 @@ def create_app(
         )
         async with worker:
             yield
-        await services.database.dispose()
+        await services.close()
         if rate_limiter is not None:
             await rate_limiter.close()
 

@@ -1,4 +1,8 @@
-"""The one place where services are wired to a database and a clock."""
+"""The one place where services are wired to a database and a clock.
+
+Entry points (api/, pages/, cli/, app.py) reach the store only through here: they build
+``Services``, call its services, and migrate and close the database through it.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
-from commprefs.store.database import Database
+from commprefs.store.database import Database, is_memory
+from commprefs.store.migrate import upgrade
 from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -55,3 +60,16 @@ class Services:
             links=links,
             pages=PageService(database, clock, preferences, links),
         )
+
+    @staticmethod
+    def in_memory(settings: Settings) -> bool:
+        """Whether the configured database lives in one process's memory (SQLite ``:memory:``),
+        where no other process can see it."""
+        return is_memory(settings.database_url)
+
+    async def upgrade(self) -> None:
+        """Bring the database schema to the newest version (a no-op when it is current)."""
+        await upgrade(self.database)
+
+    async def close(self) -> None:
+        await self.database.dispose()

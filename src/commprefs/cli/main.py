@@ -33,7 +33,6 @@ from commprefs.domain.errors import CommprefsError
 from commprefs.domain.tokens import ALL_SCOPES
 from commprefs.portals.service import Bootstrap
 from commprefs.services import Services
-from commprefs.store.database import is_memory
 
 app = typer.Typer(
     help="commprefs: email subscription preferences, HubSpot-compatible.",
@@ -114,7 +113,7 @@ def serve(
         "http": limited_protocol(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
     }
-    memory = is_memory(settings.database_url)
+    memory = Services.in_memory(settings)
     if memory and workers > 1:
         raise CliError("an in-memory database cannot be shared by several worker processes")
     if not memory:

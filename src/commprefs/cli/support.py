@@ -17,7 +17,6 @@ from pydantic import ValidationError
 from commprefs.config import Settings
 from commprefs.domain.clock import InstantError, parse_instant
 from commprefs.services import Services
-from commprefs.store.migrate import upgrade
 
 T = TypeVar("T")
 
@@ -55,10 +54,10 @@ def run_admin(
     async def main() -> T:
         services = Services.build(settings or settings_for(database, **overrides))
         try:
-            await upgrade(services.database)
+            await services.upgrade()
             return await action(services)
         finally:
-            await services.database.dispose()
+            await services.close()
 
     return asyncio.run(main())
 

@@ -23,7 +23,6 @@ from commprefs.config import Settings, redacted_url
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.webhooks import WebhookState
 from commprefs.services import Services
-from commprefs.store.migrate import upgrade
 from commprefs.webhooks.worker import DeliveryWorker
 
 webhooks_app = typer.Typer(
@@ -154,7 +153,7 @@ async def _deliver_until_stopped(settings: Settings) -> None:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(stop_signal, stop.set)
     try:
-        await upgrade(services.database)
+        await services.upgrade()
         await DeliveryWorker(services.webhooks, settings).run(stop)
     finally:
-        await services.database.dispose()
+        await services.close()
