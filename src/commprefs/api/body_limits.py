@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commprefs.api.http_errors import PayloadTooLarge, UnsupportedCoding
 from commprefs.api.middleware import send_error
-from commprefs.domain.errors import ErrorDetail, PayloadTooLarge, UnsupportedCoding
+from commprefs.domain.errors import ErrorDetail
 
 # HTTP versions whose requests have a body only if Content-Length or Transfer-Encoding says so.
 _FRAMED_BY_HEADERS = ("1.0", "1.1")

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from commprefs.api.http_errors import HttpRefusal
 from commprefs.api.responses import JSONBody
 from commprefs.domain.errors import CommprefsError, ErrorDetail
 
@@ -72,8 +73,11 @@ def render_error(request: Request, exc: CommprefsError) -> Response:
         exc.details,
         exc.context,
     )
-    body.update(exc.extra_fields())
-    return JSONBody(body, status_code=exc.status_code, headers=exc.headers() or None)
+    if isinstance(exc, HttpRefusal):
+        body.update(exc.extra_fields())
+    retry = exc.retry_after_seconds
+    headers = None if retry is None else {"Retry-After": str(retry)}
+    return JSONBody(body, status_code=exc.status_code, headers=headers)
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:

@@ -13,8 +13,9 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import error_body
+from commprefs.api.http_errors import RequestTimeout
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import ErrorDetail, RequestTimeout
+from commprefs.domain.errors import ErrorDetail
 
 CORRELATION_HEADER = b"x-hubspot-correlation-id"
 

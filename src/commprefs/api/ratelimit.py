@@ -34,8 +34,8 @@ from fastapi import Request
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commprefs.api.http_errors import RateLimited
 from commprefs.config import Settings, redacted_url
-from commprefs.domain.errors import RateLimited
 
 log = logging.getLogger("commprefs.ratelimit")
 

@@ -53,6 +53,7 @@ class DatabaseUnavailable(CommprefsError):
 
     status_code = 503
     category = "SERVICE_UNAVAILABLE"
+    retry_after_seconds = 5
 
     def __init__(self, url: str, reason: str) -> None:
         super().__init__("The service cannot use its database at the moment; please try again.")
@@ -61,9 +62,6 @@ class DatabaseUnavailable(CommprefsError):
 
     def __str__(self) -> str:
         return f"the database {self.database} cannot be used: {self.reason}"
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "5"}
 
 
 def unavailable_reason(exc: BaseException) -> str | None:
