@@ -1,5 +1,5 @@
-"""SQL of webhooks and their delivery state: claims (leases), cursors, and the events they send,
-which are the portal's ledger entries (one event per entry, in seq order).
+"""SQL of webhooks and their delivery state: claims (leases), cursors, and the ledger entries
+their events are made of (one event per entry, in seq order; webhooks/service.py makes them).
 
 Part of Repository (store/repository.py). A worker claims a webhook with a lease, so that several
 workers (or server processes) never deliver to one endpoint at once; a cursor only moves by
@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from sqlalchemy import case, delete, exists, func, insert, or_, select, update
 
-from commprefs.domain.events import event_id, event_payload
-from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook
+from commprefs.domain.webhooks import Rewind, Webhook
 from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, webhooks
 
@@ -106,22 +104,15 @@ class WebhookQueries:
         row = result.first()
         return _webhook(row) if row else None
 
-    async def events_after(self, portal_id: int, seq: int, limit: int) -> list[OutboxEvent]:
+    async def entries_after(self, portal_id: int, seq: int, limit: int) -> list[dict[str, Any]]:
+        """The portal's ledger rows (column name → value) after ``seq``, in seq order."""
         rows = await self.conn.execute(
             select(ledger)
             .where(ledger.c.portal_id == portal_id, ledger.c.seq > seq)
             .order_by(ledger.c.seq)
             .limit(limit)
         )
-        events = []
-        for row in rows.mappings():
-            entry = dict(row)
-            identifier = event_id(entry["hash"])
-            payload = orjson.dumps(event_payload(identifier, entry)).decode()
-            events.append(
-                OutboxEvent(portal_id, entry["seq"], identifier, entry["created_at"], payload)
-            )
-        return events
+        return [dict(row) for row in rows.mappings()]
 
     async def record_delivery(
         self,

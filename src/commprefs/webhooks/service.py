@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound
+from commprefs.domain.events import event_id, event_payload
 from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
 from commprefs.portals.service import require_portal
 from commprefs.store.database import Database
@@ -87,8 +92,10 @@ class WebhookService:
         return claimed
 
     async def next_events(self, webhook: Webhook, limit: int) -> list[OutboxEvent]:
+        """The next events to send: one per ledger entry after the webhook's cursor."""
         async with self.database.read() as repo:
-            return await repo.events_after(webhook.portal_id, webhook.delivered_seq, limit)
+            entries = await repo.entries_after(webhook.portal_id, webhook.delivered_seq, limit)
+        return [_change_event(entry) for entry in entries]
 
     async def delivered(
         self, webhook: Webhook, owner: str, through_seq: int, lease_ms: int
@@ -135,6 +142,13 @@ class WebhookService:
     async def release(self, owner: str, webhook_id: int | None = None) -> None:
         async with self.database.write() as repo:
             await repo.release_webhooks(owner, webhook_id)
+
+
+def _change_event(entry: Mapping[str, Any]) -> OutboxEvent:
+    """The event of one ledger row, its body serialised exactly as it is sent."""
+    identifier = event_id(entry["hash"])
+    payload = orjson.dumps(event_payload(identifier, entry)).decode()
+    return OutboxEvent(entry["portal_id"], entry["seq"], identifier, entry["created_at"], payload)
 
 
 def backoff_ms(attempts: int, base_s: float, max_s: float) -> int:
