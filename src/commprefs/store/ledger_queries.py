@@ -79,7 +79,9 @@ class LedgerQueries:
         On PostgreSQL a per-portal advisory lock, held until commit, makes concurrent writers of
         one portal take turns at the head of its chain (SQLite writers are serialised anyway);
         so a portal's seq numbers are also committed in order. Call it last in a transaction:
-        nothing should wait on another lock while holding a chain.
+        nothing should wait on another lock while holding a chain. The hash is the chain's rule
+        (domain/chain.py) but is computed here: the head it follows is only known under the lock,
+        and keeping lock, head, hash and insert in one place keeps every row chained.
         """
         by_portal: dict[int, list[LedgerEntry]] = {}
         for entry in entries:
