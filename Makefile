@@ -35,10 +35,11 @@ $(NODE_STAMP): package.json package-lock.json
 serve: $(STAMP) ## Run the service on SQLite (commprefs.db); prints a first token on a new database
 	$(BIN)/commprefs serve
 
-lint: install ## ruff and mypy (strict on src/ and bench/)
+lint: install ## ruff, mypy (strict on src/ and bench/) and the layering contracts (import-linter)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
 	$(BIN)/python -m pytest
@@ -75,4 +76,4 @@ profile: $(BENCH_STAMP) wrk ## py-spy profile of one workload: PROFILE=W1 [BACKE
 	$(BIN)/python -m bench.profile $(or $(PROFILE),W1) --backend $(or $(BACKEND),sqlite)
 
 clean: ## Remove the virtualenv, caches and the local database
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache test-artifacts commprefs.db*
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .import_linter_cache test-artifacts commprefs.db*
