@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -12,41 +11,11 @@ import httpx
 from commprefs.transfer.schemas import COLUMNS
 from tests.support import cli
 from tests.support.factories import Factory, Tenant, email
+from tests.support.imports import import_file, read_csv, write_csv
 from tests.support.server import Server
 from tests.support.v4 import V4
 
 V4_PREFIX = "/communication-preferences/v4"
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    with path.open("w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def import_file(
-    server: Server, tenant: Tenant, path: Path, *extra: str
-) -> tuple[int, dict[str, Any]]:
-    done = cli.run(
-        "import",
-        "--portal",
-        str(tenant.portal.id),
-        str(path),
-        "--json",
-        "--no-progress",
-        "--database",
-        server.database_url,
-        *extra,
-    )
-    assert done.returncode in (0, 2), done.stderr
-    return done.returncode, json.loads(done.stdout)
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as stream:
-        return list(csv.DictReader(stream))
 
 
 def test_import_applies_valid_rows_and_lists_the_rest_with_reasons(

@@ -20,6 +20,7 @@ from commprefs.domain.errors import (
     Unauthenticated,
 )
 from commprefs.domain.tokens import ALL_SCOPES, ScopeRule, TokenRecord
+from commprefs.portals.checks import require_portal
 from commprefs.store.database import Database
 
 TOKEN_PREFIX = "cpat-"  # noqa: S105 - a public marker that makes leaked tokens easy to find
@@ -52,8 +53,7 @@ class TokenService:
             )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.database.write() as repo:
-            if await repo.get_portal(portal_id) is None:
-                raise NotFound(f"Portal {portal_id} does not exist.")
+            await require_portal(repo, portal_id)
             record = await repo.create_token(
                 portal_id,
                 name or f"token {secret[len(TOKEN_PREFIX) :][:6]}",

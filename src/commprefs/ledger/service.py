@@ -19,8 +19,7 @@ from commprefs.domain.ledger import (
 from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, WideType
 from commprefs.domain.rules import effective_status
 from commprefs.domain.subscribers import subscriber_key
-from commprefs.portals.service import require_portal
-from commprefs.preferences.checks import require_business_unit
+from commprefs.portals.checks import require_business_unit, require_portal
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 

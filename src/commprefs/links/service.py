@@ -13,11 +13,13 @@ from urllib.parse import quote
 
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import ErrorDetail, InvalidInput, NotFound
+from commprefs.domain.errors import ErrorDetail, InvalidInput
+from commprefs.domain.faults import active_definition
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
 from commprefs.domain.links import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
 from commprefs.domain.subscribers import subscriber_key
+from commprefs.portals.checks import require_business_unit, require_portal
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
@@ -49,8 +51,7 @@ class LinkService:
         key = _collect(details, lambda: subscriber_key(subscriber))
         code = _collect(details, lambda: normalise_language(language))
         async with self.database.read() as repo:
-            if await repo.get_portal(portal_id) is None:
-                raise NotFound(f"Portal {portal_id} does not exist.")
+            await require_portal(repo, portal_id)
             details += await _scope_errors(repo, portal_id, business_unit_id, subscription_id)
             ring = await self._ring(repo)
         if details or key is None:
@@ -119,21 +120,17 @@ def _collect(details: list[ErrorDetail], parse: Callable[[], T]) -> T | None:
 async def _scope_errors(
     repo: Repository, portal_id: int, business_unit_id: int, subscription_id: int | None
 ) -> list[ErrorDetail]:
-    errors = []
-    if await repo.get_business_unit(portal_id, business_unit_id) is None:
-        message = f"Business unit {business_unit_id} does not exist in this account."
-        errors.append(ErrorDetail(message, "businessUnitId", "INVALID_VALUE"))
+    """What is wrong with the scope a link is for: each of its fields, in one list."""
+    errors: list[ErrorDetail] = []
+    try:
+        await require_business_unit(repo, portal_id, business_unit_id)
+    except InvalidInput as error:
+        errors.extend(error.details)
     if subscription_id is None:
         return errors
-    definition = await repo.get_definition(portal_id, subscription_id)
-    if definition is None or not definition.is_active:
-        state = "does not exist in this account" if definition is None else "is not active"
-        errors.append(
-            ErrorDetail(
-                f"Subscription {subscription_id} {state}.", "subscriptionId", "INVALID_VALUE"
-            )
-        )
-    elif definition.business_unit_id != business_unit_id:
+    found = await repo.get_definition(portal_id, subscription_id)
+    definition = _collect(errors, lambda: active_definition(found, subscription_id))
+    if definition is not None and definition.business_unit_id != business_unit_id:
         message = (
             f"Subscription {subscription_id} belongs to business unit "
             f"{definition.business_unit_id}, not {business_unit_id}."

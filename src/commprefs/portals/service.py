@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from commprefs.domain.brand_rules import brand_colour, brand_logo_url
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import Conflict, InvalidInput, NotFound
+from commprefs.domain.errors import Conflict, InvalidInput
+from commprefs.domain.faults import unknown_business_unit
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
+from commprefs.portals.checks import require_business_unit, require_definition, require_portal
 from commprefs.store.database import Database
 from commprefs.store.repository import Repository
 
@@ -84,10 +86,7 @@ class PortalService:
         name = _required_text("name", name)
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
-            if await repo.get_business_unit(portal_id, business_unit_id) is None:
-                raise InvalidInput.field(
-                    "businessUnitId", f"Business unit {business_unit_id} does not exist."
-                )
+            await require_business_unit(repo, portal_id, business_unit_id)
             now = self.clock.now_ms()
             definition = await repo.create_definition(
                 portal_id=portal_id,
@@ -131,10 +130,10 @@ class PortalService:
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
             if values and not await repo.set_branding(portal_id, unit_id, values):
-                raise NotFound(f"Business unit {unit_id} does not exist in portal {portal_id}.")
+                raise unknown_business_unit(unit_id)
             branding = await repo.branding(portal_id, unit_id)
         if branding is None:
-            raise NotFound(f"Business unit {unit_id} does not exist in portal {portal_id}.")
+            raise unknown_business_unit(unit_id)
         return branding
 
     async def translate_definition(
@@ -146,10 +145,8 @@ class PortalService:
             raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
         name = _required_text("name", name)
         async with self.database.write() as repo:
-            if await repo.get_definition(portal_id, definition_id) is None:
-                raise NotFound(
-                    f"Subscription type {definition_id} does not exist in portal {portal_id}."
-                )
+            await require_portal(repo, portal_id)
+            await require_definition(repo, portal_id, definition_id)
             return await repo.put_translation(
                 definition_id, code, name, description, self.clock.now_ms()
             )
@@ -162,14 +159,6 @@ def _brand_name(value: str) -> str:
 async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:
     portal = await repo.create_portal(name, gdpr, now)
     await repo.create_business_unit(portal.id, DEFAULT_UNIT_NAME, now, unit_id=0)
-    return portal
-
-
-async def require_portal(repo: Repository, portal_id: int) -> Portal:
-    """The portal, or NotFound: how every service checks a portal id it is given."""
-    portal = await repo.get_portal(portal_id)
-    if portal is None:
-        raise NotFound(f"Portal {portal_id} does not exist.")
     return portal
 
 

@@ -1,5 +1,6 @@
 """The steps the preferences service shares between its calls: input checks, scope tests and
-the ledger entry a change makes."""
+the ledger entry a change makes. What any service checks about the ids it is given is in
+portals/checks.py, the faults' words in domain/faults.py."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ from commprefs.domain.preferences import (
     WideType,
 )
 from commprefs.domain.subscribers import subscriber_key
-from commprefs.store.repository import Repository
 
 
 def times_by_key(
@@ -89,24 +89,6 @@ def same_scope(a: WideStatus, b: WideStatus) -> bool:
     return a.wide_type is b.wide_type and a.business_unit_id == b.business_unit_id
 
 
-async def portal_of(repo: Repository, actor: Actor) -> Portal:
-    portal = await repo.get_portal(actor.portal_id)
-    if portal is None:  # a token outlived its portal: nothing to act on
-        raise InvalidInput("This token's portal no longer exists.")
-    return portal
-
-
-def active_definition(definitions: dict[int, Definition], subscription_id: int) -> Definition:
-    definition = definitions.get(subscription_id)
-    if definition is None:
-        raise InvalidInput.field(
-            "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
-        )
-    if not definition.is_active:
-        raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
-    return definition
-
-
 def check_legal_basis(portal: Portal, change: StatusChange) -> None:
     if not portal.gdpr or change.state is not State.SUBSCRIBED:
         return
@@ -121,13 +103,6 @@ def check_legal_basis(portal: Portal, change: StatusChange) -> None:
             "legalBasisExplanation",
             "This account has GDPR on: subscribing needs a legalBasisExplanation.",
             "MISSING_FIELD",
-        )
-
-
-async def require_business_unit(repo: Repository, portal_id: int, unit_id: int | None) -> None:
-    if unit_id is not None and await repo.get_business_unit(portal_id, unit_id) is None:
-        raise InvalidInput.field(
-            "businessUnitId", f"Business unit {unit_id} does not exist in this account."
         )
 
 

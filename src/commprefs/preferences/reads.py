@@ -21,7 +21,8 @@ from commprefs.domain.rules import (
     read_subscribers,
 )
 from commprefs.domain.subscribers import subscriber_key
-from commprefs.preferences.checks import in_scope, require_business_unit, valid_subscribers
+from commprefs.portals.checks import require_business_unit
+from commprefs.preferences.checks import in_scope, valid_subscribers
 from commprefs.store.database import Database
 
 

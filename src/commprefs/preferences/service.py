@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
+from commprefs.domain.faults import active_definition
 from commprefs.domain.outcomes import BatchOutcome, Outcome
 from commprefs.domain.preferences import (
     SOURCE_PUBLIC_API,
@@ -33,13 +34,11 @@ from commprefs.domain.rules import (
     v3_refusal,
 )
 from commprefs.domain.subscribers import storable_text, subscriber_key
+from commprefs.portals.checks import actor_portal, require_business_unit
 from commprefs.preferences.checks import (
-    active_definition,
     check_legal_basis,
     ledger_entry,
     newer_choice,
-    portal_of,
-    require_business_unit,
     same_scope,
     times_by_key,
     valid_subscribers,
@@ -80,14 +79,16 @@ class PreferencesService(StatusReads):
         self._check_batch(changes)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
-            portal = await portal_of(repo, actor)
+            portal = await actor_portal(repo, actor)
             definitions = {d.id: d for d in await repo.definitions(actor.portal_id)}
             valid: list[tuple[int, str, Definition, StatusChange]] = []
             for index, change in enumerate(changes):
                 try:
                     key = subscriber_key(change.subscriber)
                     storable_text("legalBasisExplanation", change.legal_basis_explanation)
-                    definition = active_definition(definitions, change.subscription_id)
+                    definition = active_definition(
+                        definitions.get(change.subscription_id), change.subscription_id
+                    )
                     check_legal_basis(portal, change)
                 except CommprefsError as error:
                     outcome.errors.append((index, error))

@@ -22,6 +22,7 @@ from typing import Any
 
 from commprefs.domain.clock import InstantError, iso_ms, parse_instant
 from commprefs.domain.errors import InvalidInput
+from commprefs.domain.faults import unknown_business_unit
 from commprefs.domain.preferences import Definition, LegalBasis, State, StatusChange, WideType
 from commprefs.domain.transfer import OptOutRow, RawRecord, TypeRow
 
@@ -249,8 +250,10 @@ def _opt_out(
         if unit not in (None, 0):
             raise RowError("businessUnitId", "a PORTAL_WIDE opt-out has no business unit")
         return OptOutRow(record, email, None, source, occurred_at)
-    if unit is None or unit not in context.business_units:
-        raise RowError("businessUnitId", f"business unit {unit} does not exist in this portal")
+    if unit is None:
+        raise RowError("businessUnitId", "a BUSINESS_UNIT_WIDE opt-out needs a businessUnitId")
+    if unit not in context.business_units:
+        raise RowError("businessUnitId", unknown_business_unit(unit).message)
     return OptOutRow(record, email, unit, source, occurred_at)
 
 

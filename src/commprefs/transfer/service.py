@@ -19,7 +19,7 @@ from commprefs.domain.errors import InvalidInput
 from commprefs.domain.outcomes import BatchOutcome
 from commprefs.domain.preferences import Actor, Channel
 from commprefs.domain.transfer import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
-from commprefs.portals.service import require_portal
+from commprefs.portals.checks import require_business_unit, require_definition, require_portal
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database
 from commprefs.transfer.schemas import (
@@ -184,19 +184,10 @@ class ExportService:
                     raise InvalidInput.field(
                         "businessUnitId", "Give a subscription type or a business unit, not both."
                     )
-                definition = await repo.get_definition(portal_id, subscription_id)
-                if definition is None:
-                    raise InvalidInput.field(
-                        "subscriptionId", f"Subscription {subscription_id} is not in this portal."
-                    )
+                definition = await require_definition(repo, portal_id, subscription_id)
                 business_unit_id = definition.business_unit_id
-            elif (
-                business_unit_id is not None
-                and await repo.get_business_unit(portal_id, business_unit_id) is None
-            ):
-                raise InvalidInput.field(
-                    "businessUnitId", f"Business unit {business_unit_id} does not exist."
-                )
+            else:
+                await require_business_unit(repo, portal_id, business_unit_id)
             previous = None
             async for row in repo.suppressed(
                 portal_id, Channel.EMAIL, business_unit_id, subscription_id

@@ -18,7 +18,7 @@ from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound
 from commprefs.domain.events import event_id, event_payload
 from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
-from commprefs.portals.service import require_portal
+from commprefs.portals.checks import require_portal
 from commprefs.store.database import Database
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find

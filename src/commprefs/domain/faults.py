@@ -1,0 +1,35 @@
+"""The faults any entry point may meet in what it is given, each with its one message: a portal,
+business unit or subscription type the account does not have, a type that is not active.
+Services raise these (portals/checks.py looks the ids up); nothing else
+words them, so v3, v4, links, imports and the CLI all say the same thing."""
+
+from __future__ import annotations
+
+from commprefs.domain.errors import InvalidInput, NotFound
+from commprefs.domain.preferences import Definition
+
+
+def unknown_portal(portal_id: int) -> NotFound:
+    return NotFound(f"Portal {portal_id} does not exist.")
+
+
+def unknown_business_unit(unit_id: int) -> InvalidInput:
+    return InvalidInput.field(
+        "businessUnitId", f"Business unit {unit_id} does not exist in this account."
+    )
+
+
+def unknown_subscription(subscription_id: int) -> InvalidInput:
+    return InvalidInput.field(
+        "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
+    )
+
+
+def active_definition(definition: Definition | None, subscription_id: int) -> Definition:
+    """The type a change or a link names (``definition``, as looked up), if it can be used:
+    it is one of the account's and it is active."""
+    if definition is None:
+        raise unknown_subscription(subscription_id)
+    if not definition.is_active:
+        raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
+    return definition
