@@ -10,7 +10,7 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
-from commprefs.domain.rules import effective_status
+from commprefs.domain.rules import covers, effective_status, in_scope
 
 
 def definition(unit: int = 0) -> Definition:
@@ -44,3 +44,12 @@ def test_a_brand_opt_out_covers_only_its_own_types() -> None:
 def test_a_lifted_opt_out_covers_nothing() -> None:
     lifted = wide(WideType.PORTAL_WIDE, 0, State.SUBSCRIBED)
     assert read(0, SUBSCRIBED, lifted) is State.SUBSCRIBED
+
+
+def test_coverage_and_scope_are_one_rule() -> None:
+    portal_wide, brand = wide(WideType.PORTAL_WIDE, 0), wide(WideType.BUSINESS_UNIT_WIDE, 3)
+    assert [covers(portal_wide, unit) for unit in (0, 3, 4)] == [True, True, True]
+    assert [covers(brand, unit) for unit in (0, 3, 4)] == [False, True, False]
+    # A read of the whole account reports every wide status; a unit's, those covering it.
+    assert in_scope(brand, None)
+    assert [in_scope(brand, unit) for unit in (3, 4)] == [True, False]

@@ -19,14 +19,24 @@ from commprefs.domain.preferences import (
 )
 
 
+def covers(wide: WideStatus, business_unit_id: int) -> bool:
+    """Whether a wide status's scope takes in a business unit's types: a portal-wide one takes in
+    every brand, a brand's own takes in that brand. The one statement of this rule (the
+    suppression export's SQL says the same, store/transfer_queries.py; a test checks both agree).
+    """
+    return wide.wide_type is WideType.PORTAL_WIDE or wide.business_unit_id == business_unit_id
+
+
+def in_scope(wide: WideStatus, business_unit_id: int | None) -> bool:
+    """Whether a read of one business unit (or, with None, of the whole account) reports a wide
+    status: the whole account sees every one, a unit those that cover its types."""
+    return business_unit_id is None or covers(wide, business_unit_id)
+
+
 def covering_opt_out(definition: Definition, wides: Iterable[WideStatus]) -> WideStatus | None:
     """The active wide opt-out that covers a type: portal-wide, or the type's own brand."""
     for wide in wides:
-        if wide.status is not State.UNSUBSCRIBED:
-            continue
-        if wide.wide_type is WideType.PORTAL_WIDE:
-            return wide
-        if wide.business_unit_id == definition.business_unit_id:
+        if wide.status is State.UNSUBSCRIBED and covers(wide, definition.business_unit_id):
             return wide
     return None
 
@@ -63,7 +73,12 @@ def read_type(
     definition: Definition, stored: StoredStatus | None, wides: Iterable[WideStatus]
 ) -> Reading:
     """What a read reports for one type. A wide opt-out wins over a per-type choice."""
-    opt_out = covering_opt_out(definition, wides)
+    return _reading(definition, stored, covering_opt_out(definition, wides))
+
+
+def _reading(
+    definition: Definition, stored: StoredStatus | None, opt_out: WideStatus | None
+) -> Reading:
     if stored is None:
         if opt_out is not None:
             return Reading(
@@ -126,13 +141,26 @@ def _read_types(
     opted_out = [w for w in wides if w.status is State.UNSUBSCRIBED]
     if not opted_out and not stored:
         return unchosen
+    if not opted_out:
+        return [
+            unchosen_reading if own is None else _reading(definition, own, None)
+            for definition, unchosen_reading in zip(definitions, unchosen, strict=True)
+            for own in (stored.get(definition.id),)
+        ]
+    # The opt-out covering a brand's types, found once per brand rather than once per type.
+    covering: dict[int, WideStatus | None] = {}
     readings = []
     for definition, unchosen_reading in zip(definitions, unchosen, strict=True):
         own = stored.get(definition.id)
-        if own is None and (not opted_out or covering_opt_out(definition, opted_out) is None):
+        unit = definition.business_unit_id
+        if unit in covering:
+            opt_out = covering[unit]
+        else:
+            opt_out = covering[unit] = covering_opt_out(definition, opted_out)
+        if own is None and opt_out is None:
             readings.append(unchosen_reading)
         else:
-            readings.append(read_type(definition, own, opted_out))
+            readings.append(_reading(definition, own, opt_out))
     return readings
 
 
@@ -177,10 +205,7 @@ def plan_change(
     covering = [
         w
         for w in wides
-        if w.status is State.UNSUBSCRIBED
-        and (
-            w.wide_type is WideType.PORTAL_WIDE or w.business_unit_id == definition.business_unit_id
-        )
+        if w.status is State.UNSUBSCRIBED and covers(w, definition.business_unit_id)
     ]
     if state is State.SUBSCRIBED:
         if covering or previous is State.UNSUBSCRIBED:

@@ -17,7 +17,7 @@ from commprefs.domain.ledger import (
     StateAsOf,
 )
 from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, WideType
-from commprefs.domain.rules import effective_status
+from commprefs.domain.rules import effective_status, in_scope
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
 from commprefs.store.database import Database
@@ -80,13 +80,7 @@ class LedgerService:
             statuses=[
                 effective_status(key, channel, d, stored.get(d.id), wides) for d in definitions
             ],
-            wide_statuses=[
-                w
-                for w in wides
-                if business_unit_id is None
-                or w.wide_type is WideType.PORTAL_WIDE
-                or w.business_unit_id == business_unit_id
-            ],
+            wide_statuses=[w for w in wides if in_scope(w, business_unit_id)],
         )
 
     async def verify(self, portal_id: int | None = None) -> list[ChainReport]:

@@ -1,6 +1,6 @@
-"""The steps the preferences service shares between its calls: input checks, scope tests and
-the ledger entry a change makes. What any service checks about the ids it is given is in
-portals/checks.py, the faults' words in domain/faults.py."""
+"""The steps the preferences service shares between its calls: input checks and the ledger entry
+a change makes. What any service checks about the ids it is given is in portals/checks.py, the
+faults' words in domain/faults.py, the coverage of wide opt-outs in domain/rules.py."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
+from commprefs.domain.rules import covers
 from commprefs.domain.subscribers import subscriber_key
 
 
@@ -51,12 +52,7 @@ def newer_choice(
     own = stored.get(definition.id)
     times = [own.updated_at] if own else []
     if change.state is State.SUBSCRIBED:
-        times += [
-            w.updated_at
-            for w in wides
-            if w.wide_type is WideType.PORTAL_WIDE
-            or w.business_unit_id == definition.business_unit_id
-        ]
+        times += [w.updated_at for w in wides if covers(w, definition.business_unit_id)]
     if not times or max(times) <= change.occurred_at:
         return None
     return InvalidInput.field(
@@ -75,14 +71,6 @@ def valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
         except CommprefsError as error:
             outcome.errors.append((index, error))
     return keys
-
-
-def in_scope(wide: WideStatus, business_unit_id: int | None) -> bool:
-    return (
-        business_unit_id is None
-        or wide.wide_type is WideType.PORTAL_WIDE
-        or wide.business_unit_id == business_unit_id
-    )
 
 
 def same_scope(a: WideStatus, b: WideStatus) -> bool:

@@ -18,11 +18,12 @@ from commprefs.domain.preferences import (
     WideType,
 )
 from commprefs.domain.rules import (
+    in_scope,
     read_subscribers,
 )
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit
-from commprefs.preferences.checks import in_scope, valid_subscribers
+from commprefs.preferences.checks import valid_subscribers
 from commprefs.store.database import Database
 
 

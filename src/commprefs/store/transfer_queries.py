@@ -96,6 +96,8 @@ class TransferQueries:
                 *scope,
             )
 
+        # Which opt-outs cover a brand is domain/rules.py covers(), said again here so that the
+        # database filters; tests/integration/test_coverage_rule.py checks that both agree.
         parts = [opted_out(1, wide.c.wide_type == WideType.PORTAL_WIDE.value)]
         if business_unit_id is not None:
             parts.append(
