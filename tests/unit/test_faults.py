@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from commprefs.domain.errors import InvalidInput
-from commprefs.domain.faults import active_definition
-from commprefs.domain.preferences import Definition
+from commprefs.domain.faults import active_definition, check_legal_basis_value
+from commprefs.domain.preferences import Definition, LegalBasis
 
 
 def definition(active: bool) -> Definition:
@@ -31,3 +31,11 @@ def test_a_change_needs_an_active_type_of_the_account() -> None:
         ["subscriptionId"],
         "Subscription 7 is not active.",
     )
+
+
+def test_a_legal_basis_is_one_of_hubspots_or_none() -> None:
+    for value in (None, *LegalBasis):
+        check_legal_basis_value(value)
+    fields, message = refusal(check_legal_basis_value, "consent_with_notice")
+    assert fields == ["legalBasis"]
+    assert "'consent_with_notice'" in message

@@ -1,12 +1,14 @@
 """The faults any entry point may meet in what it is given, each with its one message: a portal,
-business unit or subscription type the account does not have, a type that is not active.
-Services raise these (portals/checks.py looks the ids up); nothing else
+business unit or subscription type the account does not have, a type that is not active, a legal
+basis that is not one. Services raise these (portals/checks.py looks the ids up); nothing else
 words them, so v3, v4, links, imports and the CLI all say the same thing."""
 
 from __future__ import annotations
 
 from commprefs.domain.errors import InvalidInput, NotFound
-from commprefs.domain.preferences import Definition
+from commprefs.domain.preferences import Definition, LegalBasis
+
+_LEGAL_BASES = frozenset(LegalBasis)
 
 
 def unknown_portal(portal_id: int) -> NotFound:
@@ -33,3 +35,11 @@ def active_definition(definition: Definition | None, subscription_id: int) -> De
     if not definition.is_active:
         raise InvalidInput.field("subscriptionId", f"Subscription {subscription_id} is not active.")
     return definition
+
+
+def check_legal_basis_value(value: str | None) -> None:
+    """A legal basis, when given, is one of HubSpot's (LegalBasis)."""
+    if value is not None and value not in _LEGAL_BASES:
+        raise InvalidInput.field(
+            "legalBasis", f"legalBasis {value!r} is not one of {', '.join(LegalBasis)}."
+        )

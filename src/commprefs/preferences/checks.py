@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.errors import CommprefsError, InvalidInput
+from commprefs.domain.faults import check_legal_basis_value
 from commprefs.domain.outcomes import BatchOutcome
 from commprefs.domain.preferences import (
     Actor,
@@ -78,6 +79,9 @@ def same_scope(a: WideStatus, b: WideStatus) -> bool:
 
 
 def check_legal_basis(portal: Portal, change: StatusChange) -> None:
+    """A legal basis given is a real one, whoever calls (the wire models check it too, in
+    their words); in a GDPR portal, subscribing needs one and its explanation."""
+    check_legal_basis_value(change.legal_basis)
     if not portal.gdpr or change.state is not State.SUBSCRIBED:
         return
     if not change.legal_basis:

@@ -22,8 +22,8 @@ from typing import Any
 
 from commprefs.domain.clock import InstantError, iso_ms, parse_instant
 from commprefs.domain.errors import InvalidInput
-from commprefs.domain.faults import unknown_business_unit
-from commprefs.domain.preferences import Definition, LegalBasis, State, StatusChange, WideType
+from commprefs.domain.faults import check_legal_basis_value, unknown_business_unit
+from commprefs.domain.preferences import Definition, State, StatusChange, WideType
 from commprefs.domain.transfer import OptOutRow, RawRecord, TypeRow
 
 COLUMNS = (
@@ -115,8 +115,10 @@ def parse_row(record: RawRecord, context: RowContext) -> TypeRow | OptOutRow:
         return _opt_out(record, values, context, email, state, wide, source, occurred_at)
     definition = _definition(values, context)
     basis = _text(values, "legalBasis") or None
-    if basis is not None and basis not in LegalBasis.__members__:
-        raise RowError("legalBasis", f"{basis!r} is not one of {', '.join(LegalBasis)}")
+    try:
+        check_legal_basis_value(basis)  # the service checks it too: the same words, earlier
+    except InvalidInput as error:
+        raise RowError("legalBasis", error.message) from None
     change = StatusChange(
         subscriber=email,
         subscription_id=definition,
