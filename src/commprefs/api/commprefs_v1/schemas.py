@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
-from commprefs.api.v4.schemas import PublicStatus, PublicWideStatus, StatusValue, render_wide
+from commprefs.api.v4.schemas import (
+    ChannelValue,
+    PublicStatus,
+    PublicWideStatus,
+    StatusValue,
+    WideTypeValue,
+    render_wide,
+)
 from commprefs.api.v4.statuses import render_status
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.ledger import HistoryEntry, HistoryPage, StateAsOf
-
-WideTypeValue = Literal["PORTAL_WIDE", "BUSINESS_UNIT_WIDE"]
 
 
 class LedgerEntry(BaseModel):
@@ -22,7 +27,7 @@ class LedgerEntry(BaseModel):
     recordedAt: datetime  # noqa: N815 - camelCase wire names, as HubSpot's
     occurredAt: datetime  # noqa: N815
     subscriberIdString: str  # noqa: N815
-    channel: Literal["EMAIL"]
+    channel: ChannelValue
     subscriptionId: int | None  # noqa: N815
     subscriptionName: str | None  # noqa: N815
     wideStatusType: WideTypeValue | None  # noqa: N815
@@ -55,7 +60,7 @@ class History(BaseModel):
 
 class SubscriberState(BaseModel):
     subscriberIdString: str  # noqa: N815
-    channel: Literal["EMAIL"]
+    channel: ChannelValue
     asOf: datetime  # noqa: N815
     statuses: list[PublicStatus]
     wideStatuses: list[PublicWideStatus]  # noqa: N815

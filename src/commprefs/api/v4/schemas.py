@@ -8,31 +8,46 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StrictInt, StrictStr
 
 from commprefs.api.params import INT64_MAX
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.errors import CommprefsError
-from commprefs.domain.preferences import Definition, Translation, WideStatus
+from commprefs.domain.preferences import (
+    Channel,
+    Definition,
+    LegalBasis,
+    Reason,
+    State,
+    Translation,
+    WideStatus,
+    WideType,
+)
 
-StatusValue = Literal["SUBSCRIBED", "UNSUBSCRIBED", "NOT_SPECIFIED"]
-LegalBasisValue = Literal[
-    "CONSENT_WITH_NOTICE",
-    "LEGITIMATE_INTEREST_CLIENT",
-    "LEGITIMATE_INTEREST_OTHER",
-    "LEGITIMATE_INTEREST_PQL",
-    "NON_GDPR",
-    "PERFORMANCE_OF_CONTRACT",
-    "PROCESS_AND_STORE",
-]
-ReasonValue = Literal[
-    "NO_STATUS_CHANGE",
-    "REQUESTED_CHANGE_OCCURRED",
-    "RESUBSCRIBE_OCCURRED",
-    "UNSUBSCRIBE_FROM_ALL_OCCURRED",
-]
+
+def values_of(enum: type[StrEnum]) -> Any:
+    """A Literal of a domain enum's values: what a wire field takes, derived from the domain. A
+    Literal rather than the enum itself, so that the documents (inline enums, HubSpot's schema
+    names) and the validation errors stay what they are."""
+    return Literal[tuple(member.value for member in enum)]
+
+
+if TYPE_CHECKING:  # mypy cannot read a Literal built at run time; each holds strings
+    ChannelValue = str
+    StatusValue = str
+    LegalBasisValue = str
+    ReasonValue = str
+    WideTypeValue = str
+else:
+    ChannelValue = values_of(Channel)
+    StatusValue = values_of(State)
+    LegalBasisValue = values_of(LegalBasis)
+    ReasonValue = values_of(Reason)
+    WideTypeValue = values_of(WideType)
+
 EnvelopeStatus = Literal["PENDING", "PROCESSING", "CANCELED", "COMPLETE"]
 
 
@@ -82,7 +97,7 @@ class _WithErrors(BaseModel):
 
 
 class PublicStatus(BaseModel):
-    channel: Literal["EMAIL"]
+    channel: ChannelValue
     source: str
     status: StatusValue
     subscriberIdString: str  # noqa: N815
@@ -156,11 +171,11 @@ class ActionResponseWithResultsSubscriptionDefinition(_Envelope, _WithErrors):
 
 
 class PublicWideStatus(BaseModel):
-    channel: Literal["EMAIL"]
+    channel: ChannelValue
     status: StatusValue
     subscriberIdString: str  # noqa: N815
     timestamp: datetime
-    wideStatusType: Literal["PORTAL_WIDE", "BUSINESS_UNIT_WIDE"]  # noqa: N815
+    wideStatusType: WideTypeValue  # noqa: N815
     businessUnitId: int | None = None  # noqa: N815
 
 
@@ -169,7 +184,7 @@ class ActionResponseWithResultsPublicWideStatus(_Envelope, _WithErrors):
 
 
 class PartialPublicStatusRequest(BaseModel):
-    channel: Literal["EMAIL"]
+    channel: ChannelValue
     statusState: StatusValue  # noqa: N815
     subscriptionId: StrictInt = Field(ge=0, le=INT64_MAX)  # noqa: N815
     legalBasis: LegalBasisValue | None = None  # noqa: N815
