@@ -194,3 +194,24 @@ def test_the_cli_says_an_unknown_unit_in_the_same_words(server: Server, tenant: 
     ):
         flag = "--unit" if command[0] == "business-units" else "--business-unit"
         assert cli_error(server, *command, flag, unit) == f"error: {UNIT_SAYS}", command
+
+
+# -- a portal that does not exist -------------------------------------------------------------
+
+
+def test_every_service_says_an_unknown_portal_in_the_same_words(server: Server) -> None:
+    """Commands of each service that take a portal id: portals, auth, links, transfer, ledger,
+    webhooks."""
+    portal = "987654321"
+    for command in (
+        ("business-units", "create", "Brand", "--portal", portal),
+        ("definitions", "translate", "--portal", portal, "--definition", "1"),
+        ("tokens", "create", "--portal", portal, "--scopes", "communication_preferences.read"),
+        ("links", "headers", "--portal", portal, "--email", email()),
+        ("export", "statuses", "--portal", portal),
+        ("history", "--portal", portal, "--email", email()),
+        ("webhooks", "add", "--portal", portal, "--url", "https://example.com/hook"),
+    ):
+        if command[1] == "translate":
+            command += ("--language", "fr", "--name", "Nouvelles")
+        assert cli_error(server, *command) == f"error: Portal {portal} does not exist.", command
