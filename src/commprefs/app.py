@@ -106,12 +106,7 @@ def create_app(
     app.state.page_renderer = PageRenderer()
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
-    app.add_middleware(
-        IdempotencyMiddleware,
-        database=services.database,
-        clock=services.clock,
-        ttl_seconds=settings.idempotency_ttl_seconds,
-    )
+    app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)

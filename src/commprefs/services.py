@@ -2,6 +2,8 @@
 
 Entry points (api/, pages/, cli/, app.py) reach the store only through here: they build
 ``Services``, call its services, and migrate and close the database through it.
+``database`` is the Database itself (migrations, disposal); the services are given it as the
+``Transactions`` they run in, or, bound ``within`` a request's transaction, that one instead.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock, SystemClock
+from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.migrate import upgrade
+from commprefs.store.transactions import Transactions
 from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -37,28 +41,49 @@ class Services:
     links: LinkService
     pages: PageService
 
+    idempotency: IdempotencyService
+
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url, settings.database_pool_size)
-        preferences = PreferencesService(database, clock, settings.max_batch_inputs)
-        links = LinkService(database, clock, settings)
+        idempotency = IdempotencyService(database, clock, settings.idempotency_ttl_seconds)
+        return cls._wired(settings, database, clock, database, idempotency)
+
+    def within(self, transaction: Transactions) -> Services:
+        """The same services, each running in ``transaction`` rather than in transactions of its
+        own: what a request's operation calls once its Idempotency-Key is claimed (api/deps.py).
+        Made per keyed request; the constructors only keep what they are given."""
+        return self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
+
+    @classmethod
+    def _wired(
+        cls,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        transactions: Transactions,
+        idempotency: IdempotencyService,
+    ) -> Services:
+        preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
+        links = LinkService(transactions, clock, settings)
         return cls(
             settings=settings,
             database=database,
             clock=clock,
-            tokens=TokenService(database, clock),
-            portals=PortalService(database, clock),
+            tokens=TokenService(transactions, clock),
+            portals=PortalService(transactions, clock),
             preferences=preferences,
-            ledger=LedgerService(database, clock),
-            webhooks=WebhookService(database, clock),
+            ledger=LedgerService(transactions, clock),
+            webhooks=WebhookService(transactions, clock),
             # The same rules, in larger transactions than an API batch may ask for.
             imports=ImportService(
-                database, clock, PreferencesService(database, clock, IMPORT_BATCH_SIZE)
+                transactions, clock, PreferencesService(transactions, clock, IMPORT_BATCH_SIZE)
             ),
-            exports=ExportService(database),
+            exports=ExportService(transactions),
             links=links,
-            pages=PageService(database, clock, preferences, links),
+            pages=PageService(transactions, clock, preferences, links),
+            idempotency=idempotency,
         )
 
     @staticmethod

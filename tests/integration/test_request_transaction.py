@@ -1,5 +1,6 @@
-"""Database.request_transaction: the writes of a request commit together or not at all, and each
-write() inside it stays atomic on its own (a savepoint). SQLite and PostgreSQL."""
+"""A request transaction (store/transactions.py OpenTransaction, which the idempotency service's
+RequestTransaction is): the writes of a request commit together or not at all, and each write()
+inside it stays atomic on its own (a savepoint). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from commprefs.store.database import Database
 from commprefs.store.migrate import upgrade
+from commprefs.store.transactions import OpenTransaction, Transactions
 
 
 class Boom(Exception):
@@ -34,7 +36,7 @@ async def portal_names(db: Database) -> set[str]:
     return await db.run_sync(names)
 
 
-async def write_then_fail(db: Database, name: str) -> None:
+async def write_then_fail(db: Transactions, name: str) -> None:
     async with db.write() as repo:
         await repo.create_portal(name, False, 0)
         raise Boom
@@ -46,12 +48,13 @@ async def run(url: str, kept: str, failed: str, fail_request: bool) -> Seen:
     try:
         await upgrade(db)
         try:
-            async with db.request_transaction():
-                async with db.write() as repo:
+            async with db.write() as request_repo:
+                request = OpenTransaction(request_repo)
+                async with request.write() as repo:
                     portal = await repo.create_portal(kept, False, 0)
                 with pytest.raises(Boom):
-                    await write_then_fail(db, failed)
-                async with db.read() as repo:
+                    await write_then_fail(request, failed)
+                async with request.read() as repo:
                     found = await repo.get_portal(portal.id)
                     seen.inside = found.name if found else None
                 seen.outside_before_commit = await portal_names(db)

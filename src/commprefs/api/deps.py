@@ -25,14 +25,23 @@ BEARER_SCHEME = {
 }
 
 
+# request.state: the services bound to the request's transaction, once ``require`` claimed its key.
+BOUND_SERVICES = "bound_services"
+
+
 def services(request: Request) -> Services:
-    found: Services = request.app.state.services
+    """The services a route calls: the app's own, or, once ``require`` has claimed the request's
+    Idempotency-Key, the same services bound to the transaction that holds the key, so that what
+    the operation writes commits with the key and its stored response (idempotency/service.py)."""
+    # Every HTTP request has its state (api/middleware.py RequestContext).
+    found: Services = request.scope["state"].get(BOUND_SERVICES) or request.app.state.services
     return found
 
 
 def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that authenticates the bearer token, counts the call against the token's
-    rate limit, checks ``rule``'s scopes and claims the request's Idempotency-Key, if any."""
+    rate limit, checks ``rule``'s scopes and claims the request's Idempotency-Key, if any: from
+    then on ``services(request)`` are bound to the transaction that holds the key."""
 
     async def authorized(request: Request) -> Actor:
         # As HTTPBearer(auto_error=False) reads it; anything else is our 401 in HubSpot's body.
@@ -42,7 +51,10 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
         )
         await ratelimit.enforce(request, token.secret_sha256)
         authorize(token, rule)
-        await idempotency.claim(request, token.portal_id)
+        transaction = await idempotency.claim(request, token.portal_id)
+        if transaction is not None:
+            # The operation runs in the transaction that holds the key: see services().
+            request.scope["state"][BOUND_SERVICES] = services(request).within(transaction)
         return Actor(
             portal_id=token.portal_id,
             token_id=token.id,

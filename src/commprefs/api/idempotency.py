@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on writes: our extension of HubSpot's API.
+"""``Idempotency-Key`` on writes: our extension of HubSpot's API, over HTTP.
 
 Any write (POST, PUT or DELETE under ``/communication-preferences/`` other than the batch reads
 and link generation, which change nothing) may carry ``Idempotency-Key`` (1 to
@@ -8,26 +8,17 @@ byte for byte, with ``Idempotent-Replayed: true``, and runs nothing. The same ke
 request is a 409. Keys belong to the token's portal and are forgotten after
 ``COMMPREFS_IDEMPOTENCY_TTL_SECONDS``. A response other than 2xx is not stored (nothing was
 written), so its retry runs again. Every route that authenticates through ``api.deps.require`` is
-covered: the middleware sees the header, the auth dependency claims the key for the portal.
+covered: the middleware sees the header, the auth dependency claims the key for the portal and
+hands the operation the services bound to the transaction that holds it.
 
-How a write is never applied twice, and the trade-off made for it: the key is claimed (a row
-under a unique key) inside one database transaction that also holds the write and, before it
-commits, the rendered response (``Database.request_transaction`` turns the service's own
-transaction into a savepoint of it). The claim, the write and the stored response therefore commit
-together or not at all, and the response reaches the client only after that commit: a crash at any
-moment leaves either all of it, so a retry replays, or none of it, so a retry runs. A concurrent
-duplicate of a request still in flight waits on the claim until the first commits and then replays
-its response (or runs, if the first failed), rather than getting a 409 it would have to retry. The
-price: a keyed request keeps its transaction open from the claim until its response is rendered
-(on SQLite that is the single writer slot any write takes anyway; on PostgreSQL one pooled
-connection and a row lock), and a duplicate waits as long as the original runs.
+The rules, that transaction, and how they make a write apply once (the claim, the write and the
+stored response commit together, and the response is sent only after that commit) are the
+idempotency service's: idempotency/service.py. Here: finding the key in a request, holding the
+response back until it is stored and committed, and answering a replay.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import re
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
@@ -35,95 +26,63 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from commprefs.domain.clock import Clock
-from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
-from commprefs.store.database import Database
-from commprefs.store.repository import IdempotentReply, Repository
+from commprefs.idempotency.service import (
+    IdempotencyService,
+    NotKept,
+    Replay,
+    RequestTransaction,
+    fingerprint,
+)
 
-HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 API_PREFIX = "/communication-preferences/"
 # POSTs that only read (or only compute): a retry must see fresh data, never a replay.
 READS_BY_POST = ("/statuses/batch/read", "/statuses/batch/unsubscribe-all/read", "/links/generate")
 STATE_KEY = "idempotency"
-_VALID_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
-_PURGE_EVERY = 256  # claims; each purge deletes every expired key
-
-
-class Replay(Exception):
-    """Raised by the claim when the key's request already ran: answer with its response."""
-
-    def __init__(self, reply: IdempotentReply) -> None:
-        super().__init__("replay")
-        self.reply = reply
-
-
-class _Discard(Exception):
-    """Rolls back a keyed request whose response is not a 2xx."""
 
 
 @dataclass
 class PendingKey:
     """One keyed write request, from the middleware to the claim and back."""
 
-    database: Database
-    clock: Clock
-    ttl_ms: int
+    idempotency: IdempotencyService
     key: str
-    request_line: bytes
-    purge: bool
-    stack: AsyncExitStack = field(default_factory=AsyncExitStack)
-    portal_id: int = 0
-    repo: Repository | None = None  # set once the key is ours
+    method: str
+    path: bytes
+    query: bytes
+    stack: AsyncExitStack = field(default_factory=AsyncExitStack)  # the middleware ends it
+    transaction: RequestTransaction | None = None  # set once the key is ours
 
-    async def claim(self, portal_id: int, body: bytes) -> None:
-        if not _VALID_KEY.fullmatch(self.key):
-            raise InvalidInput.field(
-                HEADER, f"{HEADER} must be 1 to 255 visible ASCII characters.", "INVALID_VALUE"
+    async def claim(self, portal_id: int, body: bytes) -> RequestTransaction:
+        if self.transaction is None:
+            claimed = self.idempotency.claim(
+                portal_id, self.key, fingerprint(self.method, self.path, self.query, body)
             )
-        fingerprint = hashlib.sha256(self.request_line + b"\0" + body).hexdigest()
-        now = self.clock.now_ms()
-        repo = await self.stack.enter_async_context(self.database.request_transaction())
-        if self.purge:
-            await repo.purge_idempotency_keys(now - self.ttl_ms)
-        held = await repo.claim_idempotency_key(
-            portal_id, self.key, fingerprint, now, now - self.ttl_ms
-        )
-        if held is None:
-            self.portal_id, self.repo = portal_id, repo
-            return
-        await self.stack.aclose()  # this request writes nothing: end its transaction now
-        if held.fingerprint != fingerprint:
-            message = (
-                f"{HEADER} {self.key!r} was already used with a different request; "
-                "use a new key for a new request."
-            )
-            raise Conflict(message, [ErrorDetail(message, in_=HEADER, code="KEY_REUSED")])
-        if held.status_code is None:  # not reachable: a key commits only with its response
-            raise Conflict(f"The request with {HEADER} {self.key!r} has not finished.")
-        raise Replay(held)
+            self.transaction = await self.stack.enter_async_context(claimed)
+        return self.transaction
 
 
-async def claim(request: Request, portal_id: int) -> None:
-    """Called by the auth dependency: claim the request's key, if it has one, for the portal.
+async def claim(request: Request, portal_id: int) -> RequestTransaction | None:
+    """Called by the auth dependency: claims the request's key, if it has one, for the portal,
+    and returns the transaction that holds it, which the request's operation must run in. None
+    for a request without a key.
 
     Raises ``Replay`` when the key's request already ran and ``Conflict`` when the key was used
     for another request."""
-    pending: PendingKey | None = getattr(request.state, STATE_KEY, None)
-    if pending is not None:
-        await pending.claim(portal_id, await request.body())
+    # Every HTTP request has its state by now (api/middleware.py RequestContext).
+    pending: PendingKey | None = request.scope["state"].get(STATE_KEY)
+    if pending is None:
+        return None
+    return await pending.claim(portal_id, await request.body())
 
 
 class IdempotencyMiddleware:
     """Finds keyed writes, holds back their response until it is stored and committed."""
 
-    def __init__(self, app: ASGIApp, database: Database, clock: Clock, ttl_seconds: int) -> None:
+    def __init__(self, app: ASGIApp, idempotency: IdempotencyService) -> None:
         self.app = app
-        self.database = database
-        self.clock = clock
-        self.ttl_ms = ttl_seconds * 1000
-        self._claims = itertools.count(1)
+        self.idempotency = idempotency
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _key_of(scope)
@@ -131,24 +90,17 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         pending = PendingKey(
-            self.database,
-            self.clock,
-            self.ttl_ms,
+            self.idempotency,
             key,
-            b"\0".join(
-                [
-                    scope["method"].encode(),
-                    scope.get("raw_path") or scope["path"].encode(),
-                    scope.get("query_string", b""),
-                ]
-            ),
-            purge=next(self._claims) % _PURGE_EVERY == 0,
+            scope["method"],
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
         )
         scope.setdefault("state", {})[STATE_KEY] = pending
         held: list[Message] = []
 
         async def hold_once_claimed(message: Message) -> None:
-            if pending.repo is None:
+            if pending.transaction is None:
                 await send(message)
             else:
                 held.append(message)
@@ -156,23 +108,21 @@ class IdempotencyMiddleware:
         try:
             async with pending.stack:
                 await self.app(scope, receive, hold_once_claimed)
-                if pending.repo is not None:
-                    await self._store(pending, pending.repo, held)
-        except _Discard:
+                if pending.transaction is not None:
+                    await pending.transaction.keep(*_reply(held))
+        except NotKept:
             pass
         for message in held:
             await send(message)
 
-    async def _store(self, pending: PendingKey, repo: Repository, held: list[Message]) -> None:
-        status = held[0].get("status", 0) if held else 0
-        if not 200 <= status < 300:
-            raise _Discard
-        headers = dict(held[0].get("headers", []))
-        body = b"".join(m.get("body", b"") for m in held[1:])
-        content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
-        await repo.record_idempotent_reply(
-            pending.portal_id, pending.key, status, content_type, body
-        )
+
+def _reply(held: list[Message]) -> tuple[int, str, bytes]:
+    """The status, content type and body of a response held back whole."""
+    if not held:
+        return 0, "", b""
+    headers = dict(held[0].get("headers", []))
+    content_type = headers.get(b"content-type", b"application/json").decode("latin-1")
+    return held[0].get("status", 0), content_type, b"".join(m.get("body", b"") for m in held[1:])
 
 
 def _key_of(scope: Scope) -> str | None:

@@ -20,15 +20,15 @@ from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, Wide
 from commprefs.domain.rules import effective_status, in_scope
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
-from commprefs.store.database import Database
 from commprefs.store.repository import Repository
+from commprefs.store.transactions import Transactions
 
 MAX_PAGE = 1000
 MAX_PROBLEMS = 100  # a report names this many problems at most; one is enough to act on
 
 
 class LedgerService:
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Transactions, clock: Clock) -> None:
         self.database = database
         self.clock = clock
 

@@ -44,13 +44,13 @@ from commprefs.preferences.checks import (
     valid_subscribers,
 )
 from commprefs.preferences.reads import StatusReads
-from commprefs.store.database import Database
+from commprefs.store.transactions import Transactions
 
 
 class PreferencesService(StatusReads):
     """Writes here; reads in StatusReads (preferences/reads.py); shared steps in checks.py."""
 
-    def __init__(self, database: Database, clock: Clock, max_batch_inputs: int = 100) -> None:
+    def __init__(self, database: Transactions, clock: Clock, max_batch_inputs: int = 100) -> None:
         self.database = database
         self.clock = clock
         self.max_batch_inputs = max_batch_inputs

@@ -5,7 +5,9 @@ loop (store/connection.py says why). Writers are serialised in-process by a lock
 processes by ``BEGIN IMMEDIATE``; a busy database is waited for with an awaited back-off, never
 inside a statement, so "database is locked" never reaches a client and never stalls the loop.
 PostgreSQL: a pooled asyncpg engine; concurrent writers to one subscriber are ordered by
-advisory locks taken in the repository.
+advisory locks taken in the repository. ``Database`` is the ``Transactions`` that services are
+given (store/transactions.py): each ``read()``, ``write()`` and ``snapshot()`` is a transaction of
+its own.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection
@@ -40,18 +41,13 @@ T = TypeVar("T")
 _PG_BEGIN_WRITE = "BEGIN"
 _PG_BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
-# The request transaction of the running task, if one is open (see Database.request_transaction).
-_request_transaction: ContextVar[tuple[Database, Repository] | None] = ContextVar(
-    "commprefs_request_transaction", default=None
-)
-
 
 def is_memory(url: str) -> bool:
     return url.startswith("sqlite") and database_path(url) == ":memory:"
 
 
 class Database:
-    """Hands out repositories inside transactions: ``read()`` and ``write()``."""
+    """Hands out repositories inside transactions: ``read()``, ``write()`` and ``snapshot()``."""
 
     def __init__(self, url: str, pool_size: int = 10) -> None:
         self.url = url
@@ -78,31 +74,9 @@ class Database:
         # An in-memory database is one connection: readers must queue behind writers too.
         self._read_lock = self._write_lock if is_memory(url) else None
 
-    def _ambient(self) -> Repository | None:
-        current = _request_transaction.get()
-        return current[1] if current is not None and current[0] is self else None
-
-    @asynccontextmanager
-    async def request_transaction(self) -> AsyncIterator[Repository]:
-        """One write transaction that every ``write()`` and ``read()`` of the running task joins
-        until the block ends: a ``write()`` inside becomes a savepoint (still atomic on its own),
-        and the whole is committed, or rolled back, once. Used to commit a write together with
-        what answers its retries (api/idempotency.py)."""
-        async with self.write() as repo:
-            token = _request_transaction.set((self, repo))
-            try:
-                yield repo
-            finally:
-                _request_transaction.reset(token)
-
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Repository]:
         """One write transaction: committed when the block ends, rolled back on any error."""
-        ambient = self._ambient()
-        if ambient is not None:
-            async with ambient.conn.begin_nested():
-                yield ambient
-            return
         if self._write_lock is None:
             async with self._transaction(writer=True) as repo:
                 yield repo
@@ -112,10 +86,6 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repository]:
-        ambient = self._ambient()
-        if ambient is not None:
-            yield ambient
-            return
         if self._read_lock is None:
             async with self._transaction(writer=False) as repo:
                 yield repo
@@ -189,7 +159,7 @@ class Database:
     async def snapshot(self) -> AsyncIterator[Repository]:
         """A read whose statements all see one snapshot of the database (exports, ledger reads):
         REPEATABLE READ on PostgreSQL; any SQLite transaction is one already."""
-        if self._postgres is None or self._ambient() is not None:
+        if self._postgres is None:
             async with self.read() as repo:
                 yield repo
             return
@@ -197,8 +167,8 @@ class Database:
             yield Repository(conn)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
-        """``fn`` on a synchronous connection inside a transaction of its own, apart from any
-        request transaction (Alembic, inspection)."""
+        """``fn`` on a synchronous connection inside a transaction of its own (Alembic,
+        inspection)."""
         lock = self._write_lock if writer else self._read_lock
         async with lock or contextlib.nullcontext(), self._connection(writer) as conn:
             return await conn.run_sync(fn)

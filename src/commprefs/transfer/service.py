@@ -21,7 +21,7 @@ from commprefs.domain.preferences import Actor, Channel
 from commprefs.domain.transfer import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.portals.checks import require_business_unit, require_definition, require_portal
 from commprefs.preferences.service import PreferencesService
-from commprefs.store.database import Database
+from commprefs.store.transactions import Transactions
 from commprefs.transfer.schemas import (
     RowContext,
     RowError,
@@ -39,7 +39,9 @@ Row = TypeRow | OptOutRow
 
 
 class ImportService:
-    def __init__(self, database: Database, clock: Clock, preferences: PreferencesService) -> None:
+    def __init__(
+        self, database: Transactions, clock: Clock, preferences: PreferencesService
+    ) -> None:
         self.database = database
         self.clock = clock
         self.preferences = preferences
@@ -156,7 +158,7 @@ def _column(field: str | None) -> str | None:
 
 
 class ExportService:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Transactions) -> None:
         self.database = database
 
     async def statuses(self, portal_id: int) -> AsyncGenerator[dict[str, Any], None]:

@@ -1,0 +1,1 @@
+"""Idempotency keys of writes: claiming a key with the request's transaction, replays, conflicts."""
