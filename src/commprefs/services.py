@@ -40,7 +40,6 @@ class Services:
     exports: ExportService
     links: LinkService
     pages: PageService
-
     idempotency: IdempotencyService
 
     @classmethod
@@ -53,7 +52,8 @@ class Services:
     def within(self, transaction: Transactions) -> Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
         own: what a request's operation calls once its Idempotency-Key is claimed (api/deps.py).
-        Made per keyed request; the constructors only keep what they are given."""
+        Made per keyed request, which is cheap: the constructors only keep what they are given.
+        ``idempotency`` stays the app's own: claims open transactions, they never join one."""
         return self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
 
     @classmethod
