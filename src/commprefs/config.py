@@ -117,16 +117,3 @@ def _check_key_length(keys: list[str]) -> None:
     # The message never repeats the value: these are secrets.
     if any(key.strip() and len(key.strip()) < 32 for key in keys):
         raise ValueError("link signing keys must be at least 32 characters")
-
-
-def redacted_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for logs and error messages."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url
-    authority, slash, path = rest.partition("/")
-    credentials, at, host = authority.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}{slash}{path}"

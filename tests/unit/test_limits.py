@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from commprefs.api.ratelimit import MemoryRateLimiter, build_rate_limiter
-from commprefs.config import Settings, redacted_url
+from commprefs.config import Settings
+from commprefs.domain.urls import redacted_url
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,8 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.http_errors import RateLimited
-from commprefs.config import Settings, redacted_url
+from commprefs.config import Settings
+from commprefs.domain.urls import redacted_url
 
 log = logging.getLogger("commprefs.ratelimit")
 

@@ -19,8 +19,9 @@ from commprefs.cli.support import (
     run_admin,
     settings_for,
 )
-from commprefs.config import Settings, redacted_url
+from commprefs.config import Settings
 from commprefs.domain.clock import iso_ms
+from commprefs.domain.urls import redacted_url
 from commprefs.domain.webhooks import WebhookState
 from commprefs.services import Services
 from commprefs.webhooks.worker import DeliveryWorker

@@ -5,6 +5,9 @@ A URL is checked and normalised once, where it is set: an ASCII host (IDNA, mapp
 map it), no user name or password, and none of the characters that end a header, a CSP
 directive or source list, or an HTML attribute; other non-ASCII is percent-encoded. A refusal
 says why in a few words and never repeats the value, which may hold line breaks.
+
+And the one rule for showing a URL that may hold a password (database, Redis, webhook URLs in
+logs, errors and output): ``redacted_url``.
 """
 
 from __future__ import annotations
@@ -77,3 +80,16 @@ def _ascii_host(host: str, ip_literals: bool) -> str:
     if not all(_LABEL.fullmatch(label) for label in ascii_host.split(".")):
         raise UnsafeUrl("has an invalid host name")
     return ascii_host
+
+
+def redacted_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and error messages."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    credentials, at, host = authority.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}{slash}{path}"

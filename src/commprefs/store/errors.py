@@ -20,8 +20,8 @@ from typing import Literal
 
 import asyncpg
 
-from commprefs.config import redacted_url
 from commprefs.domain.errors import CommprefsError
+from commprefs.domain.urls import redacted_url
 
 # Primary result codes (https://sqlite.org/rescode.html) of a database that cannot be used.
 _SQLITE_CODES = frozenset(

@@ -20,7 +20,8 @@ from collections.abc import AsyncIterator
 import httpx
 
 from commprefs import __version__
-from commprefs.config import Settings, redacted_url
+from commprefs.config import Settings
+from commprefs.domain.urls import redacted_url
 from commprefs.domain.webhook_signing import (
     ATTEMPT_HEADER,
     SIGNATURE_HEADER,
