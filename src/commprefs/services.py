@@ -20,8 +20,8 @@ from commprefs.links.service import LinkService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
+from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import upgrade
-from commprefs.store.transactions import Transactions
 from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -49,7 +49,7 @@ class Services:
         idempotency = IdempotencyService(database, clock, settings.idempotency_ttl_seconds)
         return cls._wired(settings, database, clock, database, idempotency)
 
-    def within(self, transaction: Transactions) -> Services:
+    def within(self, transaction: Transactions[Repository]) -> Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
         own: what a request's operation calls once its Idempotency-Key is claimed (api/deps.py).
         Made per keyed request, which is cheap: the constructors only keep what they are given.
@@ -62,7 +62,7 @@ class Services:
         settings: Settings,
         database: Database,
         clock: Clock,
-        transactions: Transactions,
+        transactions: Transactions[Repository],
         idempotency: IdempotencyService,
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)

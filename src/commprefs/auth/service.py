@@ -21,7 +21,7 @@ from commprefs.domain.errors import (
 )
 from commprefs.domain.tokens import ALL_SCOPES, ScopeRule, TokenRecord
 from commprefs.portals.checks import require_portal
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 TOKEN_PREFIX = "cpat-"  # noqa: S105 - a public marker that makes leaked tokens easy to find
 _NO_CREDENTIALS = (
@@ -35,7 +35,7 @@ def digest(secret: str) -> str:
 
 
 class TokenService:
-    def __init__(self, database: Transactions, clock: Clock) -> None:
+    def __init__(self, database: Transactions[Repository], clock: Clock) -> None:
         self.database = database
         self.clock = clock
 

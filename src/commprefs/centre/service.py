@@ -36,7 +36,7 @@ from commprefs.domain.preferences import (
 )
 from commprefs.links.service import LinkService
 from commprefs.preferences.service import PreferencesService
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 _GONE = "This link no longer points at anything we send. Nothing was changed."
 
@@ -44,7 +44,7 @@ _GONE = "This link no longer points at anything we send. Nothing was changed."
 class PageService:
     def __init__(
         self,
-        database: Transactions,
+        database: Transactions[Repository],
         clock: Clock,
         preferences: PreferencesService,
         links: LinkService,

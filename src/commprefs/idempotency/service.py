@@ -29,8 +29,9 @@ from contextlib import asynccontextmanager
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
-from commprefs.store.repository import IdempotentReply, Repository
-from commprefs.store.transactions import OpenTransaction, Transactions
+from commprefs.store.interface import IdempotentReply, Transactions
+from commprefs.store.repository import SqlRepository
+from commprefs.store.transactions import OpenTransaction
 
 KEY_NAME = "Idempotency-Key"  # how errors name the key: the header it comes in
 _VALID_KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?")
@@ -69,7 +70,7 @@ class RequestTransaction(OpenTransaction):
     request's operation runs in it (it is ``Transactions``: a service's own write is a savepoint
     of it), ``keep`` stores the reply its retries get, and the claim's block commits it all."""
 
-    def __init__(self, repo: Repository, portal_id: int, key: str) -> None:
+    def __init__(self, repo: SqlRepository, portal_id: int, key: str) -> None:
         super().__init__(repo)
         self.portal_id = portal_id
         self.key = key
@@ -85,7 +86,9 @@ class RequestTransaction(OpenTransaction):
 
 
 class IdempotencyService:
-    def __init__(self, database: Transactions, clock: Clock, ttl_seconds: int) -> None:
+    def __init__(
+        self, database: Transactions[SqlRepository], clock: Clock, ttl_seconds: int
+    ) -> None:
         self.database = database
         self.clock = clock
         self.ttl_ms = ttl_seconds * 1000

@@ -20,15 +20,14 @@ from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, Wide
 from commprefs.domain.rules import effective_status, in_scope
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
-from commprefs.store.repository import Repository
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 MAX_PAGE = 1000
 MAX_PROBLEMS = 100  # a report names this many problems at most; one is enough to act on
 
 
 class LedgerService:
-    def __init__(self, database: Transactions, clock: Clock) -> None:
+    def __init__(self, database: Transactions[Repository], clock: Clock) -> None:
         self.database = database
         self.clock = clock
 

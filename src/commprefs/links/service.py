@@ -20,15 +20,16 @@ from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_toke
 from commprefs.domain.links import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
-from commprefs.store.repository import Repository
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 T = TypeVar("T")
 PAGES_PATH = "/preferences"
 
 
 class LinkService:
-    def __init__(self, database: Transactions, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self, database: Transactions[Repository], clock: Clock, settings: Settings
+    ) -> None:
         self.database = database
         self.clock = clock
         self.public_url = settings.public_url

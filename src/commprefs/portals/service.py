@@ -12,8 +12,7 @@ from commprefs.domain.faults import unknown_business_unit
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
 from commprefs.portals.checks import require_business_unit, require_definition, require_portal
-from commprefs.store.repository import Repository
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 DEFAULT_UNIT_NAME = "Account"
 EXAMPLE_DEFINITIONS = (
@@ -31,7 +30,7 @@ class Bootstrap:
 
 
 class PortalService:
-    def __init__(self, database: Transactions, clock: Clock) -> None:
+    def __init__(self, database: Transactions[Repository], clock: Clock) -> None:
         self.database = database
         self.clock = clock
 

@@ -24,13 +24,13 @@ from commprefs.domain.rules import (
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit
 from commprefs.preferences.checks import valid_subscribers
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import PreferencesRepository, Transactions
 
 
 class StatusReads:
     """Part of PreferencesService (preferences/service.py)."""
 
-    database: Transactions
+    database: Transactions[PreferencesRepository]
     clock: Clock
     max_batch_inputs: int
 

@@ -44,13 +44,18 @@ from commprefs.preferences.checks import (
     valid_subscribers,
 )
 from commprefs.preferences.reads import StatusReads
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import PreferencesRepository, Transactions
 
 
 class PreferencesService(StatusReads):
     """Writes here; reads in StatusReads (preferences/reads.py); shared steps in checks.py."""
 
-    def __init__(self, database: Transactions, clock: Clock, max_batch_inputs: int = 100) -> None:
+    def __init__(
+        self,
+        database: Transactions[PreferencesRepository],
+        clock: Clock,
+        max_batch_inputs: int = 100,
+    ) -> None:
         self.database = database
         self.clock = clock
         self.max_batch_inputs = max_batch_inputs

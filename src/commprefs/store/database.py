@@ -27,7 +27,7 @@ from commprefs.store.connection import (
 )
 from commprefs.store.errors import Translated
 from commprefs.store.postgres import PlannerStatistics, PostgresPool
-from commprefs.store.repository import Repository
+from commprefs.store.repository import SqlRepository
 from commprefs.store.sqlite import (
     BUSY_TIMEOUT_MS,
     READER_BUSY_TIMEOUT_MS,
@@ -75,7 +75,7 @@ class Database:
         self._read_lock = self._write_lock if is_memory(url) else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[Repository]:
+    async def write(self) -> AsyncIterator[SqlRepository]:
         """One write transaction: committed when the block ends, rolled back on any error."""
         if self._write_lock is None:
             async with self._transaction(writer=True) as repo:
@@ -85,7 +85,7 @@ class Database:
             yield repo
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Repository]:
+    async def read(self) -> AsyncIterator[SqlRepository]:
         if self._read_lock is None:
             async with self._transaction(writer=False) as repo:
                 yield repo
@@ -94,9 +94,9 @@ class Database:
             yield repo
 
     @asynccontextmanager
-    async def _transaction(self, writer: bool) -> AsyncIterator[Repository]:
+    async def _transaction(self, writer: bool) -> AsyncIterator[SqlRepository]:
         async with self._connection(writer) as conn:
-            yield Repository(conn)
+            yield SqlRepository(conn)
 
     @asynccontextmanager
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
@@ -156,7 +156,7 @@ class Database:
                 await self._postgres.release(pooled, reusable)
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[Repository]:
+    async def snapshot(self) -> AsyncIterator[SqlRepository]:
         """A read whose statements all see one snapshot of the database (exports, ledger reads):
         REPEATABLE READ on PostgreSQL; any SQLite transaction is one already."""
         if self._postgres is None:
@@ -164,7 +164,7 @@ class Database:
                 yield repo
             return
         async with self._postgres_connection(_PG_BEGIN_SNAPSHOT) as conn:
-            yield Repository(conn)
+            yield SqlRepository(conn)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
         """``fn`` on a synchronous connection inside a transaction of its own (Alembic,

@@ -1,21 +1,19 @@
-"""SQL of the consent ledger: chained appends (also the change events), history, verification.
-
-Part of Repository (store/repository.py): the same connection, inside the same transaction.
-"""
+"""SQL of the consent ledger: chained appends (also the change events), history, verification
+(store/interface.py's LedgerAppends and LedgerReads)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from commprefs.domain.chain import GENESIS, entry_hash
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.preferences import Channel, LedgerEntry, State, WideType
 from commprefs.store import statements
-from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, subscription_definitions, tokens, webhooks
+from commprefs.store.queries import Queries
 
 # The class half of a two-int advisory lock key: that key space is apart from the one-bigint keys
 # of subscriber locks, so a portal's chain lock never collides with them.
@@ -68,9 +66,15 @@ def _history_entry(row: Any) -> HistoryEntry:
     )
 
 
-class LedgerQueries:
-    conn: StoreConnection
-    dialect: str
+class LedgerQueries(Queries):
+    """store/interface.py's LedgerAppends and LedgerReads."""
+
+    async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+        """The one way into the ledger: hash-chained; each entry is also a change event.
+        Ledger rows are never updated or deleted."""
+        if not entries:
+            return
+        await self.append_chained(entries)
 
     async def append_chained(self, entries: Sequence[LedgerEntry]) -> None:
         """Append entries to their portals' chains (each entry is also a change event for the
@@ -104,6 +108,14 @@ class LedgerQueries:
     async def _lock_chain(self, portal_id: int) -> None:
         if self.dialect == "postgresql":
             await self.conn.fetch(statements.LOCK_CHAIN, (_CHAIN_LOCK_CLASS, portal_id % 2**31))
+
+    async def ledger_for(self, portal_id: int, subscriber: str) -> list[Any]:
+        rows = await self.conn.execute(
+            select(ledger)
+            .where(and_(ledger.c.portal_id == portal_id, ledger.c.subscriber == subscriber))
+            .order_by(ledger.c.id)
+        )
+        return list(rows)
 
     async def chain_head(self, portal_id: int) -> tuple[int, str]:
         """The seq and hash of a portal's newest entry; (0, GENESIS) for an empty chain."""

@@ -1,7 +1,6 @@
 """SQL of tenants and what they configure: portals, business units and their branding,
-subscription definitions and translations, tokens, link signing keys.
-
-Part of Repository (store/repository.py): the same connection, inside the same transaction.
+subscription definitions and translations (TenantQueries), tokens (TokenQueries), link signing
+keys (SigningKeyQueries): store/interface.py's Tenants, Tokens and SigningKeys.
 """
 
 from __future__ import annotations
@@ -10,8 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from commprefs.domain.branding import Branding
@@ -19,7 +16,6 @@ from commprefs.domain.links import SigningKey
 from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
 from commprefs.domain.tokens import TokenRecord
 from commprefs.store import statements
-from commprefs.store.connection import StoreConnection
 from commprefs.store.models import (
     business_units,
     definition_translations,
@@ -28,6 +24,7 @@ from commprefs.store.models import (
     subscription_definitions,
     tokens,
 )
+from commprefs.store.queries import Queries
 
 
 def _definition(row: Any) -> Definition:
@@ -67,12 +64,8 @@ def _token(row: Any) -> TokenRecord:
     )
 
 
-class TenantQueries:
-    conn: StoreConnection
-    dialect: str
-
-    def _upsert(self, table: Any) -> Any:
-        return pg_insert(table) if self.dialect == "postgresql" else sqlite_insert(table)
+class TenantQueries(Queries):
+    """store/interface.py's Tenants."""
 
     # -- tenants -------------------------------------------------------------------------------
 
@@ -147,65 +140,7 @@ class TenantQueries:
         ).first()
         return _definition(row) if row else None
 
-    # -- tokens ----------------------------------------------------------------------------------
-
-    async def create_token(
-        self,
-        portal_id: int,
-        name: str,
-        secret_sha256: str,
-        hint: str,
-        scopes: Iterable[str],
-        now: int,
-    ) -> TokenRecord:
-        result = await self.conn.execute(
-            insert(tokens)
-            .values(
-                portal_id=portal_id,
-                name=name,
-                secret_sha256=secret_sha256,
-                hint=hint,
-                scopes=" ".join(sorted(scopes)),
-                created_at=now,
-            )
-            .returning(tokens)
-        )
-        return _token(result.one())
-
-    async def token_by_digest(self, secret_sha256: str) -> TokenRecord | None:
-        for row in await self.conn.fetch(statements.TOKEN_BY_DIGEST, (secret_sha256,)):
-            return _token(row)
-        return None
-
-    async def list_tokens(self, portal_id: int | None = None) -> list[TokenRecord]:
-        query = select(tokens).order_by(tokens.c.id)
-        if portal_id is not None:
-            query = query.where(tokens.c.portal_id == portal_id)
-        return [_token(row) for row in await self.conn.execute(query)]
-
-    async def revoke_token(self, token_id: int, now: int) -> bool:
-        result = await self.conn.execute(
-            update(tokens)
-            .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        return bool(result.rowcount)
-
-    # -- preference pages: signing keys, branding ---------------------------------------------
-
-    async def signing_keys(self) -> list[SigningKey]:
-        rows = await self.conn.execute(select(link_signing_keys).order_by(link_signing_keys.c.id))
-        return [SigningKey(r.id, r.created_at, r.retired_at, r.secret) for r in rows]
-
-    async def add_signing_key(self, secret: str, now: int) -> None:
-        await self.conn.execute(insert(link_signing_keys).values(secret=secret, created_at=now))
-
-    async def retire_signing_keys(self, now: int) -> None:
-        await self.conn.execute(
-            update(link_signing_keys)
-            .where(link_signing_keys.c.retired_at.is_(None))
-            .values(retired_at=now)
-        )
+    # -- branding, business units, translations ---------------------------------------------
 
     async def branding(self, portal_id: int, unit_id: int) -> Branding | None:
         row = (
@@ -283,3 +218,67 @@ class TenantQueries:
         )
         stored = await self.translations([definition_id])
         return next(t for t in stored[definition_id] if t.language_code == language_code)
+
+
+class TokenQueries(Queries):
+    """store/interface.py's Tokens."""
+
+    async def create_token(
+        self,
+        portal_id: int,
+        name: str,
+        secret_sha256: str,
+        hint: str,
+        scopes: Iterable[str],
+        now: int,
+    ) -> TokenRecord:
+        result = await self.conn.execute(
+            insert(tokens)
+            .values(
+                portal_id=portal_id,
+                name=name,
+                secret_sha256=secret_sha256,
+                hint=hint,
+                scopes=" ".join(sorted(scopes)),
+                created_at=now,
+            )
+            .returning(tokens)
+        )
+        return _token(result.one())
+
+    async def token_by_digest(self, secret_sha256: str) -> TokenRecord | None:
+        for row in await self.conn.fetch(statements.TOKEN_BY_DIGEST, (secret_sha256,)):
+            return _token(row)
+        return None
+
+    async def list_tokens(self, portal_id: int | None = None) -> list[TokenRecord]:
+        query = select(tokens).order_by(tokens.c.id)
+        if portal_id is not None:
+            query = query.where(tokens.c.portal_id == portal_id)
+        return [_token(row) for row in await self.conn.execute(query)]
+
+    async def revoke_token(self, token_id: int, now: int) -> bool:
+        result = await self.conn.execute(
+            update(tokens)
+            .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return bool(result.rowcount)
+
+
+class SigningKeyQueries(Queries):
+    """store/interface.py's SigningKeys."""
+
+    async def signing_keys(self) -> list[SigningKey]:
+        rows = await self.conn.execute(select(link_signing_keys).order_by(link_signing_keys.c.id))
+        return [SigningKey(r.id, r.created_at, r.retired_at, r.secret) for r in rows]
+
+    async def add_signing_key(self, secret: str, now: int) -> None:
+        await self.conn.execute(insert(link_signing_keys).values(secret=secret, created_at=now))
+
+    async def retire_signing_keys(self, now: int) -> None:
+        await self.conn.execute(
+            update(link_signing_keys)
+            .where(link_signing_keys.c.retired_at.is_(None))
+            .values(retired_at=now)
+        )

@@ -2,7 +2,7 @@
 read transaction, so an export is one consistent snapshot however long it takes), and keeping
 the planner informed while an import fills tables.
 
-Part of Repository (store/repository.py).
+Part of SqlRepository (store/repository.py).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from sqlalchemy import (
 )
 
 from commprefs.domain.preferences import Channel, State, WideType
-from commprefs.store.connection import StoreConnection
 from commprefs.store.models import subscription_definitions, subscription_statuses, wide_statuses
+from commprefs.store.queries import Queries
 
 
-class TransferQueries:
-    conn: StoreConnection
+class TransferQueries(Queries):
+    """store/interface.py's Exports."""
 
     async def _stream(self, query: Select[Any]) -> AsyncIterator[Any]:
         async for row in self.conn.stream(query):

@@ -1,7 +1,7 @@
 """SQL of webhooks and their delivery state: claims (leases), cursors, and the ledger entries
 their events are made of (one event per entry, in seq order; webhooks/service.py makes them).
 
-Part of Repository (store/repository.py). A worker claims a webhook with a lease, so that several
+Part of SqlRepository (store/repository.py). A worker claims a webhook with a lease, so that several
 workers (or server processes) never deliver to one endpoint at once; a cursor only moves by
 compare-and-set, so that a replay or a removal while a delivery is in flight always wins.
 """
@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import case, delete, exists, func, insert, or_, select, update
 
 from commprefs.domain.webhooks import Rewind, Webhook
-from commprefs.store.connection import StoreConnection
 from commprefs.store.models import ledger, webhooks
+from commprefs.store.queries import Queries
 
 
 def _webhook(row: Any) -> Webhook:
@@ -36,8 +36,8 @@ def _lease_free(now: int) -> Any:
     return or_(webhooks.c.lease_until.is_(None), webhooks.c.lease_until < now)
 
 
-class WebhookQueries:
-    conn: StoreConnection
+class WebhookQueries(Queries):
+    """store/interface.py's Webhooks."""
 
     async def create_webhook(
         self, portal_id: int, url: str, secret: str, delivered_seq: int, now: int

@@ -21,7 +21,7 @@ from commprefs.domain.preferences import Actor, Channel
 from commprefs.domain.transfer import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.portals.checks import require_business_unit, require_definition, require_portal
 from commprefs.preferences.service import PreferencesService
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 from commprefs.transfer.schemas import (
     RowContext,
     RowError,
@@ -40,7 +40,7 @@ Row = TypeRow | OptOutRow
 
 class ImportService:
     def __init__(
-        self, database: Transactions, clock: Clock, preferences: PreferencesService
+        self, database: Transactions[Repository], clock: Clock, preferences: PreferencesService
     ) -> None:
         self.database = database
         self.clock = clock
@@ -158,7 +158,7 @@ def _column(field: str | None) -> str | None:
 
 
 class ExportService:
-    def __init__(self, database: Transactions) -> None:
+    def __init__(self, database: Transactions[Repository]) -> None:
         self.database = database
 
     async def statuses(self, portal_id: int) -> AsyncGenerator[dict[str, Any], None]:

@@ -19,7 +19,7 @@ from commprefs.domain.errors import InvalidInput, NotFound
 from commprefs.domain.events import event_id, event_payload
 from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
 from commprefs.portals.checks import require_portal
-from commprefs.store.transactions import Transactions
+from commprefs.store.interface import Repository, Transactions
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find
 MIN_SECRET_LENGTH = 16
@@ -27,7 +27,7 @@ MAX_ERROR_LENGTH = 500
 
 
 class WebhookService:
-    def __init__(self, database: Transactions, clock: Clock) -> None:
+    def __init__(self, database: Transactions[Repository], clock: Clock) -> None:
         self.database = database
         self.clock = clock
 
