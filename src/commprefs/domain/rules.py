@@ -175,6 +175,11 @@ def effective_status(
     return read_type(definition, stored, wides).status_for(subscriber, channel)
 
 
+# A row a plan writes (a type's status or a wide status), after the state it replaces: the
+# ledger records one entry for each. A plain tuple, as every write makes several.
+Write = tuple[State, StoredStatus | WideStatus]
+
+
 @dataclass(frozen=True)
 class Plan:
     """What one status request does: the row to store (if any), wide opt-outs it lifts, and
@@ -184,6 +189,14 @@ class Plan:
     stored: StoredStatus | None
     previous: State
     lifted: tuple[WideStatus, ...] = ()
+
+    @property
+    def writes(self) -> list[Write]:
+        """Each lifted opt-out, then the type's own row."""
+        rows: list[Write] = [(State.UNSUBSCRIBED, w) for w in self.lifted]
+        if self.stored is not None:
+            rows.append((self.previous, self.stored))
+        return rows
 
 
 def plan_change(
@@ -240,6 +253,66 @@ def _unchanged_unless_basis(
     ):
         return Plan(Reason.NO_STATUS_CHANGE, new_row, previous)
     return Plan(Reason.NO_STATUS_CHANGE, None, previous)
+
+
+class UnsubscribeAllPlan(NamedTuple):
+    """What unsubscribe-all does for one subscriber: the rows to write (the wide opt-out unless
+    it is in force already, then each type not unsubscribed yet), and one status per active
+    type in scope to report."""
+
+    writes: list[Write]
+    statuses: list[Status]
+
+
+def plan_unsubscribe_all(
+    subscriber: str,
+    channel: Channel,
+    definitions: Sequence[Definition],
+    stored: Mapping[int, StoredStatus],
+    wides: Sequence[WideStatus],
+    business_unit_id: int | None,
+    source: str,
+    now: int,
+) -> UnsubscribeAllPlan:
+    """DESIGN.md "Unsubscribe-all": without a business unit a PORTAL_WIDE opt-out (unit 0),
+    with one a BUSINESS_UNIT_WIDE opt-out of it; every type in scope (``definitions``, active or
+    not) not UNSUBSCRIBED yet is set to UNSUBSCRIBED. Each active type is reported:
+    UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed, NO_STATUS_CHANGE where it already was.
+    A reported status is the type's own row: the opt-out just written is not reported as
+    covering its own types."""
+    wide_type = WideType.PORTAL_WIDE if business_unit_id is None else WideType.BUSINESS_UNIT_WIDE
+    unit = business_unit_id or 0
+    current = next(
+        (w for w in wides if w.wide_type is wide_type and w.business_unit_id == unit), None
+    )
+    writes: list[Write] = []
+    if current is None or current.status is not State.UNSUBSCRIBED:
+        wide = WideStatus(subscriber, channel, wide_type, unit, State.UNSUBSCRIBED, source, now)
+        writes.append((current.status if current else State.SUBSCRIBED, wide))
+    statuses = []
+    for definition in definitions:
+        before = stored.get(definition.id)
+        if before is not None and before.status is State.UNSUBSCRIBED:
+            after, reason = before, Reason.NO_STATUS_CHANGE
+        else:
+            after = StoredStatus(definition.id, State.UNSUBSCRIBED, source, None, None, now)
+            reason = Reason.UNSUBSCRIBE_FROM_ALL_OCCURRED
+            writes.append((before.status if before else State.NOT_SPECIFIED, after))
+        if definition.is_active:
+            statuses.append(
+                Status(
+                    subscriber,
+                    channel,
+                    definition,
+                    after.status,
+                    after.source,
+                    after.legal_basis,
+                    after.legal_basis_explanation,
+                    after.updated_at,
+                    reason=reason,
+                )
+            )
+    return UnsubscribeAllPlan(writes, statuses)
 
 
 # Looks at a planned change before it is applied; a message refuses it (a 400, nothing written).

@@ -64,6 +64,15 @@ def newer_choice(
     )
 
 
+def check_batch_size(inputs: Sequence[object], max_inputs: int) -> None:
+    if len(inputs) > max_inputs:
+        raise InvalidInput.field(
+            "inputs",
+            f"A batch takes at most {max_inputs} inputs; {len(inputs)} were sent.",
+            "TOO_MANY_INPUTS",
+        )
+
+
 def valid_subscribers(raw: Sequence[str], outcome: BatchOutcome) -> list[str]:
     keys = []
     for index, address in enumerate(raw):

@@ -1,12 +1,11 @@
-"""The reads of the preferences service (E1, E2, E4, E7, E8), one read transaction each, and
-the batch-size check every batch call shares."""
+"""The reads of the preferences service (E1, E2, E4, E7, E8), one read transaction each.
+PreferencesService (preferences/service.py) holds a StatusReads and offers its methods."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import InvalidInput
 from commprefs.domain.outcomes import BatchOutcome, Outcome
 from commprefs.domain.preferences import (
     Actor,
@@ -23,24 +22,20 @@ from commprefs.domain.rules import (
 )
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit
-from commprefs.preferences.checks import valid_subscribers
+from commprefs.preferences.checks import check_batch_size, valid_subscribers
 from commprefs.store.interface import PreferencesRepository, Transactions
 
 
 class StatusReads:
-    """Part of PreferencesService (preferences/service.py)."""
-
-    database: Transactions[PreferencesRepository]
-    clock: Clock
-    max_batch_inputs: int
-
-    def _check_batch(self, inputs: Sequence[object]) -> None:
-        if len(inputs) > self.max_batch_inputs:
-            raise InvalidInput.field(
-                "inputs",
-                f"A batch takes at most {self.max_batch_inputs} inputs; {len(inputs)} were sent.",
-                "TOO_MANY_INPUTS",
-            )
+    def __init__(
+        self,
+        database: Transactions[PreferencesRepository],
+        clock: Clock,
+        max_batch_inputs: int,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.max_batch_inputs = max_batch_inputs
 
     async def list_definitions(
         self, actor: Actor, business_unit_id: int | None, include_translations: bool = False
@@ -83,7 +78,7 @@ class StatusReads:
         business_unit_id: int | None,
     ) -> BatchOutcome:
         """Each valid input's reading of every active type in scope (E7), in ``readings``."""
-        self._check_batch(subscribers)
+        check_batch_size(subscribers, self.max_batch_inputs)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = valid_subscribers(subscribers, outcome)
         async with self.database.read() as repo:
@@ -118,7 +113,7 @@ class StatusReads:
     ) -> tuple[BatchOutcome, dict[str, list[WideStatus]]]:
         """A row per input and scope, SUBSCRIBED where not opted out (E8). Without a business
         unit: the portal-wide scope and every business unit of the portal."""
-        self._check_batch(subscribers)
+        check_batch_size(subscribers, self.max_batch_inputs)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = valid_subscribers(subscribers, outcome)
         async with self.database.read() as repo:

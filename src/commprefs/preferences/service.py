@@ -6,7 +6,7 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from commprefs.domain.clock import Clock
@@ -19,8 +19,7 @@ from commprefs.domain.preferences import (
     Channel,
     Definition,
     LedgerEntry,
-    Reason,
-    State,
+    Portal,
     Status,
     StatusChange,
     StoredStatus,
@@ -29,13 +28,16 @@ from commprefs.domain.preferences import (
 )
 from commprefs.domain.rules import (
     Guard,
+    Write,
     effective_status,
     plan_change,
+    plan_unsubscribe_all,
     v3_refusal,
 )
 from commprefs.domain.subscribers import storable_text, subscriber_key
 from commprefs.portals.checks import actor_portal, require_business_unit
 from commprefs.preferences.checks import (
+    check_batch_size,
     check_legal_basis,
     ledger_entry,
     newer_choice,
@@ -47,8 +49,10 @@ from commprefs.preferences.reads import StatusReads
 from commprefs.store.interface import PreferencesRepository, Transactions
 
 
-class PreferencesService(StatusReads):
-    """Writes here; reads in StatusReads (preferences/reads.py); shared steps in checks.py."""
+class PreferencesService:
+    """Writes here; the reads are a StatusReads (preferences/reads.py), offered under their own
+    names; shared steps in checks.py. Each write: validate, lock, read, plan (pure rules of
+    domain/rules.py), write."""
 
     def __init__(
         self,
@@ -59,6 +63,14 @@ class PreferencesService(StatusReads):
         self.database = database
         self.clock = clock
         self.max_batch_inputs = max_batch_inputs
+        self.reads = StatusReads(database, clock, max_batch_inputs)
+        # Bound once here, at start-up, rather than forwarded on every call.
+        self.list_definitions = self.reads.list_definitions
+        self.get_statuses = self.reads.get_statuses
+        self.read_statuses = self.reads.read_statuses
+        self.read_statuses_many = self.reads.read_statuses_many
+        self.get_unsubscribe_all = self.reads.get_unsubscribe_all
+        self.read_wide_many = self.reads.read_wide_many
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -81,92 +93,19 @@ class PreferencesService(StatusReads):
         """Independent status changes in one transaction; invalid inputs are reported, the
         valid ones applied in order (a subscriber named twice sees its own earlier change).
         A ``guard``'s refusal raises and so rolls back the whole call (single-change callers)."""
-        self._check_batch(changes)
+        check_batch_size(changes, self.max_batch_inputs)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
             portal = await actor_portal(repo, actor)
             definitions = {d.id: d for d in await repo.definitions(actor.portal_id)}
-            valid: list[tuple[int, str, Definition, StatusChange]] = []
-            for index, change in enumerate(changes):
-                try:
-                    key = subscriber_key(change.subscriber)
-                    storable_text("legalBasisExplanation", change.legal_basis_explanation)
-                    definition = active_definition(
-                        definitions.get(change.subscription_id), change.subscription_id
-                    )
-                    check_legal_basis(portal, change)
-                except CommprefsError as error:
-                    outcome.errors.append((index, error))
-                    continue
-                valid.append((index, key, definition, change))
+            valid = _valid_changes(portal, definitions, changes, outcome)
             subscribers = sorted({key for _, key, _, _ in valid})
             await repo.lock_subscribers(actor.portal_id, subscribers)
             now = self.clock.now_ms()
             stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
             wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
-            writes: dict[tuple[str, int], StoredStatus] = {}
-            wide_writes: dict[tuple[str, WideType, int], WideStatus] = {}
-            ledger: list[LedgerEntry] = []
-            for index, key, definition, change in valid:
-                given = change.source or source
-                stale = newer_choice(change, definition, stored[key], wides[key])
-                if stale is not None:
-                    outcome.errors.append((index, stale))
-                    continue
-                plan = plan_change(
-                    definition,
-                    stored[key].get(definition.id),
-                    wides[key],
-                    change.state,
-                    change.legal_basis,
-                    change.legal_basis_explanation,
-                    given,
-                    now if change.occurred_at is None else change.occurred_at,
-                )
-                if guard is not None and (refusal := guard(key, definition, change.state, plan)):
-                    raise InvalidInput(refusal)
-                for lifted in plan.lifted:
-                    wide_writes[(key, lifted.wide_type, lifted.business_unit_id)] = lifted
-                    ledger.append(
-                        ledger_entry(
-                            actor,
-                            key,
-                            now,
-                            given,
-                            State.UNSUBSCRIBED,
-                            State.SUBSCRIBED,
-                            wide_type=lifted.wide_type,
-                            business_unit_id=lifted.business_unit_id,
-                            occurred_at=change.occurred_at,
-                        )
-                    )
-                    wides[key] = [lifted if same_scope(w, lifted) else w for w in wides[key]]
-                if plan.stored is not None:
-                    writes[(key, definition.id)] = plan.stored
-                    stored[key][definition.id] = plan.stored
-                    ledger.append(
-                        ledger_entry(
-                            actor,
-                            key,
-                            now,
-                            given,
-                            plan.previous,
-                            plan.stored.status,
-                            subscription_id=definition.id,
-                            legal_basis=plan.stored.legal_basis,
-                            explanation=plan.stored.legal_basis_explanation,
-                            occurred_at=change.occurred_at,
-                        )
-                    )
-                status = effective_status(
-                    key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
-                )
-                outcome.statuses.append(replace(status, reason=plan.reason))
-            await repo.put_statuses(
-                actor.portal_id, Channel.EMAIL, [(k[0], s) for k, s in writes.items()]
-            )
-            await repo.put_wide_statuses(actor.portal_id, list(wide_writes.values()))
-            await repo.append_ledger(ledger)
+            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome)
+            await writes.write(repo, actor.portal_id, Channel.EMAIL)
         outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
         return outcome
@@ -196,11 +135,10 @@ class PreferencesService(StatusReads):
         source: str = SOURCE_PUBLIC_API,
         occurred_at: Sequence[int | None] | None = None,
     ) -> BatchOutcome:
-        """Writes the wide opt-out, rewrites every type in scope to UNSUBSCRIBED and reports
-        one status per active type in scope: UNSUBSCRIBE_FROM_ALL_OCCURRED where it changed,
-        NO_STATUS_CHANGE where it already was UNSUBSCRIBED (E5, E9). ``occurred_at`` (imports)
-        gives, per subscriber, when the opt-out happened if not now."""
-        self._check_batch(subscribers)
+        """Each subscriber's opt-out of all email in scope (rules.plan_unsubscribe_all, E5, E9),
+        its statuses in ``per_subscriber`` and, in order, ``statuses``. ``occurred_at``
+        (imports) gives, per subscriber, when the opt-out happened if not now."""
+        check_batch_size(subscribers, self.max_batch_inputs)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         keys = valid_subscribers(subscribers, outcome)
         times = times_by_key(subscribers, occurred_at)
@@ -211,86 +149,22 @@ class PreferencesService(StatusReads):
             definitions = await repo.definitions(actor.portal_id, business_unit_id)
             stored = await repo.stored_statuses(actor.portal_id, keys, channel)
             wides = await repo.wide_statuses(actor.portal_id, keys, channel)
-            wide_type = (
-                WideType.PORTAL_WIDE if business_unit_id is None else WideType.BUSINESS_UNIT_WIDE
-            )
-            scope_unit = business_unit_id or 0
-            writes: list[tuple[str, StoredStatus]] = []
-            wide_writes: list[WideStatus] = []
-            ledger: list[LedgerEntry] = []
+            writes = _Writes(actor, now)
             for key in dict.fromkeys(keys):
-                when = times.get(key, now)
-                current = next(
-                    (
-                        w
-                        for w in wides[key]
-                        if w.wide_type is wide_type and w.business_unit_id == scope_unit
-                    ),
-                    None,
+                plan = plan_unsubscribe_all(
+                    key,
+                    channel,
+                    definitions,
+                    stored[key],
+                    wides[key],
+                    business_unit_id,
+                    source,
+                    times.get(key, now),
                 )
-                if current is None or current.status is not State.UNSUBSCRIBED:
-                    wide_writes.append(
-                        WideStatus(
-                            key, channel, wide_type, scope_unit, State.UNSUBSCRIBED, source, when
-                        )
-                    )
-                    ledger.append(
-                        ledger_entry(
-                            actor,
-                            key,
-                            now,
-                            source,
-                            current.status if current else State.SUBSCRIBED,
-                            State.UNSUBSCRIBED,
-                            wide_type=wide_type,
-                            business_unit_id=scope_unit,
-                            occurred_at=times.get(key),
-                        )
-                    )
-                statuses = outcome.per_subscriber.setdefault(key, [])
-                for definition in definitions:
-                    before = stored[key].get(definition.id)
-                    reason = Reason.NO_STATUS_CHANGE
-                    after = before
-                    if before is None or before.status is not State.UNSUBSCRIBED:
-                        reason = Reason.UNSUBSCRIBE_FROM_ALL_OCCURRED
-                        after = StoredStatus(
-                            definition.id, State.UNSUBSCRIBED, source, None, None, when
-                        )
-                        writes.append((key, after))
-                        ledger.append(
-                            ledger_entry(
-                                actor,
-                                key,
-                                now,
-                                source,
-                                before.status if before else State.NOT_SPECIFIED,
-                                State.UNSUBSCRIBED,
-                                subscription_id=definition.id,
-                                occurred_at=times.get(key),
-                            )
-                        )
-                    if definition.is_active:
-                        # What effective_status reads from a stored UNSUBSCRIBED and no opt-out
-                        # (the one just written is not reported as covering its own types).
-                        assert after is not None
-                        statuses.append(
-                            Status(
-                                key,
-                                channel,
-                                definition,
-                                after.status,
-                                after.source,
-                                after.legal_basis,
-                                after.legal_basis_explanation,
-                                after.updated_at,
-                                reason=reason,
-                            )
-                        )
-                outcome.statuses.extend(statuses)
-            await repo.put_statuses(actor.portal_id, channel, writes)
-            await repo.put_wide_statuses(actor.portal_id, wide_writes)
-            await repo.append_ledger(ledger)
+                writes.add(key, source, times.get(key), plan.writes)
+                outcome.per_subscriber[key] = plan.statuses
+                outcome.statuses.extend(plan.statuses)
+            await writes.write(repo, actor.portal_id, channel)
         outcome.completed_at = self.clock.now_ms()
         return outcome
 
@@ -307,3 +181,128 @@ class PreferencesService(StatusReads):
         if batch.errors:
             raise batch.errors[0][1]
         return batch.statuses[0]
+
+
+# A change that passed validation: its position in the input, subscriber key, type and itself.
+_Valid = tuple[int, str, Definition, StatusChange]
+
+
+def _valid_changes(
+    portal: Portal,
+    definitions: dict[int, Definition],
+    changes: Sequence[StatusChange],
+    outcome: BatchOutcome,
+) -> list[_Valid]:
+    """The changes that can be planned; why each other one cannot goes to ``outcome.errors``."""
+    valid = []
+    for index, change in enumerate(changes):
+        try:
+            key = subscriber_key(change.subscriber)
+            storable_text("legalBasisExplanation", change.legal_basis_explanation)
+            definition = active_definition(
+                definitions.get(change.subscription_id), change.subscription_id
+            )
+            check_legal_basis(portal, change)
+        except CommprefsError as error:
+            outcome.errors.append((index, error))
+            continue
+        valid.append((index, key, definition, change))
+    return valid
+
+
+def _plan_changes(
+    actor: Actor,
+    now: int,
+    valid: Sequence[_Valid],
+    stored: dict[str, dict[int, StoredStatus]],
+    wides: dict[str, list[WideStatus]],
+    source: str,
+    guard: Guard | None,
+    outcome: BatchOutcome,
+) -> _Writes:
+    """Plan each change in order (rules.plan_change) against what was read, updating it so
+    that a later change of the same subscriber sees an earlier one. Statuses, and changes
+    refused as stale, go to ``outcome``; nothing is written to the store here."""
+    writes = _Writes(actor, now)
+    for position, key, definition, change in valid:
+        given = change.source or source
+        stale = newer_choice(change, definition, stored[key], wides[key])
+        if stale is not None:
+            outcome.errors.append((position, stale))
+            continue
+        plan = plan_change(
+            definition,
+            stored[key].get(definition.id),
+            wides[key],
+            change.state,
+            change.legal_basis,
+            change.legal_basis_explanation,
+            given,
+            now if change.occurred_at is None else change.occurred_at,
+        )
+        if guard is not None and (refusal := guard(key, definition, change.state, plan)):
+            raise InvalidInput(refusal)
+        for lifted in plan.lifted:
+            wides[key] = [lifted if same_scope(w, lifted) else w for w in wides[key]]
+        if plan.stored is not None:
+            stored[key][definition.id] = plan.stored
+        writes.add(key, given, change.occurred_at, plan.writes)
+        status = effective_status(
+            key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
+        )
+        outcome.statuses.append(replace(status, reason=plan.reason))
+    return writes
+
+
+class _Writes:
+    """What one call by ``actor`` at ``now`` writes, gathered while it plans and written at
+    the end in one go (a row planned twice is written once, as it was planned last)."""
+
+    __slots__ = ("actor", "ledger", "now", "statuses", "wides")
+
+    def __init__(self, actor: Actor, now: int) -> None:
+        self.actor = actor
+        self.now = now
+        self.statuses: dict[tuple[str, int], tuple[str, StoredStatus]] = {}
+        self.wides: dict[tuple[str, WideType, int], WideStatus] = {}
+        self.ledger: list[LedgerEntry] = []
+
+    def add(self, key: str, source: str, occurred_at: int | None, rows: Iterable[Write]) -> None:
+        """Rows of ``key`` to write, each after the state it replaces, and their ledger entries."""
+        # What an entry is about: a type and its legal basis, or a wide scope.
+        scope: tuple[int | None, WideType | None, int | None, str | None, str | None]
+        for old, row in rows:
+            if isinstance(row, StoredStatus):
+                self.statuses[(key, row.subscription_id)] = (key, row)
+                scope = (
+                    row.subscription_id,
+                    None,
+                    None,
+                    row.legal_basis,
+                    row.legal_basis_explanation,
+                )
+            else:
+                self.wides[(key, row.wide_type, row.business_unit_id)] = row
+                scope = (None, row.wide_type, row.business_unit_id, None, None)
+            subscription_id, wide_type, unit, basis, explanation = scope
+            self.ledger.append(
+                ledger_entry(
+                    self.actor,
+                    key,
+                    self.now,
+                    source,
+                    old,
+                    row.status,
+                    subscription_id=subscription_id,
+                    wide_type=wide_type,
+                    business_unit_id=unit,
+                    legal_basis=basis,
+                    explanation=explanation,
+                    occurred_at=occurred_at,
+                )
+            )
+
+    async def write(self, repo: PreferencesRepository, portal_id: int, channel: Channel) -> None:
+        await repo.put_statuses(portal_id, channel, list(self.statuses.values()))
+        await repo.put_wide_statuses(portal_id, list(self.wides.values()))
+        await repo.append_ledger(self.ledger)
