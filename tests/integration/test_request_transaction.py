@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy.engine import Connection
 
 from commprefs.store.database import Database
+from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import upgrade
-from commprefs.store.transactions import OpenTransaction, Transactions
+from commprefs.store.transactions import OpenTransaction
 
 
 class Boom(Exception):
@@ -36,7 +37,7 @@ async def portal_names(db: Database) -> set[str]:
     return await db.run_sync(names)
 
 
-async def write_then_fail(db: Transactions, name: str) -> None:
+async def write_then_fail(db: Transactions[Repository], name: str) -> None:
     async with db.write() as repo:
         await repo.create_portal(name, False, 0)
         raise Boom

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from commprefs.store.repository import IdempotentReply
+from commprefs.store.interface import IdempotentReply
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ Rows = dict[tuple[int, str], KeyRow]  # by (portal id, key)
 
 
 class FakeKeyRepository:
-    """The idempotency-key methods of store/repository.py's Repository, over ``rows``."""
+    """The idempotency-key methods of store/interface.py's IdempotencyKeys, over ``rows``."""
 
     def __init__(self, rows: Rows) -> None:
         self.rows = rows
@@ -58,7 +58,7 @@ class FakeKeyRepository:
 
 
 class FakeTransactions:
-    """``Transactions`` (store/transactions.py) over FakeKeyRepository."""
+    """``Transactions`` (store/interface.py) over FakeKeyRepository."""
 
     def __init__(self) -> None:
         self.committed: Rows = {}
