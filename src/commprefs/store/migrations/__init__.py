@@ -1,0 +1,1 @@
+"""Alembic's environment and revisions: the only source of the schema."""

@@ -1,0 +1,1 @@
+"""The revisions, each self-contained: what it needs is frozen inside it, never imported."""
