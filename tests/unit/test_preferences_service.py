@@ -11,6 +11,7 @@ import pytest
 
 from commprefs.domain.errors import CommprefsError, InvalidInput
 from commprefs.domain.outcomes import BatchOutcome
+from commprefs.domain.plans import Guard, Plan
 from commprefs.domain.preferences import (
     SOURCE_NOT_SPECIFIED,
     Actor,
@@ -24,7 +25,6 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
-from commprefs.domain.rules import Guard, Plan
 from commprefs.preferences.service import PreferencesService
 from tests.support.memory_repository import MemoryDatabase
 

@@ -1,10 +1,11 @@
-"""rules.plan_unsubscribe_all, and the rows a status plan writes, each of which the ledger
+"""plans.plan_unsubscribe_all, and the rows a status plan writes, each of which the ledger
 records (DESIGN.md: unsubscribe-all, status update)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from commprefs.domain.plans import UnsubscribeAllPlan, plan_change, plan_unsubscribe_all
 from commprefs.domain.preferences import (
     Channel,
     Definition,
@@ -14,7 +15,6 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
-from commprefs.domain.rules import UnsubscribeAllPlan, plan_change, plan_unsubscribe_all
 
 A = "a@example.com"
 NOW = 1_000

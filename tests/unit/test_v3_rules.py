@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from commprefs.domain.plans import plan_change, v3_refusal
 from commprefs.domain.preferences import (
     Channel,
     Definition,
@@ -12,7 +13,7 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
-from commprefs.domain.rules import effective_status, plan_change, v3_refusal
+from commprefs.domain.rules import effective_status
 
 NEWS = Definition(7, 1, 3, "News", "d", "", "Email", True, False, False, 100, 100)
 ADDRESS = "a@example.com"

@@ -13,6 +13,7 @@ from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
 from commprefs.domain.faults import active_definition
 from commprefs.domain.outcomes import BatchOutcome, Outcome
+from commprefs.domain.plans import Guard, Write, plan_change, plan_unsubscribe_all, v3_refusal
 from commprefs.domain.preferences import (
     SOURCE_PUBLIC_API,
     Actor,
@@ -26,14 +27,7 @@ from commprefs.domain.preferences import (
     WideStatus,
     WideType,
 )
-from commprefs.domain.rules import (
-    Guard,
-    Write,
-    effective_status,
-    plan_change,
-    plan_unsubscribe_all,
-    v3_refusal,
-)
+from commprefs.domain.rules import effective_status
 from commprefs.domain.subscribers import storable_text, subscriber_key
 from commprefs.portals.checks import actor_portal, require_business_unit
 from commprefs.preferences.checks import (
@@ -135,7 +129,7 @@ class PreferencesService:
         source: str = SOURCE_PUBLIC_API,
         occurred_at: Sequence[int | None] | None = None,
     ) -> BatchOutcome:
-        """Each subscriber's opt-out of all email in scope (rules.plan_unsubscribe_all, E5, E9),
+        """Each subscriber's opt-out of all email in scope (plans.plan_unsubscribe_all, E5, E9),
         its statuses in ``per_subscriber`` and, in order, ``statuses``. ``occurred_at``
         (imports) gives, per subscriber, when the opt-out happened if not now."""
         check_batch_size(subscribers, self.max_batch_inputs)
@@ -220,7 +214,7 @@ def _plan_changes(
     guard: Guard | None,
     outcome: BatchOutcome,
 ) -> _Writes:
-    """Plan each change in order (rules.plan_change) against what was read, updating it so
+    """Plan each change in order (plans.plan_change) against what was read, updating it so
     that a later change of the same subscriber sees an earlier one. Statuses, and changes
     refused as stale, go to ``outcome``; nothing is written to the store here."""
     writes = _Writes(actor, now)
