@@ -1,7 +1,8 @@
 """What every ``commprefs`` command shares: options, settings, running a service call, output.
 
-Commands live in this package, one module per concern (main.py, ledger.py, webhooks.py,
-transfer.py); all of them report errors the same way through ``cli.main.main``.
+Commands live in this package, one module per concern (serve.py, portals.py, definitions.py,
+tokens.py, links.py, ledger.py, webhooks.py, transfer.py); main.py assembles them, and all of
+them report errors the same way through ``cli.main.main``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,129 @@
+"""``commprefs serve`` and ``commprefs migrate``, and the announcement of the first token that
+``serve`` makes when it seeds an empty database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import typer
+
+from commprefs.cli.support import CliError, DatabaseOption, run_admin, settings_for
+from commprefs.domain.tokens import ALL_SCOPES
+from commprefs.portals.service import Bootstrap
+from commprefs.services import Services
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8080,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="Base URL of preference-page links.")
+    ] = None,
+    database: DatabaseOption = None,
+    webhooks: Annotated[
+        bool | None, typer.Option("--webhooks", help="Also deliver webhook events.")
+    ] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            "--rate-limit", min=0, help="Calls per 10 s per token (HubSpot: 190); 0 is off."
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes, each with its own connection pool (production: PostgreSQL).",
+        ),
+    ] = 1,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    from commprefs.api.http_limits import limited_protocol
+    from commprefs.api.ratelimit import check_redis
+    from commprefs.app import create_app
+
+    overrides = {"rate_limit": rate_limit, "webhook_worker": webhooks}
+    settings = settings_for(database, public_url=public_url, **overrides)
+    if "public_url" not in settings.model_fields_set:  # neither --public-url nor the variable
+        literal = f"[{host}]" if ":" in host else host  # an IPv6 address
+        settings = settings_for(database, public_url=f"http://{literal}:{port}", **overrides)
+    if settings.rate_limit and settings.redis_url:
+        try:
+            asyncio.run(check_redis(settings.redis_url))
+        except RuntimeError as exc:
+            raise CliError(str(exc)) from None
+    announce = _first_token_announcer(f"http://{host}:{port}")
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+        "http": limited_protocol(settings),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+    }
+    memory = Services.in_memory(settings)
+    if memory and workers > 1:
+        raise CliError("an in-memory database cannot be shared by several worker processes")
+    if not memory:
+        # Migrate and seed once, here: a database that cannot be used is one line before the
+        # server starts (not uvicorn's traceback of a failed start-up), and exactly one process
+        # creates and prints a first token. Each worker's own start-up migration then finds
+        # the schema current. An in-memory database lives in the server alone.
+        run_admin(database, lambda services: _bootstrap(services, announce), settings)
+    if workers == 1:
+        first_start = announce if memory else None
+        asgi = create_app(settings, on_first_start=first_start, migrated=not memory)
+        uvicorn.run(asgi, **server_options)
+        return
+    os.environ.update(settings.environment())
+    uvicorn.run(
+        "commprefs.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        **{**server_options, "http": "commprefs.api.http_limits:EnvironmentLimitedProtocol"},
+    )
+
+
+def _first_token_announcer(base: str) -> Callable[[Services, Bootstrap], Awaitable[None]]:
+    async def announce(services: Services, created: Bootstrap) -> None:
+        _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
+        example = (
+            f"curl -X POST -H {shlex.quote('Authorization: Bearer ' + secret)} "
+            f"'{base}/communication-preferences/v4/statuses/jane@example.com/unsubscribe-all"
+            "?channel=EMAIL&verbose=true'"
+        )
+        typer.echo(
+            f"Created portal {created.portal.name!r} (id {created.portal.id}) with business "
+            f"unit 0 and {len(created.definitions)} subscription types.\n"
+            f"First access token (every scope; shown once, stored only as a hash):\n\n"
+            f"  {secret}\n\nTry it:\n\n  {example}\n"
+        )
+        sys.stdout.flush()
+
+    return announce
+
+
+async def _bootstrap(
+    services: Services, announce: Callable[[Services, Bootstrap], Awaitable[None]]
+) -> None:
+    created = await services.portals.bootstrap_if_empty()
+    if created is not None:
+        await announce(services, created)
+
+
+def migrate(database: DatabaseOption = None) -> None:
+    """Bring the database schema to the newest version."""
+
+    async def nothing(_services: Services) -> None:
+        return None
+
+    run_admin(database, nothing)
+    typer.echo("database is up to date")
