@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from commprefs.cli.support import DatabaseOption, JsonOption, PortalOption, emit, run_admin
+from commprefs.domain.bodies import render_definition, render_translation
 
 definitions_app = typer.Typer(help="Subscription types.", no_args_is_help=True)
 
@@ -26,8 +27,6 @@ def definitions_create(
     database: DatabaseOption = None,
 ) -> None:
     """Create a subscription type."""
-    from commprefs.api.v4.schemas import render_definition
-
     created = run_admin(
         database,
         lambda s: s.portals.create_definition(
@@ -60,8 +59,6 @@ def definitions_translate(
     database: DatabaseOption = None,
 ) -> None:
     """Add or replace a translation of a subscription type."""
-    from commprefs.api.v4.schemas import render_translation
-
     made = run_admin(
         database,
         lambda s: s.portals.translate_definition(portal, definition, language, name, description),

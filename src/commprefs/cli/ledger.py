@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import typer
 
-from commprefs.api.commprefs_v1.schemas import render_history, render_state
 from commprefs.cli.support import (
     CliError,
     DatabaseOption,
@@ -19,6 +18,7 @@ from commprefs.cli.support import (
     instant_option,
     run_admin,
 )
+from commprefs.domain.bodies import render_history, render_state
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.ledger import ChainReport, HistoryEntry, StateAsOf
 

@@ -11,16 +11,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
-from commprefs.api.commprefs_v1.schemas import (
-    History,
-    SubscriberState,
-    render_history,
-    render_state,
-)
+from commprefs.api.commprefs_v1.schemas import History, SubscriberState
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
 from commprefs.api.responses import JSONBody
 from commprefs.api.v4.schemas import Error
+from commprefs.domain.bodies import render_history, render_state
 from commprefs.domain.clock import InstantError, parse_instant
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.preferences import Actor

@@ -15,7 +15,8 @@ from pydantic_core import PydanticCustomError
 
 from commprefs.api.errors import validation_details
 from commprefs.api.params import INT64_MAX
-from commprefs.api.v4.schemas import LegalBasisValue, SubscriptionDefinition, render_definition
+from commprefs.api.v4.schemas import LegalBasisValue, SubscriptionDefinition
+from commprefs.domain.bodies import render_definition
 from commprefs.domain.errors import ErrorDetail, InvalidInput
 from commprefs.domain.preferences import (
     Definition,

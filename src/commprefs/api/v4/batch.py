@@ -21,9 +21,9 @@ from commprefs.api.v4.schemas import (
     BatchResponsePublicWideStatusBulkResponseWithErrors,
     render_batch_errors,
     render_envelope,
-    render_wide,
 )
-from commprefs.api.v4.statuses import bulk_statuses, render_status
+from commprefs.api.v4.statuses import bulk_statuses
+from commprefs.domain.bodies import render_status, render_wide
 from commprefs.domain.outcomes import BatchOutcome
 from commprefs.domain.preferences import Actor, State, StatusChange
 from commprefs.domain.tokens import BATCH_READ, BATCH_WRITE

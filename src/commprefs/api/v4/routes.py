@@ -24,12 +24,15 @@ from commprefs.api.v4.schemas import (
     ActionResponseWithResultsSubscriptionDefinition,
     Error,
     PartialPublicStatusRequest,
-    render_definition,
     render_envelope,
+)
+from commprefs.api.v4.statuses import ReadingRenderer
+from commprefs.domain.bodies import (
+    render_definition,
+    render_status,
     render_translation,
     render_wide,
 )
-from commprefs.api.v4.statuses import ReadingRenderer, render_status
 from commprefs.domain.outcomes import Outcome
 from commprefs.domain.preferences import Actor, State, Status, StatusChange
 from commprefs.domain.tokens import READ_DEFINITIONS, READ_STATUS, WRITE_STATUS

@@ -1,7 +1,8 @@
 """HubSpot's v4 / 2026-03 wire shapes (reference §3), with HubSpot's schema names.
 
-The models document the API in ``/openapi.json``; responses are rendered by the ``render_*``
-functions straight to dicts, which is what the models describe.
+The models document the API in ``/openapi.json``; responses are rendered straight to dicts,
+which is what the models describe: by the ``render_*`` functions here (the envelope, batch
+errors) and, for the values the CLI prints too, by ``domain/bodies.py``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from commprefs.domain.clock import iso_ms
 from commprefs.domain.errors import CommprefsError
 from commprefs.domain.preferences import (
     Channel,
-    Definition,
     LegalBasis,
     Reason,
     State,
-    Translation,
-    WideStatus,
     WideType,
 )
 
@@ -150,22 +148,6 @@ class SubscriptionDefinition(BaseModel):
     subscriptionTranslations: list[PublicSubscriptionTranslation] | None = None  # noqa: N815
 
 
-def render_definition(definition: Definition) -> dict[str, Any]:
-    return {
-        "id": str(definition.id),
-        "name": definition.name,
-        "description": definition.description,
-        "isActive": definition.is_active,
-        "isDefault": definition.is_default,
-        "isInternal": definition.is_internal,
-        "createdAt": iso_ms(definition.created_at),
-        "updatedAt": iso_ms(definition.updated_at),
-        "businessUnitId": definition.business_unit_id,
-        "communicationMethod": definition.communication_method,
-        "purpose": definition.purpose,
-    }
-
-
 class ActionResponseWithResultsSubscriptionDefinition(_Envelope, _WithErrors):
     results: list[SubscriptionDefinition]
 
@@ -240,28 +222,6 @@ class BatchResponsePublicWideStatusBulkResponse(_Envelope):
 
 class BatchResponsePublicWideStatusBulkResponseWithErrors(_Envelope, _WithErrors):
     results: list[PublicWideStatusBulkResponse]
-
-
-def render_wide(wide: WideStatus) -> dict[str, Any]:
-    return {
-        "channel": wide.channel.value,
-        "status": wide.status.value,
-        "subscriberIdString": wide.subscriber,
-        "timestamp": iso_ms(wide.updated_at),
-        "wideStatusType": wide.wide_type.value,
-        "businessUnitId": wide.business_unit_id,
-    }
-
-
-def render_translation(translation: Translation) -> dict[str, Any]:
-    return {
-        "createdAt": translation.created_at,
-        "description": translation.description,
-        "languageCode": translation.language_code,
-        "name": translation.name,
-        "subscriptionId": translation.definition_id,
-        "updatedAt": translation.updated_at,
-    }
 
 
 def render_batch_errors(

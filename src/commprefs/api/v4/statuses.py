@@ -1,4 +1,5 @@
-"""PublicStatus bodies (reference §3): the one place that decides their keys, order and forms.
+"""PublicStatus bodies of many readings at once (reference §3); ``domain/bodies.py`` decides
+their keys, order and forms.
 
 A batch read renders a thousand of them, most of them alike but for the subscriber; those are
 rendered once per response and copied.
@@ -9,55 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from commprefs.domain.clock import iso_ms
-from commprefs.domain.preferences import Channel, Definition, Reason, State, Status
+from commprefs.domain.bodies import public_status
+from commprefs.domain.preferences import Channel
 from commprefs.domain.rules import Reading
-
-
-def public_status(
-    subscriber: str,
-    channel: Channel,
-    definition: Definition,
-    status: State,
-    source: str,
-    legal_basis: str | None,
-    legal_basis_explanation: str | None,
-    timestamp: int,
-    reason: Reason | None = None,
-) -> dict[str, Any]:
-    # Absent optional fields are left out, not sent as null: HubSpot's schema types them as
-    # plain strings/enums, and strict clients validate against it.
-    rendered: dict[str, Any] = {
-        "channel": channel.value,
-        "source": source,
-        "status": status.value,
-        "subscriberIdString": subscriber,
-        "subscriptionId": definition.id,
-        "timestamp": iso_ms(timestamp),
-        "businessUnitId": definition.business_unit_id,
-        "subscriptionName": definition.name,
-    }
-    if legal_basis is not None:
-        rendered["legalBasis"] = legal_basis
-    if legal_basis_explanation is not None:
-        rendered["legalBasisExplanation"] = legal_basis_explanation
-    if reason is not None:
-        rendered["setStatusSuccessReason"] = reason.value
-    return rendered
-
-
-def render_status(status: Status) -> dict[str, Any]:
-    return public_status(
-        status.subscriber,
-        status.channel,
-        status.definition,
-        status.status,
-        status.source,
-        status.legal_basis,
-        status.legal_basis_explanation,
-        status.timestamp,
-        status.reason,
-    )
 
 
 class ReadingRenderer:
