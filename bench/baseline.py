@@ -50,8 +50,8 @@ def main() -> None:
         "parameters, a fixed body): what the framework alone costs (python -m bench.floor)",
     )
     args = parser.parse_args()
-    # The settings of `commprefs serve` (src/commprefs/cli/serve.py): uvloop and httptools are
-    # chosen by "auto", no access log.
+    # The settings of `commprefs serve` (run_server in src/commprefs/app.py): uvloop and
+    # httptools are chosen by "auto", no access log.
     uvicorn.run(
         "bench.asgi:fastapi_floor" if args.fastapi else "bench.baseline:app",
         factory=args.fastapi,

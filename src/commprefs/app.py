@@ -1,12 +1,18 @@
-"""``create_app(settings)``: the one place where the HTTP application is assembled."""
+"""``create_app(settings)``: the one place where the HTTP application is assembled; and what
+``commprefs serve`` needs to serve it (``run_server``, ``check_rate_limit_store``), so that the CLI
+reaches the HTTP entry points only through here.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
@@ -15,9 +21,10 @@ from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
+from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
-from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter
+from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter, check_redis
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
@@ -119,3 +126,42 @@ def create_app_from_environment() -> FastAPI:
     """The app with settings from ``COMMPREFS_*`` only: the factory that process managers import
     in each worker (``commprefs serve --workers N``, ``uvicorn --factory``)."""
     return create_app(Settings())
+
+
+def check_rate_limit_store(settings: Settings) -> None:
+    """Before serving: raise ``RuntimeError`` with one readable line when the rate limit is on and
+    its Redis does not answer."""
+    if settings.rate_limit and settings.redis_url:
+        asyncio.run(check_redis(settings.redis_url))
+
+
+def run_server(
+    settings: Settings,
+    host: str,
+    port: int,
+    workers: int,
+    on_first_start: Callable[[Services, Bootstrap], Awaitable[None]] | None = None,
+    migrated: bool = False,
+) -> None:
+    """Serve the app with uvicorn until stopped: in this process (``workers`` 1, with
+    ``create_app``'s ``on_first_start`` and ``migrated``), or in ``workers`` processes that each
+    build it from the ``COMMPREFS_*`` environment, filled here from ``settings``."""
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "access_log": False,
+        "http": limited_protocol(settings),
+        "timeout_keep_alive": settings.keep_alive_timeout,
+    }
+    if workers == 1:
+        asgi = create_app(settings, on_first_start=on_first_start, migrated=migrated)
+        uvicorn.run(asgi, **server_options)
+        return
+    os.environ.update(settings.environment())
+    uvicorn.run(
+        "commprefs.app:create_app_from_environment",
+        factory=True,
+        workers=workers,
+        **{**server_options, "http": "commprefs.api.http_limits:EnvironmentLimitedProtocol"},
+    )

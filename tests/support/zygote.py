@@ -22,7 +22,8 @@ import types
 from typing import Any
 
 POLL_SECONDS = 0.01  # how soon an exited child's status is reported
-# What a ``commprefs`` run imports; ``serve`` imports all but the first inside the command.
+# What a ``commprefs`` run imports; ``serve`` imports the rest inside the command (commprefs.app,
+# which imports the others).
 PRELOAD = (
     "commprefs.cli.main",
     "commprefs.app",

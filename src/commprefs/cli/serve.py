@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -44,31 +42,18 @@ def serve(
     ] = 1,
 ) -> None:
     """Migrate the database, then serve the API."""
-    import uvicorn
-
-    from commprefs.api.http_limits import limited_protocol
-    from commprefs.api.ratelimit import check_redis
-    from commprefs.app import create_app
+    from commprefs.app import check_rate_limit_store, run_server  # the HTTP stack: serve only
 
     overrides = {"rate_limit": rate_limit, "webhook_worker": webhooks}
     settings = settings_for(database, public_url=public_url, **overrides)
     if "public_url" not in settings.model_fields_set:  # neither --public-url nor the variable
         literal = f"[{host}]" if ":" in host else host  # an IPv6 address
         settings = settings_for(database, public_url=f"http://{literal}:{port}", **overrides)
-    if settings.rate_limit and settings.redis_url:
-        try:
-            asyncio.run(check_redis(settings.redis_url))
-        except RuntimeError as exc:
-            raise CliError(str(exc)) from None
+    try:
+        check_rate_limit_store(settings)
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
     announce = _first_token_announcer(f"http://{host}:{port}")
-    server_options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": "info",
-        "access_log": False,
-        "http": limited_protocol(settings),
-        "timeout_keep_alive": settings.keep_alive_timeout,
-    }
     memory = Services.in_memory(settings)
     if memory and workers > 1:
         raise CliError("an in-memory database cannot be shared by several worker processes")
@@ -78,18 +63,8 @@ def serve(
         # creates and prints a first token. Each worker's own start-up migration then finds
         # the schema current. An in-memory database lives in the server alone.
         run_admin(database, lambda services: _bootstrap(services, announce), settings)
-    if workers == 1:
-        first_start = announce if memory else None
-        asgi = create_app(settings, on_first_start=first_start, migrated=not memory)
-        uvicorn.run(asgi, **server_options)
-        return
-    os.environ.update(settings.environment())
-    uvicorn.run(
-        "commprefs.app:create_app_from_environment",
-        factory=True,
-        workers=workers,
-        **{**server_options, "http": "commprefs.api.http_limits:EnvironmentLimitedProtocol"},
-    )
+    first_start = announce if memory else None  # a real database was seeded just above
+    run_server(settings, host, port, workers, on_first_start=first_start, migrated=not memory)
 
 
 def _first_token_announcer(base: str) -> Callable[[Services, Bootstrap], Awaitable[None]]:
