@@ -155,6 +155,30 @@ def test_history_and_state_as_of_follow_changes_from_every_entry_point(
     assert by_type(state(http, tenant, subscriber)["statuses"]) == by_type(reads[-1])
 
 
+def test_each_prefix_records_its_own_api_for_every_operation_that_writes(
+    http: httpx.Client, factory: Factory
+) -> None:
+    """v4 and 2026-03 serve the same operations, declared once: the ledger still names the prefix
+    that each change came through."""
+    tenant = factory.tenant(types=1)
+    (news,) = tenant.definitions
+    for api in ("v4", "2026-03"):
+        client = V4(http, f"/communication-preferences/{api}", tenant)
+        one, many, everything, batch_everything = (email(f"{api}-{n}") for n in range(4))
+        change = {"channel": "EMAIL", "statusState": "SUBSCRIBED", "subscriptionId": news.id}
+        responses = [
+            client.update(one, news.id, "SUBSCRIBED"),
+            client.batch("write", {"inputs": [{**change, "subscriberIdString": many}]}),
+            client.unsubscribe_all(everything),
+            client.batch("unsubscribe-all", {"inputs": [batch_everything]}),
+        ]
+        assert [r.status_code for r in responses] == [200] * 4, [r.text for r in responses]
+        for subscriber in (one, many, everything, batch_everything):
+            entries = history(http, tenant, subscriber).json()["results"]
+            assert entries, subscriber
+            assert {e["api"] for e in entries} == {api}, subscriber
+
+
 def test_history_pages_in_order(http: httpx.Client, factory: Factory) -> None:
     tenant = factory.tenant(types=3)
     v4 = V4(http, "/communication-preferences/v4", tenant)

@@ -38,10 +38,14 @@ def services(request: Request) -> Services:
     return found
 
 
-def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
+def require(rule: ScopeRule, api: str | None = None) -> Callable[..., Awaitable[Actor]]:
     """A dependency that authenticates the bearer token, counts the call against the token's
     rate limit, checks ``rule``'s scopes and claims the request's Idempotency-Key, if any: from
-    then on ``services(request)`` are bound to the transaction that holds the key."""
+    then on ``services(request)`` are bound to the transaction that holds the key.
+
+    ``api`` is what the caller's changes are recorded under in the ledger; without it, the API of
+    the matched route (``routing.ApiRoute.serving``), for operations served under several
+    prefixes."""
 
     async def authorized(request: Request) -> Actor:
         # As HTTPBearer(auto_error=False) reads it; anything else is our 401 in HubSpot's body.
@@ -59,7 +63,7 @@ def require(rule: ScopeRule, api: str) -> Callable[..., Awaitable[Actor]]:
             portal_id=token.portal_id,
             token_id=token.id,
             request_id=request.state.request_id,
-            api=api,
+            api=api or request.scope["route"].api,
         )
 
     return authorized

@@ -1,4 +1,10 @@
-"""The API's route class: a body that is not JSON is reported after authentication.
+"""The API's route class: it knows which API it serves, and a body that is not JSON is reported
+after authentication.
+
+A router served under several prefixes (v4 and 2026-03) declares its operations once, as
+module-level functions, and gets a route class per prefix (``ApiRoute.serving``): the name each
+records in the ledger is the matched route's ``api``, which ``deps.require`` reads (FastAPI puts
+the matched route in the request's scope), at no cost beyond an attribute look-up.
 
 FastAPI decodes an operation's JSON body before it solves the operation's dependencies, and
 answers a body it cannot decode with a 400 there and then: a client without a token, or over its
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from json import JSONDecodeError
-from typing import Any
+from typing import Any, ClassVar, cast
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -47,6 +53,13 @@ def _json_invalid(error: ValueError) -> dict[str, Any]:
 
 
 class ApiRoute(APIRoute):
+    api: ClassVar[str] = ""  # the API recorded in the ledger: see ``serving``
+
+    @classmethod
+    def serving(cls, api: str) -> type[ApiRoute]:
+        """The route class of a router whose operations are recorded as ``api``."""
+        return cast(type[ApiRoute], type(f"{cls.__name__}[{api}]", (cls,), {"api": api}))
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         if self.body_field is None:

@@ -40,102 +40,106 @@ def _body(
     return body
 
 
-def add_routes(router: APIRouter, api: str) -> None:
-    @router.post(
+async def batch_read(
+    request: Request,
+    body: BatchInputString,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    actor: Actor = Depends(require(BATCH_READ)),
+) -> Response:
+    outcome = await services(request).preferences.read_statuses_many(
+        actor, body.inputs, channel, business_unit_id
+    )
+    results = bulk_statuses(channel, outcome.readings)
+    return JSONBody(
+        _body(request, outcome, results, list(body.inputs)),
+        status_code=207 if outcome.errors else 200,
+    )
+
+
+async def batch_read_unsubscribe_all(
+    request: Request,
+    body: BatchInputString,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    actor: Actor = Depends(require(BATCH_READ)),
+) -> Response:
+    outcome, rows = await services(request).preferences.read_wide_many(
+        actor, body.inputs, channel, business_unit_id
+    )
+    results = [
+        {"subscriberIdString": key, "wideStatuses": [render_wide(w) for w in wides]}
+        for key, wides in rows.items()
+    ]
+    return JSONBody(
+        _body(request, outcome, results, list(body.inputs)),
+        status_code=207 if outcome.errors else 200,
+    )
+
+
+async def batch_unsubscribe_all(
+    request: Request,
+    body: BatchInputString,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    verbose: VerboseQuery = False,
+    actor: Actor = Depends(require(BATCH_WRITE)),
+) -> Response:
+    outcome = await services(request).preferences.unsubscribe_all_many(
+        actor, body.inputs, channel, business_unit_id
+    )
+    results = (
+        [
+            {"subscriberIdString": key, "statuses": [render_status(s) for s in statuses]}
+            for key, statuses in outcome.per_subscriber.items()
+        ]
+        if verbose
+        else []
+    )
+    return JSONBody(_body(request, outcome, results, list(body.inputs)))
+
+
+async def batch_write(
+    request: Request,
+    body: BatchInputPublicStatusRequest,
+    actor: Actor = Depends(require(BATCH_WRITE)),
+) -> Response:
+    changes = [
+        StatusChange(
+            subscriber=item.subscriberIdString,
+            subscription_id=item.subscriptionId,
+            state=State(item.statusState),
+            legal_basis=item.legalBasis,
+            legal_basis_explanation=item.legalBasisExplanation,
+        )
+        for item in body.inputs
+    ]
+    outcome = await services(request).preferences.update_statuses(actor, changes)
+    inputs = [item.model_dump() for item in body.inputs]
+    return JSONBody(_body(request, outcome, [render_status(s) for s in outcome.statuses], inputs))
+
+
+def add_routes(router: APIRouter) -> None:
+    """Adds E7 to E10 to the router of one prefix (its route class says which: routes.py)."""
+    router.post(
         "/statuses/batch/read",
         response_model=BatchResponsePublicStatusBulkResponse,
         responses={207: {"model": BatchResponsePublicStatusBulkResponseWithErrors}},
         summary="Batch retrieve subscription statuses",
-    )
-    async def batch_read(
-        request: Request,
-        body: BatchInputString,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        actor: Actor = Depends(require(BATCH_READ, api)),
-    ) -> Response:
-        outcome = await services(request).preferences.read_statuses_many(
-            actor, body.inputs, channel, business_unit_id
-        )
-        results = bulk_statuses(channel, outcome.readings)
-        return JSONBody(
-            _body(request, outcome, results, list(body.inputs)),
-            status_code=207 if outcome.errors else 200,
-        )
-
-    @router.post(
+    )(batch_read)
+    router.post(
         "/statuses/batch/unsubscribe-all/read",
         response_model=BatchResponsePublicWideStatusBulkResponse,
         responses={207: {"model": BatchResponsePublicWideStatusBulkResponseWithErrors}},
         summary="Batch retrieve contacts who have opted out of all communications",
-    )
-    async def batch_read_unsubscribe_all(
-        request: Request,
-        body: BatchInputString,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        actor: Actor = Depends(require(BATCH_READ, api)),
-    ) -> Response:
-        outcome, rows = await services(request).preferences.read_wide_many(
-            actor, body.inputs, channel, business_unit_id
-        )
-        results = [
-            {"subscriberIdString": key, "wideStatuses": [render_wide(w) for w in wides]}
-            for key, wides in rows.items()
-        ]
-        return JSONBody(
-            _body(request, outcome, results, list(body.inputs)),
-            status_code=207 if outcome.errors else 200,
-        )
-
-    @router.post(
+    )(batch_read_unsubscribe_all)
+    router.post(
         "/statuses/batch/unsubscribe-all",
         response_model=BatchResponsePublicBulkOptOutFromAllResponse,
         summary="Batch unsubscribe contacts from all subscriptions",
-    )
-    async def batch_unsubscribe_all(
-        request: Request,
-        body: BatchInputString,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        verbose: VerboseQuery = False,
-        actor: Actor = Depends(require(BATCH_WRITE, api)),
-    ) -> Response:
-        outcome = await services(request).preferences.unsubscribe_all_many(
-            actor, body.inputs, channel, business_unit_id
-        )
-        results = (
-            [
-                {"subscriberIdString": key, "statuses": [render_status(s) for s in statuses]}
-                for key, statuses in outcome.per_subscriber.items()
-            ]
-            if verbose
-            else []
-        )
-        return JSONBody(_body(request, outcome, results, list(body.inputs)))
-
-    @router.post(
+    )(batch_unsubscribe_all)
+    router.post(
         "/statuses/batch/write",
         response_model=BatchResponsePublicStatus,
         summary="Batch update subscription statuses",
-    )
-    async def batch_write(
-        request: Request,
-        body: BatchInputPublicStatusRequest,
-        actor: Actor = Depends(require(BATCH_WRITE, api)),
-    ) -> Response:
-        changes = [
-            StatusChange(
-                subscriber=item.subscriberIdString,
-                subscription_id=item.subscriptionId,
-                state=State(item.statusState),
-                legal_basis=item.legalBasis,
-                legal_basis_explanation=item.legalBasisExplanation,
-            )
-            for item in body.inputs
-        ]
-        outcome = await services(request).preferences.update_statuses(actor, changes)
-        inputs = [item.model_dump() for item in body.inputs]
-        return JSONBody(
-            _body(request, outcome, [render_status(s) for s in outcome.statuses], inputs)
-        )
+    )(batch_write)

@@ -29,10 +29,26 @@ LinkBusinessUnitQuery = Annotated[
 ]
 
 
+async def generate_links(
+    request: Request,
+    body: LinkGenerationRequest,
+    channel: ChannelQuery,
+    business_unit_id: LinkBusinessUnitQuery = 0,
+    actor: Actor = Depends(require(GENERATE_LINKS)),
+) -> Response:
+    links = await services(request).links.generate(
+        actor.portal_id,
+        body.subscriberIdString,
+        business_unit_id,
+        body.subscriptionId,
+        body.language,
+    )
+    return JSONBody(render_links(links))
+
+
 def add_link_routes(router: APIRouter, api: str) -> None:
     """Adds E6 to the router of one prefix (``api`` is "v4" or "2026-03")."""
-
-    @router.post(
+    router.post(
         "/links/generate",
         response_model=LinkGenerationResponse,
         summary="Generate subscription links",
@@ -41,19 +57,4 @@ def add_link_routes(router: APIRouter, api: str) -> None:
             f"post-/communication-preferences/{api}/links/generate"
             "_/communication-preferences/v4/links/generate"
         ),
-    )
-    async def generate_links(
-        request: Request,
-        body: LinkGenerationRequest,
-        channel: ChannelQuery,
-        business_unit_id: LinkBusinessUnitQuery = 0,
-        actor: Actor = Depends(require(GENERATE_LINKS, api)),
-    ) -> Response:
-        links = await services(request).links.generate(
-            actor.portal_id,
-            body.subscriberIdString,
-            business_unit_id,
-            body.subscriptionId,
-            body.language,
-        )
-        return JSONBody(render_links(links))
+    )(generate_links)

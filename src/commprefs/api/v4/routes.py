@@ -53,127 +53,130 @@ def statuses_body(request: Request, outcome: Outcome, results: list[Status]) -> 
     )
 
 
+async def definitions(
+    request: Request,
+    business_unit_id: BusinessUnitQuery = None,
+    include_translations: IncludeTranslationsQuery = False,
+    actor: Actor = Depends(require(READ_DEFINITIONS)),
+) -> Response:
+    started = services(request).clock.now_ms()
+    found = await services(request).preferences.list_definitions(
+        actor, business_unit_id, include_translations
+    )
+    results = []
+    for definition, translations in found:
+        rendered = render_definition(definition)
+        if include_translations:
+            rendered["subscriptionTranslations"] = [render_translation(t) for t in translations]
+        results.append(rendered)
+    done = services(request).clock.now_ms()
+    return JSONBody(render_envelope(results, request.state.received_ms, started, done))
+
+
+async def get_statuses(
+    request: Request,
+    subscriber: SubscriberPath,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    actor: Actor = Depends(require(READ_STATUS)),
+) -> Response:
+    outcome = await services(request).preferences.read_statuses(
+        actor, subscriber, channel, business_unit_id
+    )
+    renderer = ReadingRenderer(channel)
+    results = [
+        status
+        for key, readings in outcome.readings.items()
+        for status in renderer.render(key, readings)
+    ]
+    return JSONBody(
+        render_envelope(
+            results, request.state.received_ms, outcome.started_at, outcome.completed_at
+        )
+    )
+
+
+async def update_status(
+    request: Request,
+    subscriber: SubscriberPath,
+    body: PartialPublicStatusRequest,
+    actor: Actor = Depends(require(WRITE_STATUS)),
+) -> Response:
+    change = StatusChange(
+        subscriber=subscriber,
+        subscription_id=body.subscriptionId,
+        state=State(body.statusState),
+        legal_basis=body.legalBasis,
+        legal_basis_explanation=body.legalBasisExplanation,
+    )
+    outcome = await services(request).preferences.update_status(actor, change)
+    return statuses_body(request, outcome, outcome.statuses)
+
+
+async def get_unsubscribe_all(
+    request: Request,
+    subscriber: SubscriberPath,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    verbose: VerboseQuery = False,
+    actor: Actor = Depends(require(READ_STATUS)),
+) -> Response:
+    started = services(request).clock.now_ms()
+    wides = await services(request).preferences.get_unsubscribe_all(
+        actor, subscriber, channel, business_unit_id
+    )
+    done = services(request).clock.now_ms()
+    return JSONBody(
+        render_envelope([render_wide(w) for w in wides], request.state.received_ms, started, done)
+    )
+
+
+async def unsubscribe_all(
+    request: Request,
+    subscriber: SubscriberPath,
+    channel: ChannelQuery,
+    business_unit_id: BusinessUnitQuery = None,
+    verbose: VerboseQuery = False,
+    actor: Actor = Depends(require(WRITE_STATUS)),
+    _body: None = Depends(no_body),  # after ``actor``: authentication comes first
+) -> Response:
+    outcome = await services(request).preferences.unsubscribe_all(
+        actor, subscriber, channel, business_unit_id
+    )
+    return statuses_body(request, outcome, outcome.statuses if verbose else [])
+
+
 def build_router(api: str) -> APIRouter:
-    """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger."""
-    router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute)
+    """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger: each
+    route's class carries it (``ApiRoute.serving``), and ``require`` reads it from there."""
+    router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute.serving(api))
     # Batch paths first: /statuses/batch/unsubscribe-all would otherwise match
     # /statuses/{subscriberIdString}/unsubscribe-all.
-    batch.add_routes(router, api)
+    batch.add_routes(router)
     add_link_routes(router, api)
-
-    @router.get(
+    router.get(
         "/definitions",
         response_model=ActionResponseWithResultsSubscriptionDefinition,
         summary="Retrieve all subscription status definitions",
-    )
-    async def definitions(
-        request: Request,
-        business_unit_id: BusinessUnitQuery = None,
-        include_translations: IncludeTranslationsQuery = False,
-        actor: Actor = Depends(require(READ_DEFINITIONS, api)),
-    ) -> Response:
-        started = services(request).clock.now_ms()
-        found = await services(request).preferences.list_definitions(
-            actor, business_unit_id, include_translations
-        )
-        results = []
-        for definition, translations in found:
-            rendered = render_definition(definition)
-            if include_translations:
-                rendered["subscriptionTranslations"] = [render_translation(t) for t in translations]
-            results.append(rendered)
-        done = services(request).clock.now_ms()
-        return JSONBody(render_envelope(results, request.state.received_ms, started, done))
-
-    @router.get(
+    )(definitions)
+    router.get(
         "/statuses/{subscriberIdString}",
         response_model=ActionResponseWithResultsPublicStatus,
         summary="Get subscription preferences for a specific contact",
-    )
-    async def get_statuses(
-        request: Request,
-        subscriber: SubscriberPath,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        actor: Actor = Depends(require(READ_STATUS, api)),
-    ) -> Response:
-        outcome = await services(request).preferences.read_statuses(
-            actor, subscriber, channel, business_unit_id
-        )
-        renderer = ReadingRenderer(channel)
-        results = [
-            status
-            for key, readings in outcome.readings.items()
-            for status in renderer.render(key, readings)
-        ]
-        return JSONBody(
-            render_envelope(
-                results, request.state.received_ms, outcome.started_at, outcome.completed_at
-            )
-        )
-
-    @router.post(
+    )(get_statuses)
+    router.post(
         "/statuses/{subscriberIdString}",
         response_model=ActionResponseWithResultsPublicStatus,
         summary="Update a contact's subscription status",
-    )
-    async def update_status(
-        request: Request,
-        subscriber: SubscriberPath,
-        body: PartialPublicStatusRequest,
-        actor: Actor = Depends(require(WRITE_STATUS, api)),
-    ) -> Response:
-        change = StatusChange(
-            subscriber=subscriber,
-            subscription_id=body.subscriptionId,
-            state=State(body.statusState),
-            legal_basis=body.legalBasis,
-            legal_basis_explanation=body.legalBasisExplanation,
-        )
-        outcome = await services(request).preferences.update_status(actor, change)
-        return statuses_body(request, outcome, outcome.statuses)
-
-    @router.get(
+    )(update_status)
+    router.get(
         "/statuses/{subscriberIdString}/unsubscribe-all",
         response_model=ActionResponseWithResultsPublicWideStatus,
         summary="Retrieve a contact's unsubscribed status",
-    )
-    async def get_unsubscribe_all(
-        request: Request,
-        subscriber: SubscriberPath,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        verbose: VerboseQuery = False,
-        actor: Actor = Depends(require(READ_STATUS, api)),
-    ) -> Response:
-        started = services(request).clock.now_ms()
-        wides = await services(request).preferences.get_unsubscribe_all(
-            actor, subscriber, channel, business_unit_id
-        )
-        done = services(request).clock.now_ms()
-        return JSONBody(
-            render_envelope(
-                [render_wide(w) for w in wides], request.state.received_ms, started, done
-            )
-        )
-
-    @router.post(
+    )(get_unsubscribe_all)
+    router.post(
         "/statuses/{subscriberIdString}/unsubscribe-all",
         response_model=ActionResponseWithResultsPublicStatus,
         summary="Unsubscribe a contact from all email subscriptions",
-    )
-    async def unsubscribe_all(
-        request: Request,
-        subscriber: SubscriberPath,
-        channel: ChannelQuery,
-        business_unit_id: BusinessUnitQuery = None,
-        verbose: VerboseQuery = False,
-        actor: Actor = Depends(require(WRITE_STATUS, api)),
-        _body: None = Depends(no_body),  # after ``actor``: authentication comes first
-    ) -> Response:
-        outcome = await services(request).preferences.unsubscribe_all(
-            actor, subscriber, channel, business_unit_id
-        )
-        return statuses_body(request, outcome, outcome.statuses if verbose else [])
-
+    )(unsubscribe_all)
     return router
