@@ -9,16 +9,14 @@ events written since are delivered, without a restart.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import psycopg
 import pytest
 
 from tests.support import cli
-from tests.support.databases import POSTGRES_ADMIN_URL, postgres_database
+from tests.support.databases import postgres_database
 from tests.support.factories import Factory, Tenant, email
 from tests.support.faults import (
     PASSWORD,
@@ -27,6 +25,7 @@ from tests.support.faults import (
     assert_unavailable,
     wait_for_failures,
 )
+from tests.support.outage import refusing
 from tests.support.receiver import Receiver
 from tests.support.server import Server
 from tests.support.worker import FAST_DELIVERY, Worker
@@ -46,22 +45,6 @@ def receiver() -> Iterator[Receiver]:
     endpoint = Receiver()
     yield endpoint
     endpoint.close()
-
-
-@contextmanager
-def unavailable(database_url: str) -> Iterator[None]:
-    """The database refuses new connections and its open ones are cut, until the block ends."""
-    name = database_url.rpartition("/")[2]
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
-        )
-    try:
-        yield
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
 
 
 def seed(database_url: str, receiver: Receiver) -> tuple[Tenant, str]:
@@ -93,7 +76,7 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers(
     try:
         with httpx.Client(base_url=served.url, timeout=30) as client:
             assert client.get(f"{V4}/definitions", headers=tenant.headers).status_code == 200
-            with unavailable(database_url):
+            with refusing(database_url):
                 answers = [
                     client.get(f"{V4}/definitions", headers=tenant.headers),
                     opt_out(client, tenant),
@@ -125,7 +108,7 @@ def test_the_worker_logs_one_line_per_failure_while_the_database_is_away_and_the
     worker = Worker(database_url, tmp_path / "worker.log").start()
     try:
         receiver.wait_until(lambda: "webhook delivery started" in worker.log())
-        with unavailable(database_url):
+        with refusing(database_url):
             failures = wait_for_failures(worker, 5)
             assert worker.process is not None
             assert worker.process.poll() is None, worker.log()

@@ -120,14 +120,21 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted({m for n, methods in matching if n == fewest for m in methods})
 
 
+def answer_domain_error(request: Request, exc: CommprefsError) -> Response:
+    """The answer to a domain error; one that is the service's fault (its database away) is the
+    operator's too, and logged in one line. Also what the idempotency middleware answers when a
+    keyed request's transaction fails as it ends (api/idempotency.py)."""
+    if exc.status_code >= 500:
+        log.warning(
+            "%s on %s %s: %s", correlation_id(request), request.method, request.url.path, exc
+        )
+    return render_error(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CommprefsError)
     async def _domain(request: Request, exc: CommprefsError) -> Response:
-        if exc.status_code >= 500:  # the service's fault (its database away): the operator's
-            log.warning(
-                "%s on %s %s: %s", correlation_id(request), request.method, request.url.path, exc
-            )
-        return render_error(request, exc)
+        return answer_domain_error(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

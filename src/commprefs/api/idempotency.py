@@ -7,9 +7,12 @@ a retry with the same key and the same method, path, query and body gets that re
 byte for byte, with ``Idempotent-Replayed: true``, and runs nothing. The same key with a different
 request is a 409. Keys belong to the token's portal and are forgotten after
 ``COMMPREFS_IDEMPOTENCY_TTL_SECONDS``. A response other than 2xx is not stored (nothing was
-written), so its retry runs again. Every route that authenticates through ``api.deps.require`` is
-covered: the middleware sees the header, the auth dependency claims the key for the portal and
-hands the operation the services bound to the transaction that holds it.
+written), so its retry runs again; nor is anything of a request whose transaction fails as it
+ends (the database gone under the operation, the reply or the commit): its answer is the 503 an
+un-keyed write gets, and its retry runs again (or replays, if the commit took after all). Every
+route that authenticates through ``api.deps.require`` is covered: the middleware sees the header,
+the auth dependency claims the key for the portal and hands the operation the services bound to
+the transaction that holds it.
 
 The rules, that transaction, and how they make a write apply once (the claim, the write and the
 stored response commit together, and the response is sent only after that commit) are the
@@ -26,6 +29,8 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commprefs.api.errors import answer_domain_error
+from commprefs.domain.errors import CommprefsError
 from commprefs.idempotency.service import (
     IdempotencyService,
     NotKept,
@@ -112,6 +117,16 @@ class IdempotencyMiddleware:
                     await pending.transaction.keep(*_reply(held))
         except NotKept:
             pass
+        except CommprefsError as error:
+            if pending.transaction is None:
+                raise  # not from the transaction's end (the app answered such errors itself)
+            # The request's transaction failed as it ended: its database went away under the
+            # operation, the reply's recording or the commit (DatabaseUnavailable). The reply
+            # held back is not what happened; the answer is what an un-keyed write gets. (If the
+            # commit took after all, the key holds the reply, and a retry replays it.)
+            answer = answer_domain_error(Request(scope), error)
+            await answer(scope, receive, send)
+            return
         for message in held:
             await send(message)
 
