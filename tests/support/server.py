@@ -95,9 +95,10 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def server_errors(self) -> list[str]:
-        """The lines of the log that show a request failing on the server's side."""
-        lines = self.log().splitlines()
+    def server_errors(self, since: int = 0) -> list[str]:
+        """The lines of the log (after offset ``since``) that show a request failing on the
+        server's side."""
+        lines = self.log()[since:].splitlines()
         return [line for line in lines if any(mark in line for mark in _SERVER_ERRORS)]
 
     def __enter__(self) -> Server:

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from commprefs.centre.models import (
@@ -59,9 +60,16 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except CommprefsError as error:
+                if error.status_code >= 500:  # the service's fault (its database away)
+                    _log_line(request, error)
                 return _error_page(request, error.status_code, error.message)
             except HTTPException as error:
                 return _error_page(request, error.status_code, "The request could not be read.")
+            except ClientDisconnect:
+                # The client left, or was cut off for being slow (BodyReadTimeout sends the 408),
+                # before its form arrived: nothing ran, and nobody reads this answer.
+                _log_line(request, "the client left before its request body arrived")
+                return _error_page(request, 400, "The request could not be read.")
             except Exception:
                 # True here: a failure after a change committed never gets this far (_done).
                 log.exception("page error %s on %s", request.state.request_id, request.method)
@@ -69,6 +77,12 @@ class PageRoute(APIRoute):
                 return _error_page(request, 500, message)
 
         return guarded
+
+
+def _log_line(request: Request, what: object) -> None:
+    """One line, no traceback, for a fault that is not a bug. It names the request by its id
+    and method only: the path holds the link's token."""
+    log.warning("page %s on %s: %s", request.state.request_id, request.method, what)
 
 
 router = APIRouter(prefix="/preferences", include_in_schema=False, route_class=PageRoute)
