@@ -22,7 +22,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import upgrade
-from commprefs.transfer.service import IMPORT_BATCH_SIZE, ExportService, ImportService
+from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
 
@@ -53,7 +53,8 @@ class Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
         own: what a request's operation calls once its Idempotency-Key is claimed (api/deps.py).
         Made per keyed request, which is cheap: the constructors only keep what they are given.
-        ``idempotency`` stays the app's own: claims open transactions, they never join one."""
+        ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
+        open transactions, they never join one."""
         return self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
 
     @classmethod
@@ -76,10 +77,7 @@ class Services:
             preferences=preferences,
             ledger=LedgerService(transactions, clock),
             webhooks=WebhookService(transactions, clock),
-            # The same rules, in larger transactions than an API batch may ask for.
-            imports=ImportService(
-                transactions, clock, PreferencesService(transactions, clock, IMPORT_BATCH_SIZE)
-            ),
+            imports=ImportService(database, clock),
             exports=ExportService(transactions),
             links=links,
             pages=PageService(transactions, clock, preferences, links),

@@ -35,15 +35,17 @@ def refusing(database_url: str) -> Iterator[None]:
 
 @contextmanager
 def session_cut(
-    database_url: str, table: str, event: str, at_commit: bool = False
+    database_url: str, table: str, event: str, at_commit: bool = False, holding: int = 0
 ) -> Iterator[None]:
     """Until the block ends, a session that runs ``event`` (INSERT, UPDATE) on ``table`` is
     terminated by the server there, as by an operator or a failover; ``at_commit`` waits for
-    that session's COMMIT instead (a deferred trigger), so that nothing of it commits."""
+    that session's COMMIT instead (a deferred trigger), so that nothing of it commits. With
+    ``holding``, only once the table holds that many rows (as that session sees it)."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
-            f"CREATE OR REPLACE FUNCTION {_END_SESSION}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$"
+            f"CREATE OR REPLACE FUNCTION {_END_SESSION}() RETURNS trigger LANGUAGE plpgsql AS $$"
+            f" BEGIN IF (SELECT count(*) FROM {table}) >= {holding} THEN"
+            " PERFORM pg_terminate_backend(pg_backend_pid()); END IF; RETURN NEW; END $$"
         )
         when = (
             f"CONSTRAINT TRIGGER {_END_SESSION} AFTER {event} ON {table} "

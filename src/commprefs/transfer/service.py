@@ -2,26 +2,31 @@
 rules, the ledger and change events apply to every row. Export: statuses and suppression lists,
 streamed from one consistent snapshot.
 
-An import applies rows in file order, in batches of the service's batch size; each batch is one
-transaction, so a row is applied whole or not at all. Rejected rows go to ``reject`` with the
-column at fault and why; the rest of the file goes on.
+An import applies rows in file order, in batches of the service's batch size
+(``IMPORT_BATCH_SIZE``); each batch is one transaction, whatever kinds of row it mixes, so a row
+is applied whole or not at all, and an import that stops has applied whole batches. Rejected
+rows go to ``reject`` with the column at fault and why; the rest of the file goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Any
 
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import InvalidInput
+from commprefs.domain.errors import CommprefsError, InvalidInput
 from commprefs.domain.outcomes import BatchOutcome
 from commprefs.domain.preferences import Actor, Channel
+from commprefs.domain.subscribers import subscriber_key
 from commprefs.domain.transfer import ImportReport, OptOutRow, RawRecord, Rejection, TypeRow
 from commprefs.portals.checks import require_business_unit, require_definition, require_portal
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
+from commprefs.store.repository import SqlRepository
+from commprefs.store.transactions import OpenTransaction
 from commprefs.transfer.schemas import (
     RowContext,
     RowError,
@@ -39,12 +44,18 @@ Row = TypeRow | OptOutRow
 
 
 class ImportService:
+    """Applies each batch through a preferences service bound to the batch's transaction: the
+    same rules as the API, in larger transactions than an API batch may ask for."""
+
     def __init__(
-        self, database: Transactions[Repository], clock: Clock, preferences: PreferencesService
+        self,
+        database: Transactions[SqlRepository],
+        clock: Clock,
+        batch_size: int = IMPORT_BATCH_SIZE,
     ) -> None:
         self.database = database
         self.clock = clock
-        self.preferences = preferences
+        self.batch_size = batch_size
 
     async def run(
         self,
@@ -81,7 +92,7 @@ class ImportService:
                 rejected(record, error.field, error.message)
                 continue
             batch.append(row)
-            if len(batch) >= self.preferences.max_batch_inputs:
+            if len(batch) >= self.batch_size:
                 await flush()
         await flush()
         report.seconds = time.perf_counter() - started
@@ -107,29 +118,40 @@ class ImportService:
         report: ImportReport,
         rejected: Callable[[RawRecord, str | None, str], None],
     ) -> None:
-        """Apply rows in order: runs of type rows together, runs of opt-outs of one scope and
-        source together."""
-        start = 0
-        while start < len(rows):
-            end = start + 1
-            while end < len(rows) and _same_run(rows[start], rows[end]):
-                end += 1
-            run = rows[start:end]
-            outcome = await self._apply_run(actor, run)
-            for index, error in outcome.errors:
-                detail = error.details[0] if error.details else None
-                field = _column(detail.in_ if detail else None)
-                rejected(run[index].record, field, error.message)
-            report.imported += len(run) - len(outcome.errors)
-            start = end
+        """Apply one batch in one transaction, in order: runs of type rows together, runs of
+        opt-outs of one scope and source together, each a savepoint of it (the service's own
+        write). Its rejections are reported once it has committed."""
+        refused: list[tuple[Row, CommprefsError]] = []
+        async with self.database.write() as repo:
+            # Every subscriber of the batch first, in the store's order: a run's own locks are
+            # then held already, so the batch never waits for one while it holds the ledger's
+            # head (taken by each run's entries), which a writer holding it could be waiting for.
+            await repo.lock_subscribers(actor.portal_id, _keys(rows))
+            preferences = PreferencesService(OpenTransaction(repo), self.clock, self.batch_size)
+            start = 0
+            while start < len(rows):
+                end = start + 1
+                while end < len(rows) and _same_run(rows[start], rows[end]):
+                    end += 1
+                run = rows[start:end]
+                outcome = await self._apply_run(preferences, actor, run)
+                refused.extend((run[index], error) for index, error in outcome.errors)
+                start = end
+        for row, error in refused:
+            detail = error.details[0] if error.details else None
+            rejected(row.record, _column(detail.in_ if detail else None), error.message)
+        report.imported += len(rows) - len(refused)
 
-    async def _apply_run(self, actor: Actor, run: list[Row]) -> BatchOutcome:
+    @staticmethod
+    async def _apply_run(
+        preferences: PreferencesService, actor: Actor, run: list[Row]
+    ) -> BatchOutcome:
         first = run[0]
         if isinstance(first, TypeRow):
             changes = [row.change for row in run if isinstance(row, TypeRow)]
-            return await self.preferences.update_statuses(actor, changes, first.change.source or "")
+            return await preferences.update_statuses(actor, changes, first.change.source or "")
         opt_outs = [row for row in run if isinstance(row, OptOutRow)]
-        return await self.preferences.unsubscribe_all_many(
+        return await preferences.unsubscribe_all_many(
             actor,
             [row.subscriber for row in opt_outs],
             Channel.EMAIL,
@@ -137,6 +159,16 @@ class ImportService:
             first.source,
             occurred_at=[row.occurred_at for row in opt_outs],
         )
+
+
+def _keys(rows: list[Row]) -> list[str]:
+    """The subscriber keys of the rows that have one (the others are rejected by their run)."""
+    keys = []
+    for row in rows:
+        address = row.change.subscriber if isinstance(row, TypeRow) else row.subscriber
+        with contextlib.suppress(CommprefsError):
+            keys.append(subscriber_key(address))
+    return keys
 
 
 def _same_run(first: Row, other: Row) -> bool:
