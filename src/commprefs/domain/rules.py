@@ -77,21 +77,8 @@ def read_type(
 def _reading(
     definition: Definition, stored: StoredStatus | None, opt_out: WideStatus | None
 ) -> Reading:
-    if stored is None:
-        if opt_out is not None:
-            return Reading(
-                definition,
-                State.UNSUBSCRIBED,
-                opt_out.source,
-                None,
-                None,
-                opt_out.updated_at,
-                opt_out.wide_type,
-            )
-        return Reading(
-            definition, State.NOT_SPECIFIED, SOURCE_NOT_SPECIFIED, None, None, definition.created_at
-        )
-    if opt_out is not None and stored.status is not State.UNSUBSCRIBED:
+    # An opt-out covers a type unless the type is UNSUBSCRIBED itself (its own record is read).
+    if opt_out is not None and (stored is None or stored.status is not State.UNSUBSCRIBED):
         return Reading(
             definition,
             State.UNSUBSCRIBED,
@@ -100,6 +87,10 @@ def _reading(
             None,
             opt_out.updated_at,
             opt_out.wide_type,
+        )
+    if stored is None:
+        return Reading(
+            definition, State.NOT_SPECIFIED, SOURCE_NOT_SPECIFIED, None, None, definition.created_at
         )
     return Reading(
         definition,

@@ -40,6 +40,15 @@ def _body(
     return body
 
 
+def _read_answer(
+    request: Request, outcome: BatchOutcome, results: list[Any], inputs: list[Any]
+) -> Response:
+    """A batch read's answer: 207 when any input failed (reference §4.1), 200 otherwise."""
+    return JSONBody(
+        _body(request, outcome, results, inputs), status_code=207 if outcome.errors else 200
+    )
+
+
 async def batch_read(
     request: Request,
     body: BatchInputString,
@@ -51,10 +60,7 @@ async def batch_read(
         actor, body.inputs, channel, business_unit_id
     )
     results = bulk_statuses(channel, outcome.readings)
-    return JSONBody(
-        _body(request, outcome, results, list(body.inputs)),
-        status_code=207 if outcome.errors else 200,
-    )
+    return _read_answer(request, outcome, results, list(body.inputs))
 
 
 async def batch_read_unsubscribe_all(
@@ -71,10 +77,7 @@ async def batch_read_unsubscribe_all(
         {"subscriberIdString": key, "wideStatuses": [render_wide(w) for w in wides]}
         for key, wides in rows.items()
     ]
-    return JSONBody(
-        _body(request, outcome, results, list(body.inputs)),
-        status_code=207 if outcome.errors else 200,
-    )
+    return _read_answer(request, outcome, results, list(body.inputs))
 
 
 async def batch_unsubscribe_all(
