@@ -30,6 +30,17 @@ def test_a_receiver_accepts_only_the_exact_body_key_and_a_recent_time() -> None:
     assert not is_authentic(SECRET, "soon", BODY, header, now=1_700_000_000)
 
 
+@pytest.mark.parametrize(
+    "timestamp",
+    ["\u00b2", "\uff11\uff17\uff10\uff10", "1\u0667", "\u2460", " 1700000000", "-1700000000", ""],
+)
+def test_a_timestamp_that_is_not_ascii_digits_is_refused_not_an_error(timestamp: str) -> None:
+    """str.isdigit() says yes to superscripts, circled and other scripts' digits; int() then
+    raises on some and silently reads others (fullwidth digits as their ASCII twins)."""
+    fullwidth = signature(SECRET, 1700, BODY)
+    assert not is_authentic(SECRET, timestamp, BODY, fullwidth, now=1700)
+
+
 @pytest.mark.parametrize("attempts", range(1, 12))
 def test_waits_double_after_each_failure_up_to_the_cap(attempts: int) -> None:
     ceiling = min(60.0, 0.5 * 2 ** (attempts - 1)) * 1000

@@ -3,8 +3,6 @@ make. Every change goes through PreferencesService, with the page's source in th
 
 from __future__ import annotations
 
-import re
-
 from commprefs.centre.models import (
     DEFAULT_COLOUR,
     PAGE_LEGAL_BASIS,
@@ -24,6 +22,7 @@ from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError
 from commprefs.domain.links import InvalidLink, VerifiedLink
+from commprefs.domain.numbers import ascii_digits
 from commprefs.domain.preferences import (
     Actor,
     Channel,
@@ -235,11 +234,8 @@ def readable_on(colour: str) -> str:
     return "#ffffff" if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05 else "#111111"
 
 
-_ID = re.compile(r"[0-9]{1,19}")  # ASCII: str.isdigit() also says yes to "²", which int() refuses
-
-
 def _ids(values: list[str]) -> set[int]:
-    return {int(v) for v in values if _ID.fullmatch(v)}
+    return {int(v) for v in values if ascii_digits(v) and len(v) <= 19}
 
 
 def _actor(link: VerifiedLink, request_id: str) -> Actor:

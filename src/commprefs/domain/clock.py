@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Protocol
 
+from commprefs.domain.numbers import ascii_digits
+
 
 class Clock(Protocol):
     def now_ms(self) -> int: ...
@@ -68,7 +70,7 @@ def parse_instant(text: str) -> int:
     midnight UTC) or from epoch milliseconds written as ASCII digits; InstantError for anything
     else and for anything outside FIRST_INSTANT_MS..LAST_INSTANT_MS."""
     value = text.strip()
-    if value.isascii() and value.isdigit():
+    if ascii_digits(value):
         # More digits than the last instant has are out of range; int() would refuse 4,300+.
         moment = int(value) if len(value) <= _MAX_DIGITS else LAST_INSTANT_MS + 1
     else:

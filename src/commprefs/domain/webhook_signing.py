@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from commprefs.domain.numbers import ascii_digits
+
 TIMESTAMP_HEADER = "X-Commprefs-Timestamp"
 SIGNATURE_HEADER = "X-Commprefs-Signature"
 WEBHOOK_HEADER = "X-Commprefs-Webhook-Id"
@@ -32,6 +34,6 @@ def is_authentic(
     secret: str, timestamp: str, body: bytes, header: str, now: int, tolerance: int = 300
 ) -> bool:
     """What a receiver written in Python checks; ``now`` in unix seconds."""
-    if not timestamp.isdigit() or abs(now - int(timestamp)) > tolerance:
+    if not ascii_digits(timestamp) or abs(now - int(timestamp)) > tolerance:
         return False
     return hmac.compare_digest(signature(secret, int(timestamp), body), header)

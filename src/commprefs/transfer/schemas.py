@@ -23,6 +23,7 @@ from typing import Any
 from commprefs.domain.clock import InstantError, iso_ms, parse_instant
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.faults import check_legal_basis_value, unknown_business_unit
+from commprefs.domain.numbers import ascii_digits
 from commprefs.domain.preferences import Definition, State, StatusChange, WideType
 from commprefs.domain.transfer import OptOutRow, RawRecord, TypeRow
 
@@ -179,14 +180,9 @@ def _integer(values: dict[str, str], column: str) -> int | None:
     text = _text(values, column)
     if not text:
         return None
-    if not _digits(text) or len(text) > 18:
+    if not ascii_digits(text) or len(text) > 18:
         raise RowError(column, f"{column} must be a whole number, not {text!r}")
     return int(text)
-
-
-def _digits(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also passes superscripts and other scripts' digits."""
-    return text.isascii() and text.isdigit()
 
 
 def _definition(values: dict[str, str], context: RowContext) -> int:
@@ -194,7 +190,7 @@ def _definition(values: dict[str, str], context: RowContext) -> int:
     number = None if context.match_by_name else _integer(values, "subscriptionId")
     either = _text(values, "subscription")
     if either and number is None and not name:
-        if _digits(either) and not context.match_by_name:
+        if ascii_digits(either) and not context.match_by_name:
             number = int(either)
         else:
             name = either

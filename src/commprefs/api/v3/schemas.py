@@ -18,6 +18,7 @@ from commprefs.api.params import INT64_MAX
 from commprefs.api.v4.schemas import LegalBasisValue, SubscriptionDefinition
 from commprefs.domain.bodies import render_definition
 from commprefs.domain.errors import ErrorDetail, InvalidInput
+from commprefs.domain.numbers import ascii_digits
 from commprefs.domain.preferences import (
     Definition,
     State,
@@ -53,9 +54,7 @@ class PublicUpdateSubscriptionStatusRequest(BaseModel):
         # HubSpot's backend reads a JSON number here as its digits; so do we.
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if isinstance(value, str) and not (
-            value.isascii() and value.isdigit() and 0 < int(value) <= INT64_MAX
-        ):
+        if isinstance(value, str) and not (ascii_digits(value) and 0 < int(value) <= INT64_MAX):
             raise PydanticCustomError(
                 "subscription_id",
                 "{value} is not a subscription id (a positive whole number)",
