@@ -25,6 +25,7 @@ from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter, check_redis
+from commprefs.api.v1 import routes as v1_routes
 from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
@@ -99,6 +100,8 @@ def create_app(
         app.include_router(build_v4_router(api), prefix=prefix)
     app.include_router(ledger_routes.build_router(), prefix=ledger_routes.PREFIX)
     app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
+    # Email Subscriptions v1 (issue 14), HubSpot's legacy API.
+    app.include_router(v1_routes.build_router(), prefix=v1_routes.PREFIX)
     generate_document = app.openapi
 
     def document() -> dict[str, Any]:

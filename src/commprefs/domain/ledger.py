@@ -40,6 +40,17 @@ class HistoryPage:
 
 
 @dataclass(frozen=True)
+class TimelinePage:
+    """A page of a portal's changes, newest first (v1's timeline): each item is the entries one
+    request recorded for one subscriber, in the order recorded. ``next_before`` is the seq to
+    continue below; ``has_more`` says whether anything is there."""
+
+    items: list[list[HistoryEntry]]
+    has_more: bool
+    next_before: int
+
+
+@dataclass(frozen=True)
 class StateAsOf:
     """A subscriber's effective statuses at a moment, rebuilt from the ledger alone."""
 

@@ -30,3 +30,14 @@ class BatchOutcome:
     errors: list[tuple[int, CommprefsError]] = field(default_factory=list)
     # What a read found (reads only): every type in scope for each subscriber, in order.
     readings: dict[str, Sequence[Reading]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class V1Reading:
+    """A subscriber as Email Subscriptions v1 reads them: the active types with a status
+    (chosen, or covered by an opt-out; v1 leaves out types never chosen) and whether they opted
+    out of all email."""
+
+    subscriber: str
+    statuses: list[Status]
+    opted_out_of_all: bool

@@ -164,16 +164,54 @@ def plan_unsubscribe_all(
 Guard = Callable[[str, Definition, State, Plan], str | None]
 
 
-def v3_refusal(subscriber: str, definition: Definition, state: State, plan: Plan) -> str | None:
-    """What v3 refuses that v4 allows (DESIGN.md "v3"), in HubSpot's words: subscribing someone
-    who opted out of the type or of all (v3 cannot resubscribe), and unsubscribing someone who
-    already reads unsubscribed. Subscribing someone already subscribed is allowed and changes
-    nothing (HubSpot's v3 spec lists no error for it; its 200 is the status)."""
+def resubscribe_refusal(
+    subscriber: str, definition: Definition, state: State, plan: Plan
+) -> str | None:
+    """What v3 and v1 refuse that v4 allows: subscribing someone who opted out of the type or of
+    all (neither can resubscribe; HubSpot's words)."""
     if state is State.SUBSCRIBED and plan.reason is Reason.RESUBSCRIBE_OCCURRED:
         return (
             f"subscription {definition.id} for {subscriber} cannot be updated because they "
             "have unsubscribed"
         )
+    return None
+
+
+def v3_refusal(subscriber: str, definition: Definition, state: State, plan: Plan) -> str | None:
+    """What v3 refuses that v4 allows (DESIGN.md "v3"), in HubSpot's words: a resubscribe
+    (resubscribe_refusal), and unsubscribing someone who already reads unsubscribed.
+    Subscribing someone already subscribed is allowed and changes nothing (HubSpot's v3 spec
+    lists no error for it; its 200 is the status)."""
+    if refusal := resubscribe_refusal(subscriber, definition, state, plan):
+        return refusal
     if state is State.UNSUBSCRIBED and plan.reason is Reason.NO_STATUS_CHANGE:
         return f"{subscriber} is already unsubscribed to subscription {definition.id}"
     return None
+
+
+def v1_refusal(subscriber: str, definition: Definition, state: State, plan: Plan) -> str | None:
+    """What v1 refuses that v4 allows: a resubscribe (resubscribe_refusal), and resetting an
+    opt-out to no choice (``NOT_OPTED``), which would undo it."""
+    if refusal := resubscribe_refusal(subscriber, definition, state, plan):
+        return refusal
+    if state is State.NOT_SPECIFIED and plan.previous is State.UNSUBSCRIBED:
+        return (
+            f"subscription {definition.id} for {subscriber} cannot be reset because they "
+            "have unsubscribed"
+        )
+    return None
+
+
+def subscribe_all_refusal(
+    subscriber: str, definition: Definition, state: State, plan: Plan
+) -> str | None:
+    """v1's subscribe-to-all (``{"subscribed": true}``) cannot undo an opt-out of all email."""
+    if any(w.wide_type is WideType.PORTAL_WIDE for w in plan.lifted):
+        return f"{subscriber} cannot be subscribed because they have unsubscribed from all email"
+    return None
+
+
+def keeps_opt_out(plan: Plan) -> bool:
+    """Subscribe-to-all leaves a type the subscriber opted out of (or its brand) as it is:
+    v1 has no undo for an opt-out."""
+    return plan.reason is Reason.RESUBSCRIBE_OCCURRED

@@ -78,6 +78,19 @@ BATCH_WRITE = _rule(
     ("subscription-status-batch-write",),
 )
 
+# Email Subscriptions v1 (issue 14): HubSpot names its legacy scope ``content``; our v3/v4
+# families grant the same reads and writes there too.
+V1_SCOPE = "content"
+
+
+def _with_v1(rule: ScopeRule) -> ScopeRule:
+    return ScopeRule((*rule.alternatives, frozenset({V1_SCOPE})), (V1_SCOPE,))
+
+
+V1_READ_DEFINITIONS = _with_v1(READ_DEFINITIONS)
+V1_READ_STATUS = _with_v1(READ_STATUS)
+V1_WRITE_STATUS = _with_v1(WRITE_STATUS)
+
 ALL_SCOPES: tuple[str, ...] = (
     f"{_CP}.read",
     f"{_CP}.write",
@@ -89,4 +102,5 @@ ALL_SCOPES: tuple[str, ...] = (
     "subscriptions-status-write",
     "subscription-status-batch-read",
     "subscription-status-batch-write",
+    V1_SCOPE,
 )

@@ -15,6 +15,7 @@ from commprefs.domain.ledger import (
     HistoryEntry,
     HistoryPage,
     StateAsOf,
+    TimelinePage,
 )
 from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, WideType
 from commprefs.domain.rules import effective_status, in_scope
@@ -52,6 +53,44 @@ class LedgerService:
         if limit is not None and len(found) > limit:
             return HistoryPage(key, found[:limit], found[limit - 1].seq)
         return HistoryPage(key, found, None)
+
+    async def timeline(
+        self,
+        portal_id: int,
+        before: int | None,
+        limit: int,
+        recorded_from: int | None = None,
+        recorded_until: int | None = None,
+    ) -> TimelinePage:
+        """A portal's changes newest first, ``limit`` items (one request's entries for one
+        subscriber make an item) below the entry numbered ``before``, recorded within the bounds.
+        Read in one snapshot and continued by seq: a page after this one repeats and skips
+        nothing, whatever is recorded in between (newer entries are above the cursor)."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput.field("limit", f"limit must be between 1 and {MAX_PAGE}.")
+        items: list[list[HistoryEntry]] = []
+        cursor = before
+        async with self.database.snapshot() as repo:
+            await require_portal(repo, portal_id)
+            while True:
+                # A few entries per item on average (an opt-out of all writes one per type).
+                chunk = await repo.timeline(
+                    portal_id, cursor, limit * 4 + 1, recorded_from, recorded_until
+                )
+                for entry in chunk:
+                    last = items[-1][-1] if items else None
+                    if last and (last.request_id, last.subscriber) == (
+                        entry.request_id,
+                        entry.subscriber,
+                    ):
+                        items[-1].append(entry)
+                    elif len(items) == limit:
+                        return _timeline_page(items, True, before)
+                    else:
+                        items.append([entry])
+                if len(chunk) < limit * 4 + 1:
+                    return _timeline_page(items, False, before)
+                cursor = chunk[-1].seq
 
     async def state_as_of(
         self,
@@ -91,6 +130,14 @@ class LedgerService:
             else:
                 portals = await repo.ledger_portals()
             return [await _verify_portal(repo, p) for p in portals]
+
+
+def _timeline_page(items: list[list[HistoryEntry]], more: bool, before: int | None) -> TimelinePage:
+    """Each item's entries oldest first; the cursor below the oldest entry given."""
+    for item in items:
+        item.reverse()
+    lowest = items[-1][0].seq if items else (before if before is not None else 0)
+    return TimelinePage(items, more, lowest)
 
 
 def _replay(

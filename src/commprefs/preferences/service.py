@@ -6,14 +6,21 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
 from commprefs.domain.faults import active_definition
 from commprefs.domain.outcomes import BatchOutcome, Outcome
-from commprefs.domain.plans import Guard, Write, plan_change, plan_unsubscribe_all, v3_refusal
+from commprefs.domain.plans import (
+    Guard,
+    Plan,
+    Write,
+    plan_change,
+    plan_unsubscribe_all,
+    v3_refusal,
+)
 from commprefs.domain.preferences import (
     SOURCE_PUBLIC_API,
     Actor,
@@ -40,6 +47,7 @@ from commprefs.preferences.checks import (
     valid_subscribers,
 )
 from commprefs.preferences.reads import StatusReads
+from commprefs.preferences.v1 import V1Rules
 from commprefs.store.interface import PreferencesRepository, Transactions
 
 
@@ -65,6 +73,8 @@ class PreferencesService:
         self.read_statuses_many = self.reads.read_statuses_many
         self.get_unsubscribe_all = self.reads.get_unsubscribe_all
         self.read_wide_many = self.reads.read_wide_many
+        # Email Subscriptions v1 (issue 14): its rules over these same writes and reads.
+        self.v1 = V1Rules(self)
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -83,10 +93,14 @@ class PreferencesService:
         changes: Sequence[StatusChange],
         source: str = SOURCE_PUBLIC_API,
         guard: Guard | None = None,
+        all_or_nothing: bool = False,
+        skip: Callable[[Plan], bool] | None = None,
     ) -> BatchOutcome:
         """Independent status changes in one transaction; invalid inputs are reported, the
         valid ones applied in order (a subscriber named twice sees its own earlier change).
-        A ``guard``'s refusal raises and so rolls back the whole call (single-change callers)."""
+        A ``guard``'s refusal raises and so rolls back the whole call (single-change callers).
+        ``all_or_nothing`` (v1): the first invalid input raises, and nothing is written.
+        A planned change that ``skip`` picks is left out (v1's subscribe-to-all)."""
         check_batch_size(changes, self.max_batch_inputs)
         outcome = BatchOutcome(started_at=self.clock.now_ms())
         async with self.database.write() as repo:
@@ -98,7 +112,9 @@ class PreferencesService:
             now = self.clock.now_ms()
             stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
             wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
-            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome)
+            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome, skip)
+            if all_or_nothing and outcome.errors:
+                raise min(outcome.errors, key=lambda error: error[0])[1]
             await writes.write(repo, actor.portal_id, Channel.EMAIL)
         outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
@@ -213,6 +229,7 @@ def _plan_changes(
     source: str,
     guard: Guard | None,
     outcome: BatchOutcome,
+    skip: Callable[[Plan], bool] | None = None,
 ) -> _Writes:
     """Plan each change in order (plans.plan_change) against what was read, updating it so
     that a later change of the same subscriber sees an earlier one. Statuses, and changes
@@ -236,6 +253,8 @@ def _plan_changes(
         )
         if guard is not None and (refusal := guard(key, definition, change.state, plan)):
             raise InvalidInput(refusal)
+        if skip is not None and skip(plan):
+            continue
         for lifted in plan.lifted:
             wides[key] = [lifted if same_scope(w, lifted) else w for w in wides[key]]
         if plan.stored is not None:

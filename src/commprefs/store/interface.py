@@ -169,6 +169,17 @@ class LedgerReads(Protocol):
     ) -> list[HistoryEntry]:
         """A subscriber's entries in chain order, with type and token names."""
 
+    async def timeline(
+        self,
+        portal_id: int,
+        before_seq: int | None,
+        limit: int,
+        recorded_from: int | None = None,
+        recorded_until: int | None = None,
+    ) -> list[HistoryEntry]:
+        """Up to ``limit`` of a portal's entries below ``before_seq`` (all when None), newest
+        first, recorded within the bounds given (inclusive); without type and token names."""
+
 
 class Webhooks(Protocol):
     """Webhooks, their delivery leases and cursors, and the events they send."""

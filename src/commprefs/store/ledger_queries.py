@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, null, select
 
 from commprefs.domain.chain import GENESIS, entry_hash
 from commprefs.domain.ledger import HistoryEntry
@@ -178,4 +178,32 @@ class LedgerQueries(Queries):
             query = query.where(ledger.c.created_at <= recorded_until)
         if limit is not None:
             query = query.limit(limit)
+        return [_history_entry(row) for row in await self.conn.execute(query)]
+
+    async def timeline(
+        self,
+        portal_id: int,
+        before_seq: int | None,
+        limit: int,
+        recorded_from: int | None = None,
+        recorded_until: int | None = None,
+    ) -> list[HistoryEntry]:
+        """A portal's entries newest first (v1's timeline), walking the (portal_id, seq) unique
+        index backwards from ``before_seq``."""
+        query = (
+            select(
+                ledger,
+                null().label("subscription_name"),
+                null().label("token_name"),
+            )
+            .where(ledger.c.portal_id == portal_id)
+            .order_by(ledger.c.seq.desc())
+            .limit(limit)
+        )
+        if before_seq is not None:
+            query = query.where(ledger.c.seq < before_seq)
+        if recorded_from is not None:
+            query = query.where(ledger.c.created_at >= recorded_from)
+        if recorded_until is not None:
+            query = query.where(ledger.c.created_at <= recorded_until)
         return [_history_entry(row) for row in await self.conn.execute(query)]
