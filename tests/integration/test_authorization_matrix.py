@@ -21,6 +21,9 @@ from commprefs.domain.tokens import (
     GENERATE_LINKS,
     READ_DEFINITIONS,
     READ_STATUS,
+    V1_READ_DEFINITIONS,
+    V1_READ_STATUS,
+    V1_WRITE_STATUS,
     WRITE_STATUS,
     ScopeRule,
 )
@@ -152,10 +155,44 @@ V3_OPERATIONS = [
     ),
 ]
 
+# Email Subscriptions v1 (issue 14): HubSpot's scope `content`, or our families.
+V1 = "/email/public/v1/subscriptions"
+V1_OPERATIONS = [
+    Operation("v1 types", "GET", V1, V1_READ_DEFINITIONS, lambda t, s: ({}, None)),
+    Operation("v1 timeline", "GET", f"{V1}/timeline", V1_READ_STATUS, lambda t, s: ({}, None)),
+    Operation("v1 status", "GET", f"{V1}/{{s}}", V1_READ_STATUS, lambda t, s: ({}, None)),
+    Operation(
+        "v1 update",
+        "PUT",
+        f"{V1}/{{s}}",
+        V1_WRITE_STATUS,
+        lambda t, s: (
+            {},
+            {"subscriptionStatuses": [{"id": t.definitions[0].id, "subscribed": True}]},
+        ),
+        foreign=400,
+    ),
+    Operation(
+        "v1 unsubscribe from all",
+        "PUT",
+        f"{V1}/{{s}}",
+        V1_WRITE_STATUS,
+        lambda t, s: ({}, {"unsubscribeFromAll": True}),
+    ),
+    Operation(
+        "v1 subscribe to all",
+        "PUT",
+        f"{V1}/{{s}}",
+        V1_WRITE_STATUS,
+        lambda t, s: ({}, {"subscribed": True}),
+    ),
+]
+
 OPERATIONS = [
     *_operations("/communication-preferences/v4"),
     *_operations("/communication-preferences/2026-03"),
     *V3_OPERATIONS,
+    *V1_OPERATIONS,
 ]
 
 
@@ -178,7 +215,13 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.parametrize("op", OPERATIONS, ids=[f"{o.method} {o.path}" for o in OPERATIONS])
+def _test_id(op: Operation) -> str:
+    """Method and path; and the name where several operations share them (v1's PUT bodies)."""
+    shared = sum((o.method, o.path) == (op.method, op.path) for o in OPERATIONS) > 1
+    return f"{op.method} {op.path}" + (f" ({op.name})" if shared else "")
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=[_test_id(o) for o in OPERATIONS])
 def test_authorization_matrix(
     http: httpx.Client, factory: Factory, tenants: tuple[Tenant, Tenant], op: Operation
 ) -> None:

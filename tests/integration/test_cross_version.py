@@ -1,4 +1,5 @@
-"""One subscriber, one store: what v4 changes is what v3 reads, and the other way round."""
+"""One subscriber, one store: what v4 changes is what v3 reads, and the other way round; and the
+same between v1 and v3, v4, 2026-03."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support import v1
 from tests.support.factories import Factory, Tenant, email
 from tests.support.v3 import change, statuses
 
@@ -158,3 +160,96 @@ def test_a_v4_unsubscribe_is_refused_again_by_v3_and_a_v3_one_is_no_change_in_v4
     assert change(http, tenant, "unsubscribe", subscriber, offers.id).status_code == 200
     assert v4_update(http, tenant, subscriber, offers.id, "UNSUBSCRIBED") == "NO_STATUS_CHANGE"
     assert [e.api for e in factory.ledger(tenant.portal, subscriber)] == ["v4", "v3"]
+
+
+# -- Email Subscriptions v1 (issue 14) -----------------------------------------------------------
+
+DATED = "/communication-preferences/2026-03"
+
+
+def every_read(http: httpx.Client, tenant: Tenant, subscriber: str) -> dict[str, dict[int, str]]:
+    """One subscriber's types as each generation reads them, in one vocabulary: SUBSCRIBED,
+    UNSUBSCRIBED, or NOT_SPECIFIED (v1 leaves such types out, v3 says NOT_SUBSCRIBED)."""
+    reads: dict[str, dict[int, str]] = {}
+    for name, prefix in (("v4", V4), ("2026-03", DATED)):
+        response = http.get(
+            f"{prefix}/statuses/{subscriber}", params={"channel": "EMAIL"}, headers=tenant.headers
+        )
+        assert response.status_code == 200, response.text
+        reads[name] = {r["subscriptionId"]: r["status"] for r in response.json()["results"]}
+    v3 = statuses(http, tenant, subscriber)
+    reads["v3"] = {
+        int(i): ("SUBSCRIBED" if s["status"] == "SUBSCRIBED" else "UNSUBSCRIBED")
+        for i, s in v3.items()
+        if reads["v4"][int(i)] != "NOT_SPECIFIED"
+    }
+    reads["v1"] = {
+        i: ("SUBSCRIBED" if subscribed else "UNSUBSCRIBED")
+        for i, subscribed in v1.chosen(http, tenant, subscriber).items()
+    }
+    reads["v4"] = {i: s for i, s in reads["v4"].items() if s != "NOT_SPECIFIED"}
+    reads["2026-03"] = {i: s for i, s in reads["2026-03"].items() if s != "NOT_SPECIFIED"}
+    return reads
+
+
+def assert_all_read(
+    http: httpx.Client, tenant: Tenant, subscriber: str, expected: dict[int, str]
+) -> None:
+    reads = every_read(http, tenant, subscriber)
+    assert reads == dict.fromkeys(("v4", "2026-03", "v3", "v1"), expected)
+
+
+def test_a_v1_change_reads_the_same_through_v3_v4_and_2026_03(
+    http: httpx.Client, factory: Factory, tenant: Tenant
+) -> None:
+    subscriber = email()
+    news, offers = (d.id for d in tenant.definitions)
+
+    assert v1.set_types(http, tenant, subscriber, **{f"t{news}": True}).status_code == 200
+    assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED"})
+    assert v1.set_types(http, tenant, subscriber, **{f"t{offers}": False}).status_code == 200
+    assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED", offers: "UNSUBSCRIBED"})
+
+    assert v1.put(http, tenant, subscriber, {"unsubscribeFromAll": True}).status_code == 200
+    assert_all_read(http, tenant, subscriber, {news: "UNSUBSCRIBED", offers: "UNSUBSCRIBED"})
+    wide = http.get(
+        f"{DATED}/statuses/{subscriber}/unsubscribe-all",
+        params={"channel": "EMAIL"},
+        headers=tenant.headers,
+    ).json()["results"]
+    assert [(w["wideStatusType"], w["status"]) for w in wide] == [("PORTAL_WIDE", "UNSUBSCRIBED")]
+    assert {s["sourceOfStatus"] for s in statuses(http, tenant, subscriber).values()} == {
+        "PORTAL_WIDE_STATUS"
+    }
+
+
+def test_v3_v4_and_2026_03_changes_read_the_same_through_v1(
+    http: httpx.Client, factory: Factory, tenant: Tenant
+) -> None:
+    subscriber = email()
+    news, offers = (d.id for d in tenant.definitions)
+
+    assert change(http, tenant, "subscribe", subscriber, news).status_code == 200
+    assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED"})
+    assert (
+        v4_update(http, tenant, subscriber, offers, "UNSUBSCRIBED") == "REQUESTED_CHANGE_OCCURRED"
+    )
+    assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED", offers: "UNSUBSCRIBED"})
+
+    response = http.post(
+        f"{DATED}/statuses/{subscriber}/unsubscribe-all",
+        params={"channel": "EMAIL"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200
+    assert v1.status(http, tenant, subscriber)["unsubscribeFromPortal"] is True
+    assert_all_read(http, tenant, subscriber, {news: "UNSUBSCRIBED", offers: "UNSUBSCRIBED"})
+
+    # v4 can resubscribe (lifting the opt-out of all); v1 then reads it, and its own
+    # subscribe-to-all keeps the type still opted out.
+    assert v4_update(http, tenant, subscriber, news, "SUBSCRIBED") == "RESUBSCRIBE_OCCURRED"
+    read = v1.status(http, tenant, subscriber)
+    assert (read["subscribed"], read["unsubscribeFromPortal"]) == (True, False)
+    assert v1.put(http, tenant, subscriber, {"subscribed": True}).status_code == 200
+    assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED", offers: "UNSUBSCRIBED"})
+    assert [e.api for e in factory.ledger(tenant.portal, subscriber)][-1] == "v4"

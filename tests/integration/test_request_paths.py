@@ -24,7 +24,12 @@ from tests.support.server import Server
 from tests.support.sockets import RawResponse, assert_raw_error, exchange
 
 V4 = "/communication-preferences/v4"
-ADDRESS_ROUTES = [op for op in [*OPERATIONS, *LEDGER_OPERATIONS] if "{s}" in op.path]
+# One operation per route (v1's PUT takes several bodies at one route).
+ADDRESS_ROUTES = list(
+    {
+        (op.method, op.path): op for op in [*OPERATIONS, *LEDGER_OPERATIONS] if "{s}" in op.path
+    }.values()
+)
 # Escapes that are malformed, bytes that are not UTF-8 (invalid, truncated, overlong, surrogate,
 # past U+10FFFF), the replacement character itself, and control characters (C0, DEL, C1).
 GARBLED = [
@@ -81,6 +86,8 @@ def garbled_address(piece: str, where: str) -> str:
 
 
 def field_of(op: Operation) -> str:
+    if "/email/public/v1/" in op.path:
+        return "email_address"
     return "emailAddress" if "/v3/" in op.path else "subscriberIdString"
 
 
@@ -222,6 +229,11 @@ def headers_naming_the_host(answer: RawResponse) -> dict[str, str]:
     return {name: value for name, value in answer.headers.items() if HOSTILE in value}
 
 
+# hubspot3 asks for v1's types at ".../subscriptions/" (an empty sub-path), which HubSpot
+# answers: served as the types, never redirected.
+SERVED_WITH_A_SLASH = {"GET /email/public/v1/subscriptions/"}
+
+
 def test_a_trailing_slash_is_a_404_and_never_a_redirect(served: Server, tenant: Tenant) -> None:
     answers = {}
     for method, path, params in every_path(tenant):
@@ -230,10 +242,16 @@ def test_a_trailing_slash_is_a_404_and_never_a_redirect(served: Server, tenant: 
             served.port, method, target, hostile_headers(tenant)
         )
 
-    assert {where: a.status for where, a in answers.items() if a.status != 404} == {}
+    assert {
+        where: a.status
+        for where, a in answers.items()
+        if a.status != 404 and where not in SERVED_WITH_A_SLASH
+    } == {}
+    for where in SERVED_WITH_A_SLASH:
+        assert answers[where].status == 200, where
     for where, answer in answers.items():
         assert headers_naming_the_host(answer) == {}, where
-        if not where.startswith("GET /preferences/"):
+        if not where.startswith("GET /preferences/") and where not in SERVED_WITH_A_SLASH:
             assert assert_raw_error(answer, 404)["category"] == "OBJECT_NOT_FOUND"
 
 

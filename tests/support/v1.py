@@ -54,6 +54,7 @@ def every_item(http: httpx.Client, tenant: Tenant, limit: int, **params: Any) ->
     page = timeline(http, tenant, limit=limit, **params)
     items += page["timeline"]
     while page["hasMore"]:
-        page = timeline(http, tenant, limit=limit, offset=page["offset"], **params)
+        params["offset"] = page["offset"]
+        page = timeline(http, tenant, limit=limit, **params)
         items += page["timeline"]
     return items

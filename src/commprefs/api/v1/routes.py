@@ -21,9 +21,9 @@ from commprefs.api.routing import ApiRoute
 from commprefs.api.v1.schemas import (
     EmailSubscription,
     EmailSubscriptionUpdate,
-    SubscriptionDefinitions,
     Timeline,
     UpdateAnswer,
+    V1SubscriptionDefinitions,
     decode_offset,
     render_definitions,
     render_subscription,
@@ -72,7 +72,7 @@ def build_router() -> APIRouter:
         "",
         definitions,
         methods=["GET"],
-        response_model=SubscriptionDefinitions,
+        response_model=V1SubscriptionDefinitions,
         summary="Get the portal's subscription types",
     )
     # hubspot3 asks for the types at ".../subscriptions/" (an empty sub-path), which HubSpot

@@ -33,7 +33,7 @@ _OPT_STATES: dict[State, OptState] = {state: opt for opt, state in _STATES.items
 # -- responses -----------------------------------------------------------------------------------
 
 
-class SubscriptionDefinition(BaseModel):
+class V1SubscriptionDefinition(BaseModel):
     id: int
     portalId: int  # noqa: N815 - HubSpot's wire names
     name: str
@@ -46,11 +46,11 @@ class SubscriptionDefinition(BaseModel):
     businessUnitId: int  # noqa: N815
 
 
-class SubscriptionDefinitions(BaseModel):
-    subscriptionDefinitions: list[SubscriptionDefinition]  # noqa: N815
+class V1SubscriptionDefinitions(BaseModel):
+    subscriptionDefinitions: list[V1SubscriptionDefinition]  # noqa: N815
 
 
-class SubscriptionStatus(BaseModel):
+class V1SubscriptionStatus(BaseModel):
     id: int
     subscribed: bool
     optState: OptState  # noqa: N815
@@ -67,7 +67,7 @@ class EmailSubscription(BaseModel):
     status: Literal["subscribed", "unsubscribed"]
     portalId: int  # noqa: N815
     email: str
-    subscriptionStatuses: list[SubscriptionStatus]  # noqa: N815
+    subscriptionStatuses: list[V1SubscriptionStatus]  # noqa: N815
 
 
 class UpdateAnswer(BaseModel):
@@ -101,7 +101,7 @@ class Timeline(BaseModel):
 # -- the PUT body ------------------------------------------------------------------------------
 
 
-class SubscriptionStatusUpdate(BaseModel):
+class V1SubscriptionStatusUpdate(BaseModel):
     """One type's new state: ``subscribed``, ``optState`` or both (when they agree)."""
 
     model_config = ConfigDict(strict=True)
@@ -113,7 +113,7 @@ class SubscriptionStatusUpdate(BaseModel):
     legalBasisExplanation: str | None = Field(default=None, max_length=4000)  # noqa: N815
 
     @model_validator(mode="after")
-    def _one_state(self) -> SubscriptionStatusUpdate:
+    def _one_state(self) -> V1SubscriptionStatusUpdate:
         if self.subscribed is None and self.optState is None:
             raise ValueError("give subscribed or optState")
         if (
@@ -137,7 +137,7 @@ class EmailSubscriptionUpdate(BaseModel):
 
     unsubscribeFromAll: bool | None = None  # noqa: N815
     subscribed: bool | None = None
-    subscriptionStatuses: list[SubscriptionStatusUpdate] | None = Field(  # noqa: N815
+    subscriptionStatuses: list[V1SubscriptionStatusUpdate] | None = Field(  # noqa: N815
         default=None, max_length=1000
     )
     portalSubscriptionLegalBasis: LegalBasisValue | None = None  # noqa: N815
@@ -185,10 +185,10 @@ class EmailSubscriptionUpdate(BaseModel):
             for item in self.subscriptionStatuses or ()
         ]
 
-    def _portal_basis(self, item: SubscriptionStatusUpdate) -> str | None:
+    def _portal_basis(self, item: V1SubscriptionStatusUpdate) -> str | None:
         return self.portalSubscriptionLegalBasis if item.state is State.SUBSCRIBED else None
 
-    def _portal_explanation(self, item: SubscriptionStatusUpdate) -> str | None:
+    def _portal_explanation(self, item: V1SubscriptionStatusUpdate) -> str | None:
         if item.state is not State.SUBSCRIBED:
             return None
         return self.portalSubscriptionLegalBasisExplanation
