@@ -1,5 +1,5 @@
 """One message per fault: an unknown subscription id, an inactive type or an unknown business unit
-gets the same words through every entry point that takes one (v3, v4, 2026-03, links/generate,
+gets the same words through every entry point that takes one (v1, v3, v4, 2026-03, links/generate,
 an import's rejects report and the CLI), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -110,6 +110,17 @@ def test_v4_and_2026_03_say_it_in_the_same_words(
         headers=headers,
     )
     assert first_error(links, "subscriptionId") == bad_type.says
+
+
+def test_v1_says_it_in_the_same_words(http: httpx.Client, bad_type: Setting) -> None:
+    for subscribed in (True, False):
+        item = {"id": bad_type.subscription_id, "subscribed": subscribed}
+        response = http.put(
+            f"/email/public/v1/subscriptions/{email()}",
+            json={"subscriptionStatuses": [item]},
+            headers=bad_type.tenant.headers,
+        )
+        assert first_error(response, "subscriptionId") == bad_type.says
 
 
 def test_an_import_row_says_it_in_the_same_words(

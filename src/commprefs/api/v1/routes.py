@@ -51,7 +51,19 @@ PortalQuery = Annotated[
     int | None,
     Query(alias="portalId", ge=0, le=INT64_MAX, description="The token's own portal, if given."),
 ]
-Milliseconds = Query(ge=0, le=INT64_MAX)
+StartQuery = Annotated[
+    int | None,
+    Query(alias="startTimestamp", ge=0, le=INT64_MAX, description="Recorded at or after (ms)."),
+]
+EndQuery = Annotated[
+    int | None,
+    Query(alias="endTimestamp", ge=0, le=INT64_MAX, description="Recorded at or before (ms)."),
+]
+LimitQuery = Annotated[int, Query(alias="limit", ge=1, le=MAX_PAGE, description="Items a page.")]
+OffsetQuery = Annotated[
+    str | None,
+    Query(alias="offset", max_length=64, description="The offset the previous page returned."),
+]
 
 
 def build_router() -> APIRouter:
@@ -86,10 +98,10 @@ def build_router() -> APIRouter:
     )
     async def timeline(
         request: Request,
-        limit: Annotated[int, Query(alias="limit", ge=1, le=MAX_PAGE)] = 100,
-        offset: Annotated[str | None, Query(alias="offset", max_length=64)] = None,
-        start: Annotated[int | None, Query(alias="startTimestamp"), Milliseconds] = None,
-        end: Annotated[int | None, Query(alias="endTimestamp"), Milliseconds] = None,
+        limit: LimitQuery = 100,
+        offset: OffsetQuery = None,
+        start: StartQuery = None,
+        end: EndQuery = None,
         actor: Actor = Depends(require(V1_READ_STATUS, API)),
     ) -> Response:
         if start is not None and end is not None and start > end:
