@@ -9,19 +9,14 @@ is: ``+`` and ``@`` arrive unencoded.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.factories import Factory, Tenant
+from tests.support.node import run_script
 from tests.support.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(__file__).with_name("node") / "v1_client.js"
 SUBSCRIBER = "Node.User+v1@Example.com"
 STORED = "node.user+v1@example.com"
 
@@ -36,22 +31,7 @@ def tenant(factory: Factory) -> Tenant:
 
 @pytest.fixture(scope="module")
 def results(server: Server, tenant: Tenant) -> dict[str, Any]:
-    node = shutil.which("node")
-    assert node, "node is not on PATH"
-    assert (ROOT / "node_modules" / "hubspot").is_dir(), (
-        "the npm hubspot package is not installed: run `make install`"
-    )
-    done = subprocess.run(
-        [node, str(SCRIPT), server.url, tenant.token, SUBSCRIBER],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    parsed: dict[str, Any] = json.loads(done.stdout)
-    return parsed
+    return run_script("v1_client.js", "hubspot", server.url, tenant.token, SUBSCRIBER)
 
 
 def test_the_types_are_read_through_api_request(results: dict[str, Any], tenant: Tenant) -> None:

@@ -6,19 +6,14 @@ small script (node/v3_client.js) runs one scenario through it and prints what th
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.factories import Factory, Tenant
+from tests.support.node import run_script
 from tests.support.server import Server
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(__file__).with_name("node") / "v3_client.js"
 SUBSCRIBER = "Node.User+v3@Example.com"
 STORED = "node.user+v3@example.com"
 
@@ -30,23 +25,10 @@ def tenant(factory: Factory) -> Tenant:
 
 @pytest.fixture(scope="module")
 def results(server: Server, tenant: Tenant) -> dict[str, Any]:
-    node = shutil.which("node")
-    assert node, "node is not on PATH"
-    assert (ROOT / "node_modules" / "@hubspot" / "api-client").is_dir(), (
-        "@hubspot/api-client is not installed: run `make install`"
-    )
     subscription_id = str(tenant.definitions[1].id)
-    done = subprocess.run(
-        [node, str(SCRIPT), server.url, tenant.token, SUBSCRIBER, subscription_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_script(
+        "v3_client.js", "@hubspot/api-client", server.url, tenant.token, SUBSCRIBER, subscription_id
     )
-    assert done.returncode == 0, done.stderr
-    parsed: dict[str, Any] = json.loads(done.stdout)
-    return parsed
 
 
 def test_get_page_lists_the_definitions_with_string_ids(

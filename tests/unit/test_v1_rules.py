@@ -8,25 +8,8 @@ import pytest
 from commprefs.api.v1.schemas import decode_offset, encode_offset, internal_name
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.plans import keeps_opt_out, plan_change, subscribe_all_refusal, v1_refusal
-from commprefs.domain.preferences import (
-    Channel,
-    Definition,
-    State,
-    StoredStatus,
-    WideStatus,
-    WideType,
-)
-
-NEWS = Definition(7, 1, 3, "News", "d", "", "Email", True, False, False, 100, 100)
-ADDRESS = "a@example.com"
-
-
-def stored(state: State) -> StoredStatus:
-    return StoredStatus(7, state, "API", None, None, 200)
-
-
-def opt_out(kind: WideType, unit: int) -> WideStatus:
-    return WideStatus(ADDRESS, Channel.EMAIL, kind, unit, State.UNSUBSCRIBED, "Opt-out", 500)
+from commprefs.domain.preferences import State, StoredStatus, WideStatus, WideType
+from tests.unit.test_v3_rules import ADDRESS, NEWS, opt_out, stored
 
 
 @pytest.mark.parametrize(
