@@ -364,3 +364,19 @@ def test_bad_timeline_parameters_are_a_400_naming_them(
     answer = http.get(f"{V1}/timeline", params=params, headers=tenant.headers)
     body = assert_error(answer, 400, "VALIDATION_ERROR")
     assert body["errors"][0]["in"] in params
+
+
+def test_the_types_at_the_empty_sub_path_take_only_get(http: httpx.Client, tenant: Tenant) -> None:
+    answer = http.put(f"{V1}/", json={"unsubscribeFromAll": True}, headers=tenant.headers)
+    assert_error(answer, 405, "VALIDATION_ERROR")
+    assert answer.headers["allow"] == "GET"
+
+
+def test_a_refused_body_says_why_in_its_own_words(http: httpx.Client, tenant: Tenant) -> None:
+    answer = put(http, tenant, email(), {"subscribed": True, "unsubscribeFromAll": True})
+    [detail] = assert_error(answer, 400, "VALIDATION_ERROR")["errors"]
+    assert detail == {
+        "message": "body: unsubscribeFromAll and subscribed cannot be sent together",
+        "in": "body",
+        "code": "INVALID_VALUE",
+    }

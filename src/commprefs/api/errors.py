@@ -155,7 +155,8 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body(exc.status_code, category, message, correlation_id(request))
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
+            # Starlette's own list where the document has none (v1's types at ".../").
+            headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
         return JSONBody(body, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(ClientDisconnect)

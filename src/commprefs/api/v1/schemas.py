@@ -14,6 +14,7 @@ import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from commprefs.api.params import INT64_MAX
 from commprefs.api.v4.schemas import LegalBasisValue
@@ -115,13 +116,13 @@ class V1SubscriptionStatusUpdate(BaseModel):
     @model_validator(mode="after")
     def _one_state(self) -> V1SubscriptionStatusUpdate:
         if self.subscribed is None and self.optState is None:
-            raise ValueError("give subscribed or optState")
+            raise _invalid("give subscribed or optState")
         if (
             self.subscribed is not None
             and self.optState is not None
             and _STATES[self.optState] is not _state_of(self.subscribed)
         ):
-            raise ValueError(f"subscribed {self.subscribed} contradicts {self.optState}")
+            raise _invalid(f"subscribed {self.subscribed} contradicts {self.optState}")
         return self
 
     @property
@@ -148,7 +149,7 @@ class EmailSubscriptionUpdate(BaseModel):
     @model_validator(mode="after")
     def _one_kind(self) -> EmailSubscriptionUpdate:
         if self.subscribed is False:
-            raise ValueError(
+            raise _invalid(
                 "subscribed: false is not an update; to opt out of all email send "
                 "unsubscribeFromAll: true"
             )
@@ -162,12 +163,12 @@ class EmailSubscriptionUpdate(BaseModel):
             if given
         ]
         if not kinds:
-            raise ValueError(
+            raise _invalid(
                 "the body names no change: give unsubscribeFromAll, subscribed or "
                 "subscriptionStatuses"
             )
         if len(kinds) > 1:
-            raise ValueError(f"{' and '.join(kinds)} cannot be sent together")
+            raise _invalid(f"{' and '.join(kinds)} cannot be sent together")
         return self
 
     def changes(self, subscriber: str) -> list[StatusChange]:
@@ -192,6 +193,11 @@ class EmailSubscriptionUpdate(BaseModel):
         if item.state is not State.SUBSCRIBED:
             return None
         return self.portalSubscriptionLegalBasisExplanation
+
+
+def _invalid(message: str) -> PydanticCustomError:
+    """A refusal worded as given (a ValueError's would start "Value error, ")."""
+    return PydanticCustomError("v1_body", message)
 
 
 def _state_of(subscribed: bool) -> State:
