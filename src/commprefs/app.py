@@ -40,6 +40,9 @@ from commprefs.webhooks.worker import delivering
 V4_PREFIXES = {
     "v4": "/communication-preferences/v4",
     "2026-03": "/communication-preferences/2026-03",
+    # Issue 14: the next date versions, the same ten operations (api/v4/batch.py: no 207).
+    "2026-09": "/communication-preferences/2026-09",
+    "2025-09": "/communication-preferences/2025-09",
 }
 
 

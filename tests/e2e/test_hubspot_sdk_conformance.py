@@ -1,12 +1,14 @@
 """Every method of hubspot-sdk's communication_preferences against a served commprefs.
 
 Each test asserts the semantics (DESIGN.md), and every raw response is checked against HubSpot's
-own OpenAPI schema for 2026-03, because the SDK's models accept more than the schema allows.
+own OpenAPI schema of the version called, because the SDK's models accept more than the schema
+allows. The SDK calls 2026-03; the same tests run with its base path swapped to 2026-09 (an httpx
+request hook rewrites the prefix of every call), as an application pinning 2026-09 would call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -29,14 +31,33 @@ def tenant(factory: Factory) -> Tenant:
     return factory.tenant(types=2)
 
 
-@pytest.fixture
-def cp(server: Server, tenant: Tenant, recorder: Recorder) -> Iterator[object]:
-    http_client = httpx.Client(event_hooks={"response": [recorder]})
+SDK_PREFIX = "/communication-preferences/2026-03/"
+
+
+def _swapping_prefix(version: str) -> Callable[[httpx.Request], None]:
+    def swap(request: httpx.Request) -> None:
+        path = request.url.raw_path.decode("ascii")
+        assert path.startswith(SDK_PREFIX), path
+        swapped = f"/communication-preferences/{version}/" + path.removeprefix(SDK_PREFIX)
+        request.url = request.url.copy_with(raw_path=swapped.encode("ascii"))
+
+    return swap
+
+
+@pytest.fixture(params=["2026-03", "2026-09"])
+def cp(
+    request: pytest.FixtureRequest, server: Server, tenant: Tenant, recorder: Recorder
+) -> Iterator[object]:
+    hooks: dict[str, list[Callable[..., None]]] = {"response": [recorder]}
+    if request.param != "2026-03":
+        hooks["request"] = [_swapping_prefix(request.param)]
+    http_client = httpx.Client(event_hooks=hooks)
     client = HubSpot(
         access_token=tenant.token, base_url=server.url, max_retries=0, http_client=http_client
     )
     yield client.communication_preferences
     http_client.close()
+    assert {path.split("/")[2] for _, path, _, _ in recorder.exchanges} == {request.param}
 
 
 def test_definitions_list(cp: object, tenant: Tenant, factory: Factory) -> None:

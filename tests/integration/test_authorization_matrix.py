@@ -191,6 +191,8 @@ V1_OPERATIONS = [
 OPERATIONS = [
     *_operations("/communication-preferences/v4"),
     *_operations("/communication-preferences/2026-03"),
+    *_operations("/communication-preferences/2026-09"),
+    *_operations("/communication-preferences/2025-09"),
     *V3_OPERATIONS,
     *V1_OPERATIONS,
 ]

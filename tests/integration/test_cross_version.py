@@ -1,5 +1,5 @@
-"""One subscriber, one store: what v4 changes is what v3 reads, and the other way round; and the
-same between v1 and v3, v4, 2026-03."""
+"""One subscriber, one store: what v4 changes is what v3 reads, and the other way round; likewise
+for each date version (2026-03, 2026-09, 2025-09) and between v1 and the others."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def tenant(factory: Factory) -> Tenant:
 
 
 def v4_unsubscribe_all(
-    http: httpx.Client, tenant: Tenant, subscriber: str, **params: Any
+    http: httpx.Client, tenant: Tenant, subscriber: str, prefix: str = V4, **params: Any
 ) -> dict[int, str]:
     """POST v4 unsubscribe-all (verbose); each type's setStatusSuccessReason by id."""
     response = http.post(
-        f"{V4}/statuses/{subscriber}/unsubscribe-all",
+        f"{prefix}/statuses/{subscriber}/unsubscribe-all",
         params={"channel": "EMAIL", "verbose": "true", **params},
         headers=tenant.headers,
     )
@@ -33,21 +33,28 @@ def v4_unsubscribe_all(
     return {r["subscriptionId"]: r["setStatusSuccessReason"] for r in response.json()["results"]}
 
 
-def v4_read(http: httpx.Client, tenant: Tenant, subscriber: str) -> dict[int, str]:
+def v4_read(
+    http: httpx.Client, tenant: Tenant, subscriber: str, prefix: str = V4
+) -> dict[int, str]:
     """GET v4 statuses/{email}: each type's status by id."""
     response = http.get(
-        f"{V4}/statuses/{subscriber}", params={"channel": "EMAIL"}, headers=tenant.headers
+        f"{prefix}/statuses/{subscriber}", params={"channel": "EMAIL"}, headers=tenant.headers
     )
     assert response.status_code == 200, response.text
     return {r["subscriptionId"]: r["status"] for r in response.json()["results"]}
 
 
 def v4_update(
-    http: httpx.Client, tenant: Tenant, subscriber: str, subscription_id: int, state: str
+    http: httpx.Client,
+    tenant: Tenant,
+    subscriber: str,
+    subscription_id: int,
+    state: str,
+    prefix: str = V4,
 ) -> str:
     """POST v4 statuses/{email}; the setStatusSuccessReason."""
     response = http.post(
-        f"{V4}/statuses/{subscriber}",
+        f"{prefix}/statuses/{subscriber}",
         json={"channel": "EMAIL", "statusState": state, "subscriptionId": subscription_id},
         headers=tenant.headers,
     )
@@ -253,3 +260,59 @@ def test_v3_v4_and_2026_03_changes_read_the_same_through_v1(
     assert v1.put(http, tenant, subscriber, {"subscribed": True}).status_code == 200
     assert_all_read(http, tenant, subscriber, {news: "SUBSCRIBED", offers: "UNSUBSCRIBED"})
     assert [e.api for e in factory.ledger(tenant.portal, subscriber)][-1] == "v4"
+
+
+DATE_AND_V4 = ["v4", "2026-03", "2026-09", "2025-09"]
+
+
+def _write_through(http: httpx.Client, tenant: Tenant, api: str, subscriber: str) -> None:
+    """Subscribe to the first type and unsubscribe from the second, through ``api``."""
+    news, offers = tenant.definitions
+    if api == "v1":
+        states = {f"t{news.id}": True, f"t{offers.id}": False}
+        assert v1.set_types(http, tenant, subscriber, **states).status_code == 200
+        return
+    if api == "v3":
+        assert change(http, tenant, "subscribe", subscriber, news.id).status_code == 200
+        assert change(http, tenant, "unsubscribe", subscriber, offers.id).status_code == 200
+        return
+    prefix = f"/communication-preferences/{api}"
+    for definition, state in ((news, "SUBSCRIBED"), (offers, "UNSUBSCRIBED")):
+        assert v4_update(http, tenant, subscriber, definition.id, state, prefix) == (
+            "REQUESTED_CHANGE_OCCURRED"
+        )
+
+
+@pytest.mark.parametrize("writer", ["v1", "v3", *DATE_AND_V4])
+def test_a_change_through_any_version_reads_the_same_through_every_other(
+    http: httpx.Client, factory: Factory, tenant: Tenant, writer: str
+) -> None:
+    subscriber = email()
+    news, offers = tenant.definitions
+    _write_through(http, tenant, writer, subscriber)
+
+    for reader in DATE_AND_V4:
+        read = v4_read(http, tenant, subscriber, f"/communication-preferences/{reader}")
+        assert read == {news.id: "SUBSCRIBED", offers.id: "UNSUBSCRIBED"}, reader
+    v3_read = statuses(http, tenant, subscriber)
+    assert (v3_read[str(news.id)]["status"], v3_read[str(offers.id)]["status"]) == (
+        "SUBSCRIBED",
+        "NOT_SUBSCRIBED",
+    )
+    assert v1.chosen(http, tenant, subscriber) == {news.id: True, offers.id: False}
+    # Each version is recorded in the ledger under its own name.
+    assert [e.api for e in factory.ledger(tenant.portal, subscriber)] == [writer, writer]
+
+
+@pytest.mark.parametrize("writer", ["2026-09", "2025-09"])
+def test_an_opt_out_of_all_through_a_date_version_is_what_v3_and_v4_read(
+    http: httpx.Client, factory: Factory, tenant: Tenant, writer: str
+) -> None:
+    subscriber = email()
+    v4_unsubscribe_all(http, tenant, subscriber, prefix=f"/communication-preferences/{writer}")
+
+    assert set(v4_read(http, tenant, subscriber).values()) == {"UNSUBSCRIBED"}
+    assert {s["sourceOfStatus"] for s in statuses(http, tenant, subscriber).values()} == {
+        "PORTAL_WIDE_STATUS"
+    }
+    assert {e.api for e in factory.ledger(tenant.portal, subscriber)} == {writer}

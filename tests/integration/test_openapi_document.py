@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.contracts import spec
+from tests.support.contracts import V3_STYLE_PATHS, served_paths, spec
 
-VERSIONS = ["v4", "2026-03", "v3"]
+VERSIONS = ["v4", "2026-03", "2026-09", "2025-09", "v3"]
 
 
 def _ref_name(schema: dict[str, Any] | None) -> str | None:
@@ -36,9 +36,8 @@ def served(server: object) -> dict[str, Any]:
 def test_every_hubspot_operation_is_served_with_hubspots_names(
     served: dict[str, Any], version: str
 ) -> None:
-    theirs = spec(version)
     problems = []
-    for path, operations in theirs["paths"].items():
+    for path, operations in served_paths(version).items():
         for method, operation in operations.items():
             ours = served["paths"].get(path, {}).get(method)
             where = f"{method.upper()} {path}"
@@ -69,6 +68,19 @@ def test_every_hubspot_operation_is_served_with_hubspots_names(
             if "default" not in ours["responses"]:
                 problems.append(f"{where}: no default (error) response")
     assert problems == []
+
+
+@pytest.mark.parametrize("version", ["2026-09", "2025-09"])
+def test_the_date_versions_serve_the_ten_v4_operations_and_no_v3_style_path(
+    served: dict[str, Any], version: str
+) -> None:
+    prefix = f"/communication-preferences/{version}"
+    ours = {p.removeprefix(prefix) for p in served["paths"] if p.startswith(prefix + "/")}
+    assert ours == {p.removeprefix("/communication-preferences/v4") for p in served_paths("v4")}
+    assert len(served_paths(version)) == len(spec(version)["paths"]) - len(V3_STYLE_PATHS)
+    # The batch reads declare no 207 there: partial failures are a 200 (api/v4/batch.py).
+    for read in ("/statuses/batch/read", "/statuses/batch/unsubscribe-all/read"):
+        assert set(served["paths"][prefix + read]["post"]["responses"]) == {"200", "default"}
 
 
 def test_the_error_schema_is_hubspots(served: dict[str, Any]) -> None:

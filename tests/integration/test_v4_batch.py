@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.contracts import validate
 from tests.support.factories import Factory, email
 from tests.support.server import Server
 from tests.support.v4 import V4
@@ -58,6 +59,23 @@ def test_batch_read_with_bad_inputs_is_a_207_listing_them(api: V4) -> None:
     assert [e["errors"][0]["in"] for e in body["errors"]] == ["inputs[1]", "inputs[2]"]
     assert body["errors"][0]["context"] == {"subscriberIdString": ["nope"]}
     assert {e["category"] for e in body["errors"]} == {"VALIDATION_ERROR"}
+
+
+@pytest.mark.parametrize("version", ["2026-09", "2025-09"])
+def test_the_date_versions_without_207_answer_bad_inputs_with_a_200_listing_them(
+    http: httpx.Client, factory: Factory, version: str
+) -> None:
+    api = V4(http, f"/communication-preferences/{version}", factory.tenant(types=1))
+    good = email()
+    for operation in ("read", "unsubscribe-all/read"):
+        response = api.batch(operation, {"inputs": [good, "nope"]})
+
+        assert response.status_code == 200
+        body = response.json()
+        assert [r["subscriberIdString"] for r in body["results"]] == [good]
+        assert body["numErrors"] == 1
+        assert body["errors"][0]["errors"][0]["in"] == "inputs[1]"
+        validate(version, "POST", response.request.url.path, 200, body)
 
 
 def test_batch_wide_read_has_a_row_per_scope_even_when_not_opted_out(

@@ -20,7 +20,21 @@ SPECS = {
     "v4": "hubspot-communication-preferences-v4.openapi.json",
     "2026-03": "hubspot-communication-preferences-2026-03.openapi.json",
     "v3": "hubspot-communication-preferences-v3.openapi.json",
+    "2026-09": "hubspot-communication-preferences-2026-09.openapi.json",
+    "2025-09": "hubspot-communication-preferences-2025-09.openapi.json",
 }
+# Our copies of the 2025-09 and 2026-09 specs also carry four v3-style paths that HubSpot's
+# current copy dropped; commprefs does not serve them (README, "Date versions").
+V3_STYLE_PATHS = ("/status/email/{emailAddress}", "/subscribe", "/unsubscribe", "/resubscribe")
+
+
+def served_paths(version: str) -> dict[str, Any]:
+    """The paths of HubSpot's spec for ``version`` that commprefs serves."""
+    paths: dict[str, Any] = spec(version)["paths"]
+    if version in ("v4", "2026-03", "v3"):
+        return paths
+    prefix = f"/communication-preferences/{version}"
+    return {p: ops for p, ops in paths.items() if p.removeprefix(prefix) not in V3_STYLE_PATHS}
 
 
 @cache

@@ -1,10 +1,11 @@
-"""The four batch operations of v4 / 2026-03 (reference §4.1 E7 to E10)."""
+"""The four batch operations of v4 and its date versions (reference §4.1 E7 to E10)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from commprefs.api.deps import require, services
@@ -40,12 +41,20 @@ def _body(
     return body
 
 
+# The date versions whose specs declare no 207 on the batch reads: their 200 schemas carry
+# ``errors`` / ``numErrors`` instead (reference §2), and clients generated from them (Node's parse
+# exactly 200 only) would throw on a 207.
+WITHOUT_207 = frozenset({"2025-09", "2026-09"})
+
+
 def _read_answer(
     request: Request, outcome: BatchOutcome, results: list[Any], inputs: list[Any]
 ) -> Response:
-    """A batch read's answer: 207 when any input failed (reference §4.1), 200 otherwise."""
+    """A batch read's answer: 207 when any input failed (reference §4.1), 200 otherwise; 200
+    with the failures in the body under the APIs ``WITHOUT_207``."""
+    partial = 200 if request.scope["route"].api in WITHOUT_207 else 207
     return JSONBody(
-        _body(request, outcome, results, inputs), status_code=207 if outcome.errors else 200
+        _body(request, outcome, results, inputs), status_code=partial if outcome.errors else 200
     )
 
 
@@ -122,18 +131,22 @@ async def batch_write(
     return JSONBody(_body(request, outcome, [render_status(s) for s in outcome.statuses], inputs))
 
 
-def add_routes(router: APIRouter) -> None:
+def _partial(api: str, model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    return {} if api in WITHOUT_207 else {207: {"model": model}}
+
+
+def add_routes(router: APIRouter, api: str) -> None:
     """Adds E7 to E10 to the router of one prefix (its route class says which: routes.py)."""
     router.post(
         "/statuses/batch/read",
         response_model=BatchResponsePublicStatusBulkResponse,
-        responses={207: {"model": BatchResponsePublicStatusBulkResponseWithErrors}},
+        responses=_partial(api, BatchResponsePublicStatusBulkResponseWithErrors),
         summary="Batch retrieve subscription statuses",
     )(batch_read)
     router.post(
         "/statuses/batch/unsubscribe-all/read",
         response_model=BatchResponsePublicWideStatusBulkResponse,
-        responses={207: {"model": BatchResponsePublicWideStatusBulkResponseWithErrors}},
+        responses=_partial(api, BatchResponsePublicWideStatusBulkResponseWithErrors),
         summary="Batch retrieve contacts who have opted out of all communications",
     )(batch_read_unsubscribe_all)
     router.post(

@@ -1,4 +1,4 @@
-"""v4 and 2026-03 operations (reference §4.1): the same router under both prefixes."""
+"""v4 operations (reference §4.1): the same router under v4 and each date version's prefix."""
 
 from __future__ import annotations
 
@@ -147,12 +147,13 @@ async def unsubscribe_all(
 
 
 def build_router(api: str) -> APIRouter:
-    """The router for one prefix; ``api`` ("v4" or "2026-03") is recorded in the ledger: each
-    route's class carries it (``ApiRoute.serving``), and ``require`` reads it from there."""
+    """The router for one prefix; ``api`` ("v4", "2026-03", "2026-09", "2025-09") is recorded in
+    the ledger: each route's class carries it (``ApiRoute.serving``), and ``require`` reads it
+    from there."""
     router = APIRouter(responses=ERROR_RESPONSES, route_class=ApiRoute.serving(api))
     # Batch paths first: /statuses/batch/unsubscribe-all would otherwise match
     # /statuses/{subscriberIdString}/unsubscribe-all.
-    batch.add_routes(router)
+    batch.add_routes(router, api)
     add_link_routes(router, api)
     router.get(
         "/definitions",

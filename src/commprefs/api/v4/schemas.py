@@ -208,7 +208,9 @@ class BatchResponsePublicBulkOptOutFromAllResponse(_Envelope, _WithErrors):
     results: list[PublicBulkOptOutFromAllResponse]
 
 
-class BatchResponsePublicStatusBulkResponse(_Envelope):
+# The 200 bulk reads carry errors / numErrors as optional fields: the 2025-09 and 2026-09 schemas of
+# the same name declare them (those versions answer partial failures with a 200, batch.py).
+class BatchResponsePublicStatusBulkResponse(_Envelope, _WithErrors):
     results: list[PublicStatusBulkResponse]
 
 
@@ -216,7 +218,7 @@ class BatchResponsePublicStatusBulkResponseWithErrors(_Envelope, _WithErrors):
     results: list[PublicStatusBulkResponse]
 
 
-class BatchResponsePublicWideStatusBulkResponse(_Envelope):
+class BatchResponsePublicWideStatusBulkResponse(_Envelope, _WithErrors):
     results: list[PublicWideStatusBulkResponse]
 
 
