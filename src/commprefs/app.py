@@ -24,6 +24,7 @@ from commprefs.api.errors import install_error_handlers
 from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
+from commprefs.api.oauth import routes as oauth_routes
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter, check_redis
 from commprefs.api.v1 import routes as v1_routes
 from commprefs.api.v3.routes import build_router as build_v3_router
@@ -31,6 +32,7 @@ from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
+from commprefs.pages.oauth_consent import router as consent_router
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
@@ -105,6 +107,7 @@ def create_app(
     app.include_router(build_v3_router(), prefix="/communication-preferences/v3")
     # Email Subscriptions v1 (issue 14), HubSpot's legacy API.
     app.include_router(v1_routes.build_router(), prefix=v1_routes.PREFIX)
+    app.include_router(oauth_routes.build_router(), prefix=oauth_routes.PREFIX)  # issue 14
     generate_document = app.openapi
 
     def document() -> dict[str, Any]:
@@ -116,6 +119,7 @@ def create_app(
 
     app.openapi = document  # type: ignore[method-assign]
     app.include_router(pages_router)
+    app.include_router(consent_router)  # issue 14: the OAuth consent page
     app.state.page_renderer = PageRenderer()
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     webhook_batch_size: int = Field(default=100, ge=1, le=1000)
     webhook_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
+    # OAuth (issue 14): an access token's lifetime (HubSpot's is 30 minutes) and an authorization
+    # code's, from its issue to its exchange.
+    oauth_access_token_seconds: int = Field(default=1800, ge=1, le=86_400)
+    oauth_code_seconds: int = Field(default=600, ge=1, le=86_400)
+
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
         exported = {}

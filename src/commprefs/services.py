@@ -17,6 +17,7 @@ from commprefs.domain.clock import Clock, SystemClock
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
+from commprefs.oauth.service import OAuthService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
@@ -41,6 +42,7 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
+    oauth: OAuthService  # issue 14
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -82,6 +84,7 @@ class Services:
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            oauth=OAuthService(transactions, clock, settings, links.form_secret),  # issue 14
         )
 
     @staticmethod

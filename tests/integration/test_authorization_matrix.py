@@ -2,13 +2,14 @@
 
 Credentials: the portal's own token, another portal's token, none, a malformed header, a revoked
 token, a token holding every scope except the ones the operation accepts, and a token holding
-only one accepted scope family.
+only one accepted scope family; and the same kinds of OAuth access token (issue 14), with an
+expired one, and the token endpoint's client credentials.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -27,7 +28,9 @@ from commprefs.domain.tokens import (
     WRITE_STATUS,
     ScopeRule,
 )
+from commprefs.oauth.models import CreatedApp
 from tests.support.factories import Factory, Tenant, email
+from tests.support.oauth import REDIRECT_URI, create_app, token_pair
 
 
 @dataclass(frozen=True)
@@ -250,3 +253,90 @@ def test_authorization_matrix(
         if (got := _call(http, op, mine, headers)) != expected
     ]
     assert mismatches == []
+
+
+# -- OAuth access tokens (issue 14): the same rules as our tokens, on every operation -------------
+
+
+@dataclass
+class OAuthTokens:
+    """Access tokens of OAuth grants, made once per scope set."""
+
+    factory: Factory
+    mine: Tenant
+    other: Tenant
+    made: dict[tuple[int, frozenset[str]], str] = field(default_factory=dict)
+
+    def of(self, tenant: Tenant, scopes: frozenset[str] = frozenset(ALL_SCOPES)) -> str:
+        key = (tenant.portal.id, scopes)
+        if key not in self.made:
+            self.made[key] = token_pair(self.factory, tenant.portal, sorted(scopes)).access_token
+        return self.made[key]
+
+
+@pytest.fixture(scope="module")
+def oauth_tokens(factory: Factory, tenants: tuple[Tenant, Tenant]) -> OAuthTokens:
+    return OAuthTokens(factory, *tenants)
+
+
+@pytest.fixture(scope="module")
+def expired_and_revoked(factory: Factory, tenants: tuple[Tenant, Tenant]) -> tuple[str, str]:
+    mine = tenants[0].portal
+    expired = token_pair(factory, mine, issued_ago_seconds=31 * 60).access_token
+    revoked = token_pair(factory, mine).access_token
+    grant = factory.run(factory.services.oauth.authenticate(revoked))
+    factory.run(factory.services.tokens.revoke(grant.id))
+    return expired, revoked
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=[f"{o.method} {o.path}" for o in OPERATIONS])
+def test_oauth_access_tokens_follow_the_same_matrix(
+    http: httpx.Client,
+    oauth_tokens: OAuthTokens,
+    expired_and_revoked: tuple[str, str],
+    op: Operation,
+) -> None:
+    mine, other = oauth_tokens.mine, oauth_tokens.other
+    expired, revoked = expired_and_revoked
+    granting = set().union(*op.rule.alternatives)
+    without = frozenset(s for s in ALL_SCOPES if s not in granting)
+    cases: list[tuple[str, str, int]] = [
+        ("own OAuth token", oauth_tokens.of(mine), 200),
+        ("other portal's OAuth token", oauth_tokens.of(other), op.foreign),
+        ("expired OAuth token", expired, 401),
+        ("OAuth token of a revoked grant", revoked, 401),
+        ("OAuth token with every scope but the right ones", oauth_tokens.of(mine, without), 403),
+    ]
+    for alternative in op.rule.alternatives:
+        only = oauth_tokens.of(mine, frozenset(alternative))
+        cases.append((f"OAuth token with only {sorted(alternative)}", only, 200))
+
+    mismatches = [
+        (case, expected, got)
+        for case, token, expected in cases
+        if (got := _call(http, op, mine, _bearer(token))) != expected
+    ]
+    assert mismatches == []
+    refused = http.request(op.method, op.path.format(s=email()), headers=_bearer(expired))
+    assert refused.json()["category"] == "EXPIRED_AUTHENTICATION"
+
+
+def test_the_token_endpoint_takes_only_the_apps_own_credentials(
+    http: httpx.Client, factory: Factory, tenants: tuple[Tenant, Tenant]
+) -> None:
+    mine, other = (create_app(factory, t.portal) for t in tenants)
+
+    def token(app: CreatedApp, secret: str | None, code: str | None) -> tuple[int, str]:
+        fields = {"grant_type": "authorization_code", "client_id": app.app.client_id,
+                  "redirect_uri": REDIRECT_URI, "client_secret": secret, "code": code}  # fmt: skip
+        answer = http.post("/oauth/v1/token", data={k: v for k, v in fields.items() if v})
+        return answer.status_code, answer.json().get("status", "")
+
+    def code() -> str:
+        return factory.run(factory.services.oauth.authorize(mine.app.id)).code
+
+    assert token(mine, None, code()) == (400, "BAD_CLIENT_ID")
+    assert token(mine, "cpocs-wrong", code()) == (400, "BAD_CLIENT_ID")
+    assert token(mine, other.client_secret, code()) == (400, "BAD_CLIENT_ID")
+    assert token(other, other.client_secret, code()) == (400, "BAD_AUTH_CODE")
+    assert token(mine, mine.client_secret, code()) == (200, "")

@@ -64,7 +64,7 @@ def test_fuzzing_finds_no_server_error_and_no_undocumented_response(
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
         cwd=tmp_path,
     )
     summary = done.stdout[-6000:]

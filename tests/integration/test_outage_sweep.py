@@ -75,7 +75,47 @@ def test_the_sweep_covers_every_operation_of_the_served_document(outage: Outage)
         for path, operations in document["paths"].items()
         for method in operations
     }
-    assert served == {(op.method, template(op.path)) for op in EVERY_OPERATION}
+    assert served == {(op.method, template(op.path)) for op in EVERY_OPERATION} | {
+        (method, template(path)) for method, path, _ in OAUTH_CASES
+    }
+
+
+# HubSpot's OAuth token API (issue 14): each needs the database to answer, so each is the 503.
+_GRANT = {"grant_type": "refresh_token", "client_id": "c", "client_secret": "s"}
+OAUTH_CASES = [
+    ("POST", "/oauth/v1/token", {**_GRANT, "refresh_token": "cport-x"}),
+    ("GET", "/oauth/v1/access-tokens/{token}", None),
+    ("GET", "/oauth/v1/refresh-tokens/{token}", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "form"), OAUTH_CASES, ids=[c[1] for c in OAUTH_CASES])
+def test_every_oauth_operation_is_a_503_while_the_database_refuses(
+    outage: Outage, method: str, path: str, form: dict[str, str] | None
+) -> None:
+    since = len(outage.served.log())
+    answer = httpx.request(
+        method,
+        outage.served.url + path.format(token="cpoat-x"),
+        data=form,
+        timeout=30.0,
+    )
+
+    assert_unavailable(answer, "postgresql")
+    assert_logged_once(outage.served, since, answer)
+
+
+def test_the_oauth_consent_page_is_the_503_page_while_the_database_refuses(
+    outage: Outage,
+) -> None:
+    since = len(outage.served.log())
+    answer = httpx.get(
+        f"{outage.served.url}/oauth/authorize", params={"client_id": "c"}, timeout=30.0
+    )
+
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert_logged_once(outage.served, since, answer)
 
 
 def assert_logged_once(served: Server, since: int, answer: httpx.Response) -> None:

@@ -10,6 +10,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from commprefs.api import idempotency, ratelimit
 from commprefs.auth.service import authorize
+from commprefs.domain.oauth import is_access_token
 from commprefs.domain.preferences import Actor
 from commprefs.domain.tokens import ScopeRule
 from commprefs.services import Services
@@ -24,6 +25,9 @@ BEARER_SCHEME = {
     "scheme": "bearer",
 }
 
+
+# HubSpot's OAuth token API (api/oauth/): its client credentials and tokens are in the request.
+OAUTH_PATHS = "/oauth/"
 
 # request.state: the services bound to the request's transaction, once ``require`` claimed its key.
 BOUND_SERVICES = "bound_services"
@@ -50,9 +54,11 @@ def require(rule: ScopeRule, api: str | None = None) -> Callable[..., Awaitable[
     async def authorized(request: Request) -> Actor:
         # As HTTPBearer(auto_error=False) reads it; anything else is our 401 in HubSpot's body.
         scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
-        token = await services(request).tokens.authenticate(
-            secret if scheme.lower() == "bearer" and secret else None
-        )
+        credential = secret if scheme.lower() == "bearer" and secret else None
+        # An OAuth access token (issue 14) stands for its grant, a token like any other.
+        found = services(request)
+        authenticator = found.oauth if is_access_token(credential) else found.tokens
+        token = await authenticator.authenticate(credential)
         await ratelimit.enforce(request, token.secret_sha256)
         authorize(token, rule)
         transaction = await idempotency.claim(request, token.portal_id)
@@ -73,6 +79,8 @@ def document_bearer_security(document: dict[str, Any]) -> None:
     """Declare the bearer scheme on every documented operation: each one ``require``s a token
     (tests/integration/test_authorization_matrix.py holds every operation to it)."""
     document.setdefault("components", {})["securitySchemes"] = {"HTTPBearer": BEARER_SCHEME}
-    for operations in document.get("paths", {}).values():
+    for path, operations in document.get("paths", {}).items():
+        if path.startswith(OAUTH_PATHS):  # issue 14: a token request carries no bearer token
+            continue
         for operation in operations.values():
             operation["security"] = [{"HTTPBearer": []}]

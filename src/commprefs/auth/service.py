@@ -19,15 +19,11 @@ from commprefs.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-from commprefs.domain.tokens import ALL_SCOPES, ScopeRule, TokenRecord
+from commprefs.domain.tokens import ALL_SCOPES, NO_CREDENTIALS, ScopeRule, TokenRecord
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
 
 TOKEN_PREFIX = "cpat-"  # noqa: S105 - a public marker that makes leaked tokens easy to find
-_NO_CREDENTIALS = (
-    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
-    "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
-)
 
 
 def digest(secret: str) -> str:
@@ -76,7 +72,7 @@ class TokenService:
     async def authenticate(self, secret: str | None) -> TokenRecord:
         """The active token whose secret this is, or Unauthenticated."""
         if not secret or len(secret) > 512:
-            raise Unauthenticated(_NO_CREDENTIALS)
+            raise Unauthenticated(NO_CREDENTIALS)
         wanted = digest(secret)
         async with self.database.read() as repo:
             record = await repo.token_by_digest(wanted)
@@ -86,7 +82,7 @@ class TokenService:
             or not record.active
             or not hmac.compare_digest(wanted, record.secret_sha256)
         ):
-            raise Unauthenticated(_NO_CREDENTIALS)
+            raise Unauthenticated(NO_CREDENTIALS)
         return record
 
 

@@ -13,6 +13,7 @@ import sys
 import typer
 
 from commprefs.cli import ledger
+from commprefs.cli.apps import apps_app
 from commprefs.cli.definitions import definitions_app
 from commprefs.cli.links import links_app
 from commprefs.cli.portals import portals_app, units_app
@@ -42,6 +43,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
+app.add_typer(apps_app, name="apps")  # issue 14: OAuth apps
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# HubSpot's 401 for a missing, unknown or revoked credential (commprefs or OAuth token alike).
+NO_CREDENTIALS = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
+    "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+
 
 @dataclass(frozen=True)
 class TokenRecord:

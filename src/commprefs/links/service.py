@@ -81,6 +81,16 @@ class LinkService:
     def check_csrf(self, link: VerifiedLink, field: str | None, cookie: str | None) -> None:
         check_csrf(link.secret, link.token, field, cookie, self.clock.now_ms())
 
+    async def form_secret(self) -> bytes:
+        """The signing key, for the CSRF tokens of forms that have no link (the OAuth consent
+        page, issue 14)."""
+        async with self.database.read() as repo:
+            ring = await self._ring(repo)
+        if ring.signer is None:
+            ring = await self._first_key()
+        assert ring.signer is not None
+        return ring.keys[ring.signer].secret
+
     # -- keys ------------------------------------------------------------------------------------
 
     async def rotate_key(self) -> list[KeyInfo]:

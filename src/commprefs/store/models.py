@@ -224,3 +224,56 @@ link_signing_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("retired_at", BigInteger),
 )
+
+# OAuth (issue 14): apps of a portal, the codes they are given, and the access and refresh tokens
+# they exchange them for. Every secret is stored only as its SHA-256.
+oauth_apps = Table(
+    "oauth_apps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("client_id", String(64), nullable=False),
+    Column("client_secret_sha256", String(64), nullable=False),
+    Column("redirect_uri", String(2000), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    UniqueConstraint("client_id"),
+)
+
+# A code is used once: ``used_at`` is set by the exchange that redeems it.
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("app_id", BigInteger, nullable=False),
+    Column("code_sha256", String(64), nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("redirect_uri", String(2000), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+    ForeignKeyConstraint(["app_id"], ["oauth_apps.id"]),
+    UniqueConstraint("code_sha256"),
+)
+
+# kind "access" (``ends_at``: when it expires) or "refresh" (``ends_at``: when a refresh rotated
+# it out; null while current). ``token_id`` is the grant, a row of ``tokens``: its scopes and its
+# revocation hold for every token of the grant.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(8), nullable=False),
+    Column("app_id", BigInteger, nullable=False),
+    Column("token_id", BigInteger, nullable=False),
+    Column("secret_sha256", String(64), nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger),
+    ForeignKeyConstraint(["app_id"], ["oauth_apps.id"]),
+    ForeignKeyConstraint(["token_id"], ["tokens.id"]),
+    UniqueConstraint("secret_sha256"),
+)

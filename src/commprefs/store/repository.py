@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
+from commprefs.store.oauth_queries import OAuthQueries
 from commprefs.store.status_queries import StatusQueries
 from commprefs.store.tenant_queries import SigningKeyQueries, TenantQueries, TokenQueries
 from commprefs.store.transfer_queries import TransferQueries
@@ -27,5 +28,6 @@ class SqlRepository(
     WebhookQueries,
     TransferQueries,
     IdempotencyQueries,
+    OAuthQueries,
 ):
     """Every query of the store on one connection (``conn``, with a transaction open on it)."""

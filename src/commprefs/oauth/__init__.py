@@ -1,0 +1,1 @@
+"""OAuth apps, authorization codes and access / refresh tokens (issue 14)."""
