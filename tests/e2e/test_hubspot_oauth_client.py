@@ -1,7 +1,7 @@
 """hubspot-api-client's OAuth API (``Client.oauth``: tokens, access-tokens, refresh-tokens)
 against commprefs served in-process with a clock the tests move (never sleep): an app made with
 ``commprefs apps create``, a code from ``commprefs apps authorize``, the exchange, the access
-token on the APIs, its expiry and refresh, introspection, and HubSpot's refusals."""
+token on the APIs, its expiry and refresh, introspection, deletion, and HubSpot's refusals."""
 
 from __future__ import annotations
 
@@ -232,3 +232,18 @@ def test_an_expired_or_reused_code_is_refused(
         exchange(oauth, app, fresh)
     body = refusal(reused)
     assert (body["status"], body["message"]) == ("BAD_AUTH_CODE", "missing or unknown auth code")
+
+
+def test_deleting_a_refresh_token_uninstalls_the_app(
+    oauth: Any, app: dict[str, Any], url: str, database_url: str
+) -> None:
+    tokens = exchange(oauth, app, authorize(app, database_url))
+    oauth.refresh_tokens_api.archive(tokens.refresh_token)
+
+    assert v4_statuses(url, tokens.access_token, email()).status_code == 401
+    with pytest.raises(ApiException) as raised:
+        refresh(oauth, app, tokens.refresh_token)
+    assert refusal(raised)["status"] == "BAD_REFRESH_TOKEN"
+    with pytest.raises(ApiException) as again:
+        oauth.refresh_tokens_api.archive(tokens.refresh_token)
+    assert refusal(again)["status"] == "BAD_REFRESH_TOKEN"

@@ -106,5 +106,6 @@ def test_every_operation_declares_the_bearer_token_it_requires(served: dict[str,
         "POST /oauth/v1/token",
         "GET /oauth/v1/access-tokens/{token}",
         "GET /oauth/v1/refresh-tokens/{token}",
+        "DELETE /oauth/v1/refresh-tokens/{token}",
     ]
     assert len(served["paths"]) >= 20

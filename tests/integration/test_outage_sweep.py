@@ -86,10 +86,13 @@ OAUTH_CASES = [
     ("POST", "/oauth/v1/token", {**_GRANT, "refresh_token": "cport-x"}),
     ("GET", "/oauth/v1/access-tokens/{token}", None),
     ("GET", "/oauth/v1/refresh-tokens/{token}", None),
+    ("DELETE", "/oauth/v1/refresh-tokens/{token}", None),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "form"), OAUTH_CASES, ids=[c[1] for c in OAUTH_CASES])
+@pytest.mark.parametrize(
+    ("method", "path", "form"), OAUTH_CASES, ids=[f"{c[0]} {c[1]}" for c in OAUTH_CASES]
+)
 def test_every_oauth_operation_is_a_503_while_the_database_refuses(
     outage: Outage, method: str, path: str, form: dict[str, str] | None
 ) -> None:

@@ -7,9 +7,13 @@ commprefs token before any lookup. Only their SHA-256 is stored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlunsplit
 
-from commprefs.domain.errors import CommprefsError, Unauthenticated
+from commprefs.domain.errors import CommprefsError, InvalidInput, Unauthenticated
+from commprefs.domain.tokens import ALL_SCOPES
+from commprefs.domain.urls import UnsafeUrl, normalise
 
 CLIENT_SECRET_PREFIX = "cpocs-"  # noqa: S105 - public markers, not secrets
 CODE_PREFIX = "cpoac-"
@@ -21,6 +25,28 @@ OPERATOR_USER_ID = 0
 
 def is_access_token(secret: str | None) -> bool:
     return bool(secret) and str(secret).startswith(ACCESS_TOKEN_PREFIX)
+
+
+def checked_scopes(scopes: Iterable[str], allowed: Iterable[str] = ALL_SCOPES) -> list[str]:
+    """The scopes asked for, sorted, if there are some and all are ``allowed``."""
+    wanted = sorted({s.strip() for s in scopes if s.strip()})
+    unknown = [s for s in wanted if s not in set(allowed)]
+    if unknown or not wanted:
+        raise InvalidInput.field(
+            "scopes",
+            f"Unknown scopes {unknown}; choose from {sorted(allowed)}"
+            if unknown
+            else "At least one scope is required.",
+        )
+    return wanted
+
+
+def redirect_uri(raw: str) -> str:
+    """An app's redirect URI, checked and normalised as other URLs are (domain/urls.py)."""
+    try:
+        return urlunsplit(normalise(raw.strip(), ("https", "http"), ip_literals=True))
+    except UnsafeUrl as unsafe:
+        raise InvalidInput.field("redirectUri", f"The redirect URI {unsafe}.") from None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from urllib.parse import urlencode, urlunsplit
+from urllib.parse import urlencode
 
 from commprefs.config import Settings
 from commprefs.domain import oauth as rules
@@ -23,8 +23,7 @@ from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound, Unauthenticated
 from commprefs.domain.link_signing import check_csrf, csrf_token
 from commprefs.domain.oauth import OAuthApp, OAuthRefusal, TokenPair
-from commprefs.domain.tokens import ALL_SCOPES, NO_CREDENTIALS, TokenRecord
-from commprefs.domain.urls import UnsafeUrl, normalise
+from commprefs.domain.tokens import NO_CREDENTIALS, TokenRecord
 from commprefs.oauth.models import (
     ConsentForm,
     ConsentPage,
@@ -47,26 +46,6 @@ def _secret(prefix: str) -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def checked_scopes(scopes: Iterable[str], allowed: Iterable[str] = ALL_SCOPES) -> list[str]:
-    wanted = sorted({s.strip() for s in scopes if s.strip()})
-    unknown = [s for s in wanted if s not in set(allowed)]
-    if unknown or not wanted:
-        raise InvalidInput.field(
-            "scopes",
-            f"Unknown scopes {unknown}; choose from {sorted(allowed)}"
-            if unknown
-            else "At least one scope is required.",
-        )
-    return wanted
-
-
-def _redirect_uri(raw: str) -> str:
-    try:
-        return urlunsplit(normalise(raw.strip(), ("https", "http"), ip_literals=True))
-    except UnsafeUrl as unsafe:
-        raise InvalidInput.field("redirectUri", f"The redirect URI {unsafe}.") from None
-
-
 class OAuthService:
     def __init__(
         self,
@@ -86,8 +65,8 @@ class OAuthService:
     async def create_app(
         self, portal_id: int, name: str, redirect_uri: str, scopes: Iterable[str]
     ) -> CreatedApp:
-        wanted = checked_scopes(scopes)
-        uri = _redirect_uri(redirect_uri)
+        wanted = rules.checked_scopes(scopes)
+        uri = rules.redirect_uri(redirect_uri)
         if not name.strip() or len(name) > 200:
             raise InvalidInput.field("name", "An app needs a name of 1 to 200 characters.")
         secret = _secret(rules.CLIENT_SECRET_PREFIX)
@@ -111,7 +90,7 @@ class OAuthService:
             app = await repo.oauth_app(app_id=app_id)
             if app is None:
                 raise NotFound(f"No OAuth app with id {app_id}.")
-            granted = checked_scopes(app.scopes if scopes is None else scopes, app.scopes)
+            granted = rules.checked_scopes(app.scopes if scopes is None else scopes, app.scopes)
             return await self._issue_code(repo, app, granted, user_id)
 
     async def _issue_code(
@@ -167,7 +146,7 @@ class OAuthService:
                 "redirect_uri", "The redirect_uri is not the one registered for this app."
             )
         asked = (scope or "").replace("+", " ").split() or sorted(app.scopes)
-        return app, checked_scopes(asked, app.scopes)
+        return app, rules.checked_scopes(asked, app.scopes)
 
     async def _approver(
         self, repo: Repository, app: OAuthApp, scopes: list[str], secret: str | None
@@ -294,6 +273,15 @@ class OAuthService:
         if found is None or found[0].ends_at is not None or not found[1].active:
             raise rules.bad_refresh_token()
         return await self._info(secret, REFRESH, found[0], found[1], None)
+
+    async def delete_refresh_token(self, secret: str) -> None:
+        """HubSpot's "delete a refresh token", for an app its user uninstalled: the grant is
+        revoked, which ends the refresh token and every access token made from the grant."""
+        async with self.database.write() as repo:
+            found = await repo.oauth_token(REFRESH, digest(secret)) if secret else None
+            if found is None or found[0].ends_at is not None or not found[1].active:
+                raise rules.bad_refresh_token()
+            await repo.revoke_token(found[1].id, self.clock.now_ms())
 
     async def _info(
         self, secret: str, kind: str, issued: rules.IssuedToken, grant: TokenRecord,

@@ -16,7 +16,6 @@ from typing import Any, Protocol, TypeVar
 from commprefs.domain.branding import Branding
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.links import SigningKey
-from commprefs.domain.oauth import AuthorizationCode, IssuedToken, OAuthApp
 from commprefs.domain.preferences import (
     BusinessUnit,
     Channel,
@@ -29,6 +28,7 @@ from commprefs.domain.preferences import (
 )
 from commprefs.domain.tokens import TokenRecord
 from commprefs.domain.webhooks import Rewind, Webhook
+from commprefs.store.oauth_interface import OAuthStore
 
 
 class Tenants(Protocol):
@@ -94,43 +94,6 @@ class Tokens(Protocol):
 
     async def revoke_token(self, token_id: int, now: int) -> bool:
         """False when there is no such token or it is revoked already."""
-
-
-class OAuthStore(Protocol):
-    """OAuth apps, codes and tokens (issue 14), secrets stored as SHA-256."""
-
-    async def create_oauth_app(
-        self,
-        portal_id: int,
-        name: str,
-        client_id: str,
-        client_secret_sha256: str,
-        redirect_uri: str,
-        scopes: Iterable[str],
-        now: int,
-    ) -> OAuthApp: ...
-
-    async def oauth_app(
-        self, app_id: int | None = None, client_id: str | None = None
-    ) -> OAuthApp | None: ...
-
-    async def list_oauth_apps(self, portal_id: int | None = None) -> list[OAuthApp]: ...
-
-    async def create_oauth_code(self, **values: Any) -> None: ...
-
-    async def oauth_code(self, code_sha256: str) -> AuthorizationCode | None: ...
-
-    async def redeem_oauth_code(self, code_id: int, now: int) -> bool:
-        """False when the code was redeemed already."""
-
-    async def create_oauth_token(self, **values: Any) -> None: ...
-
-    async def oauth_token(
-        self, kind: str, secret_sha256: str
-    ) -> tuple[IssuedToken, TokenRecord] | None:
-        """The token of that kind and its grant."""
-
-    async def rotate_refresh_token(self, token_row_id: int, now: int) -> bool: ...
 
 
 class SigningKeys(Protocol):

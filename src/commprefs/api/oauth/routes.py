@@ -78,6 +78,14 @@ async def refresh_token_info(request: Request, token: str) -> Response:
     return await _introspected(request, services(request).oauth.refresh_token_info, token)
 
 
+async def delete_refresh_token(request: Request, token: str) -> Response:
+    try:
+        await services(request).oauth.delete_refresh_token(token)
+    except OAuthRefusal as refusal:
+        return refused(request, refusal)
+    return Response(status_code=204)
+
+
 def build_router() -> APIRouter:
     router = APIRouter(responses=REFUSED)
     router.post(
@@ -96,4 +104,10 @@ def build_router() -> APIRouter:
         response_model=RefreshTokenInfoResponse,
         summary="Get the metadata of a refresh token",
     )(refresh_token_info)
+    router.delete(
+        "/refresh-tokens/{token}",
+        status_code=204,
+        response_class=Response,
+        summary="Delete a refresh token (revokes its grant: every token made from it)",
+    )(delete_refresh_token)
     return router
