@@ -81,6 +81,12 @@ CASES: dict[str, list[str]] = {
     "links rotate-key": ["links", "rotate-key"],
     "links keys": ["links", "keys"],
     "links headers": ["links", "headers", "--portal", "{portal}", "--email", "{subscriber}"],
+    "apps create": [
+        *("apps", "create", "--portal", "{portal}", "--name", "App", "--redirect-uri"),
+        *("https://app.example.com/cb", "--scopes", "communication_preferences.read"),
+    ],
+    "apps list": ["apps", "list"],
+    "apps authorize": ["apps", "authorize", "--app", "{app}"],
 }
 
 # The cases that must write to the database, whatever is in it.
@@ -96,6 +102,8 @@ WRITES = {
     "webhooks remove",
     "import",
     "links rotate-key",
+    "apps create",
+    "apps authorize",
 }
 LONG_RUNNING = {"serve", "webhooks run"}
 
@@ -149,6 +157,14 @@ def seeded(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
             webhook = factory.run(factory.services.webhooks.add(tenant.portal.id, "http://x.test/"))
             subscriber = email()
             factory.run(factory.services.links.generate(tenant.portal.id, subscriber))
+            oauth_app = factory.run(
+                factory.services.oauth.create_app(
+                    tenant.portal.id,
+                    "App",
+                    "https://app.example.com/cb",
+                    ["communication_preferences.read"],
+                )
+            ).app
         finally:
             factory.close()
         ids = {
@@ -157,6 +173,7 @@ def seeded(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
             "token": str(factory.token_ids[tenant.token]),
             "secret": tenant.token,
             "webhook": str(webhook.id),
+            "app": str(oauth_app.id),
             "subscriber": subscriber,
             "csv": str(folder / "change.csv"),  # the import case's: a change to write
         }

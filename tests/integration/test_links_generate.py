@@ -208,7 +208,7 @@ def test_without_a_token_it_is_a_401(http: httpx.Client, prefix: str) -> None:
 
 def test_the_operation_is_documented_with_hubspots_operation_id(http: httpx.Client) -> None:
     paths = http.get("/openapi.json").json()["paths"]
-    for version in ("v4", "2026-03"):
+    for version in ("v4", "2026-03", "2026-09", "2025-09"):
         operation = paths[f"/communication-preferences/{version}/links/generate"]["post"]
         assert operation["operationId"] == (
             f"post-/communication-preferences/{version}/links/generate"

@@ -78,6 +78,13 @@ def test_the_date_versions_serve_the_ten_v4_operations_and_no_v3_style_path(
     ours = {p.removeprefix(prefix) for p in served["paths"] if p.startswith(prefix + "/")}
     assert ours == {p.removeprefix("/communication-preferences/v4") for p in served_paths("v4")}
     assert len(served_paths(version)) == len(spec(version)["paths"]) - len(V3_STYLE_PATHS)
+    # With HubSpot's operation ids, which generated clients name their methods after.
+    assert [
+        (path, method)
+        for path, operations in served_paths(version).items()
+        for method, operation in operations.items()
+        if served["paths"][path][method]["operationId"] != operation["operationId"]
+    ] == []
     # The batch reads declare no 207 there: partial failures are a 200 (api/v4/batch.py).
     for read in ("/statuses/batch/read", "/statuses/batch/unsubscribe-all/read"):
         assert set(served["paths"][prefix + read]["post"]["responses"]) == {"200", "default"}
