@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.admin import routes as admin_routes
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
@@ -108,6 +109,8 @@ def create_app(
     # Email Subscriptions v1 (issue 14), HubSpot's legacy API.
     app.include_router(v1_routes.build_router(), prefix=v1_routes.PREFIX)
     app.include_router(oauth_routes.build_router(), prefix=oauth_routes.PREFIX)  # issue 14
+    # The admin API (issue 17).
+    app.include_router(admin_routes.build_router(), prefix=admin_routes.PREFIX)
     generate_document = app.openapi
 
     def document() -> dict[str, Any]:

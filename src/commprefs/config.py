@@ -6,6 +6,8 @@ Bad values fail at start-up, never at the first request that happens to use them
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -60,6 +62,11 @@ class Settings(BaseSettings):
     # code's, from its issue to its exchange.
     oauth_access_token_seconds: int = Field(default=1800, ge=1, le=86_400)
     oauth_code_seconds: int = Field(default=600, ge=1, le=86_400)
+    # Metrics and logs (issue 17). `GET /metrics` in Prometheus' format when on, behind this
+    # bearer token when one is set; `json` logs one JSON object per line.
+    metrics: bool = False
+    metrics_token: SecretStr = SecretStr("")
+    log_format: Literal["text", "json"] = "text"
 
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""

@@ -8,8 +8,10 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from commprefs.admin.imports import ImportJobs
+from commprefs.admin.service import AdminService
 from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
@@ -43,6 +45,9 @@ class Services:
     pages: PageService
     idempotency: IdempotencyService
     oauth: OAuthService  # issue 14
+    # The admin API (issue 17): administrative changes with their audit records, import jobs.
+    admin: AdminService
+    import_jobs: ImportJobs
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -57,7 +62,8 @@ class Services:
         Made per keyed request, which is cheap: the constructors only keep what they are given.
         ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
         open transactions, they never join one."""
-        return self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
+        bound = self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
+        return replace(bound, import_jobs=self.import_jobs)  # the running jobs are the process's
 
     @classmethod
     def _wired(
@@ -70,6 +76,7 @@ class Services:
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
+        imports = ImportService(database, clock)
         return cls(
             settings=settings,
             database=database,
@@ -79,12 +86,14 @@ class Services:
             preferences=preferences,
             ledger=LedgerService(transactions, clock),
             webhooks=WebhookService(transactions, clock),
-            imports=ImportService(database, clock),
+            imports=imports,
             exports=ExportService(transactions),
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
             oauth=OAuthService(transactions, clock, settings, links.form_secret),  # issue 14
+            admin=AdminService(database, clock, settings),
+            import_jobs=ImportJobs(database, clock, imports),
         )
 
     @staticmethod
@@ -98,4 +107,5 @@ class Services:
         await upgrade(self.database)
 
     async def close(self) -> None:
+        await self.import_jobs.close()
         await self.database.dispose()

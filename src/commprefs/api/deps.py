@@ -9,7 +9,8 @@ from fastapi import Request
 from fastapi.security.utils import get_authorization_scheme_param
 
 from commprefs.api import idempotency, ratelimit
-from commprefs.auth.service import authorize
+from commprefs.auth.service import authorize, authorize_instance
+from commprefs.domain.admin import AdminActor
 from commprefs.domain.oauth import is_access_token
 from commprefs.domain.preferences import Actor
 from commprefs.domain.tokens import ScopeRule
@@ -60,17 +61,34 @@ def require(rule: ScopeRule, api: str | None = None) -> Callable[..., Awaitable[
         authenticator = found.oauth if is_access_token(credential) else found.tokens
         token = await authenticator.authenticate(credential)
         await ratelimit.enforce(request, token.secret_sha256)
-        authorize(token, rule)
-        transaction = await idempotency.claim(request, token.portal_id)
+        portal_id = authorize(token, rule)
+        transaction = await idempotency.claim(request, portal_id)
         if transaction is not None:
             # The operation runs in the transaction that holds the key: see services().
             request.scope["state"][BOUND_SERVICES] = services(request).within(transaction)
         return Actor(
-            portal_id=token.portal_id,
+            portal_id=portal_id,
             token_id=token.id,
             request_id=request.state.request_id,
             api=api or request.scope["route"].api,
         )
+
+    return authorized
+
+
+def require_instance(rule: ScopeRule) -> Callable[..., Awaitable[AdminActor]]:
+    """As ``require``, for the instance's operations (portals, link keys): only an instance
+    token (``commprefs tokens create --instance``) holding ``rule``'s scopes passes. These
+    operations take no Idempotency-Key (they are not under HubSpot's paths)."""
+
+    async def authorized(request: Request) -> AdminActor:
+        scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
+        token = await services(request).tokens.authenticate(
+            secret if scheme.lower() == "bearer" and secret else None
+        )
+        await ratelimit.enforce(request, token.secret_sha256)
+        authorize_instance(token, rule)
+        return AdminActor(None, token.id, request.state.request_id)
 
     return authorized
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from dataclasses import replace
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import (
@@ -19,7 +20,13 @@ from commprefs.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-from commprefs.domain.tokens import ALL_SCOPES, NO_CREDENTIALS, ScopeRule, TokenRecord
+from commprefs.domain.tokens import (
+    ALL_SCOPES,
+    INSTANCE_SCOPE,
+    NO_CREDENTIALS,
+    ScopeRule,
+    TokenRecord,
+)
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
 
@@ -47,15 +54,28 @@ class TokenService:
                 if unknown
                 else "At least one scope is required.",
             )
+        return await self._issue(portal_id, wanted, name)
+
+    async def create_instance(self, name: str = "") -> tuple[TokenRecord, str]:
+        """A token of the instance rather than of a portal: it may create portals and manage
+        the link signing keys, and nothing else (its only scope is the instance scope)."""
+        return await self._issue(None, [INSTANCE_SCOPE], name)
+
+    async def _issue(
+        self, portal_id: int | None, scopes: list[str], name: str
+    ) -> tuple[TokenRecord, str]:
+        if len(name) > 200 or "\x00" in name:
+            raise InvalidInput.field("name", "name has at most 200 characters, none of them NUL.")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.database.write() as repo:
-            await require_portal(repo, portal_id)
+            if portal_id is not None:
+                await require_portal(repo, portal_id)
             record = await repo.create_token(
                 portal_id,
-                name or f"token {secret[len(TOKEN_PREFIX) :][:6]}",
+                name.strip() or f"token {secret[len(TOKEN_PREFIX) :][:6]}",
                 digest(secret),
                 secret[: len(TOKEN_PREFIX) + 4],
-                wanted,
+                scopes,
                 self.clock.now_ms(),
             )
         return record, secret
@@ -64,10 +84,15 @@ class TokenService:
         async with self.database.read() as repo:
             return await repo.list_tokens(portal_id)
 
-    async def revoke(self, token_id: int) -> None:
+    async def revoke(self, token_id: int, portal_id: int | None = None) -> TokenRecord:
+        """Revoke a token at once: any (the CLI), or only one of ``portal_id``'s (the admin
+        API: another portal's token is as unknown as a missing one)."""
+        now = self.clock.now_ms()
         async with self.database.write() as repo:
-            if not await repo.revoke_token(token_id, self.clock.now_ms()):
+            found = next((t for t in await repo.list_tokens(portal_id) if t.id == token_id), None)
+            if found is None or not await repo.revoke_token(token_id, now):
                 raise NotFound(f"No active token with id {token_id}.")
+        return replace(found, revoked_at=now)
 
     async def authenticate(self, secret: str | None) -> TokenRecord:
         """The active token whose secret this is, or Unauthenticated."""
@@ -86,10 +111,22 @@ class TokenService:
         return record
 
 
-def authorize(token: TokenRecord, rule: ScopeRule) -> None:
-    if rule.allows(token.scopes):
-        return
-    raise MissingScopes(
+def authorize(token: TokenRecord, rule: ScopeRule) -> int:
+    """The portal ``token`` may act in under ``rule``, or MissingScopes (an instance token has
+    no portal: it is refused every portal's operation)."""
+    if rule.allows(token.scopes) and token.portal_id is not None:
+        return token.portal_id
+    raise missing_scopes(token, rule)
+
+
+def authorize_instance(token: TokenRecord, rule: ScopeRule) -> None:
+    """Instance operations: only an instance token holding ``rule``'s scopes."""
+    if token.portal_id is not None or not rule.allows(token.scopes):
+        raise missing_scopes(token, rule)
+
+
+def missing_scopes(token: TokenRecord, rule: ScopeRule) -> MissingScopes:
+    return MissingScopes(
         "This app hasn't been granted all required scopes to make this call.",
         [
             ErrorDetail(

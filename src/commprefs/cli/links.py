@@ -8,30 +8,19 @@ from typing import Annotated, Any
 import typer
 
 from commprefs.cli.support import (
-    CliError,
     DatabaseOption,
     JsonOption,
     PortalOption,
     run_admin,
-    settings_for,
 )
+from commprefs.domain.admin_bodies import render_key
 from commprefs.domain.clock import iso_ms
 
 links_app = typer.Typer(help="Preference-page links and their signing keys.", no_args_is_help=True)
 
 
 def _key_rows(keys: list[Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            "kid": k.kid,
-            "signing": k.signing,
-            "configured": k.configured,
-            "createdAt": k.created_at,
-            "retiredAt": k.retired_at,
-            "verifiesUntil": k.verifies_until,
-        }
-        for k in keys
-    ]
+    return [render_key(k) for k in keys]
 
 
 def _print_keys(as_json: bool, keys: list[Any]) -> None:
@@ -50,12 +39,6 @@ def _print_keys(as_json: bool, keys: list[Any]) -> None:
 def links_rotate_key(as_json: JsonOption = False, database: DatabaseOption = None) -> None:
     """Sign new links with a fresh key; links signed before keep working for the grace period
     (COMMPREFS_LINK_KEY_GRACE_DAYS). Keys are never printed."""
-    settings = settings_for(database)
-    if settings.link_signing_key.get_secret_value().strip():
-        raise CliError(
-            "COMMPREFS_LINK_SIGNING_KEY is set, so it signs the links: to rotate it, set a new "
-            "key and move the old one to COMMPREFS_LINK_PREVIOUS_SIGNING_KEYS."
-        )
     _print_keys(as_json, run_admin(database, lambda s: s.links.rotate_key()))
 
 

@@ -7,24 +7,47 @@ from typing import Annotated
 
 import typer
 
-from commprefs.cli.support import DatabaseOption, JsonOption, PortalOption, emit, run_admin
+from commprefs.cli.support import CliError, DatabaseOption, JsonOption, emit, run_admin
 
 tokens_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 
 
 @tokens_app.command("create")
 def tokens_create(
-    portal: PortalOption,
-    scopes: Annotated[str, typer.Option("--scopes", help="Comma-separated scopes.")],
+    portal: Annotated[int | None, typer.Option("--portal", help="Portal id.")] = None,
+    scopes: Annotated[str, typer.Option("--scopes", help="Comma-separated scopes.")] = "",
     name: Annotated[str, typer.Option("--name")] = "",
+    instance: Annotated[
+        bool,
+        typer.Option(
+            "--instance", help="A token of the instance (creates portals, rotates link keys)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
-    """Create an access token; its secret is printed once."""
-    record, secret = run_admin(database, lambda s: s.tokens.create(portal, scopes.split(","), name))
+    """Create an access token (of a portal, or with --instance of the instance); its secret is
+    printed once."""
+    if instance:
+        if portal is not None or scopes:
+            raise CliError("--instance takes neither --portal nor --scopes")
+        record, secret = run_admin(database, lambda s: s.tokens.create_instance(name))
+    elif portal is None:
+        raise CliError("--portal is required (or --instance)")
+    else:
+        chosen = portal
+        record, secret = run_admin(
+            database, lambda s: s.tokens.create(chosen, scopes.split(","), name)
+        )
     emit(
         as_json,
-        {"id": record.id, "token": secret, "scopes": sorted(record.scopes), "name": record.name},
+        {
+            "id": record.id,
+            "token": secret,
+            "scopes": sorted(record.scopes),
+            "name": record.name,
+            "portalId": record.portal_id,
+        },
         f"token {record.id} ({record.name}): {secret}",
     )
 
@@ -53,7 +76,8 @@ def tokens_list(
         return
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        typer.echo(f"{row['id']}\tportal {row['portalId']}\t{row['hint']}\t{state}\t{row['name']}")
+        owner = "instance" if row["portalId"] is None else f"portal {row['portalId']}"
+        typer.echo(f"{row['id']}\t{owner}\t{row['hint']}\t{state}\t{row['name']}")
 
 
 @tokens_app.command("revoke")

@@ -20,6 +20,7 @@ from commprefs.cli.support import (
     settings_for,
 )
 from commprefs.config import Settings
+from commprefs.domain.admin_bodies import render_webhook_state
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.urls import redacted_url
 from commprefs.domain.webhooks import WebhookState
@@ -79,19 +80,7 @@ def list_webhooks(
 
 
 def _state_json(state: WebhookState) -> dict[str, Any]:
-    webhook = state.webhook
-    return {
-        "id": webhook.id,
-        "portalId": webhook.portal_id,
-        "url": redacted_url(webhook.url),
-        "secretHint": webhook.secret_hint,
-        "deliveredSequence": webhook.delivered_seq,
-        "pendingEvents": state.pending,
-        "failedAttempts": webhook.attempts,
-        "nextAttemptAt": iso_ms(webhook.next_attempt_at),
-        "lastAttemptAt": iso_ms(webhook.last_attempt_at) if webhook.last_attempt_at else None,
-        "lastError": webhook.last_error,
-    }
+    return render_webhook_state(state)
 
 
 @webhooks_app.command("remove")

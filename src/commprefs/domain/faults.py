@@ -5,7 +5,7 @@ words them, so v3, v4, links, imports and the CLI all say the same thing."""
 
 from __future__ import annotations
 
-from commprefs.domain.errors import InvalidInput, NotFound
+from commprefs.domain.errors import InvalidInput, MissingScopes, NotFound
 from commprefs.domain.preferences import Definition, LegalBasis
 
 _LEGAL_BASES = frozenset(LegalBasis)
@@ -43,3 +43,9 @@ def check_legal_basis_value(value: str | None) -> None:
         raise InvalidInput.field(
             "legalBasis", f"legalBasis {value!r} is not one of {', '.join(LegalBasis)}."
         )
+
+
+def missing_portal() -> MissingScopes:
+    """An administrative change of a portal asked for with a token of no portal (an instance
+    token): the admin API's routes refuse it before, so this is the services' own guard."""
+    return MissingScopes("This change needs the token of a portal, not of the instance.")

@@ -14,7 +14,9 @@ NO_CREDENTIALS = (
 @dataclass(frozen=True)
 class TokenRecord:
     id: int
-    portal_id: int
+    # None for an instance token (``commprefs tokens create --instance``): it belongs to no
+    # portal and may only do what the instance scope allows (create portals, link keys).
+    portal_id: int | None
     name: str
     hint: str
     scopes: frozenset[str]
@@ -97,6 +99,13 @@ V1_READ_DEFINITIONS = _with_v1(READ_DEFINITIONS)
 V1_READ_STATUS = _with_v1(READ_STATUS)
 V1_WRITE_STATUS = _with_v1(WRITE_STATUS)
 
+# Ours (issue 17, the admin API): a portal's administration over HTTP, and the instance's.
+ADMIN_SCOPE = "commprefs.admin"
+INSTANCE_SCOPE = "commprefs.instance"
+ADMIN = _rule((ADMIN_SCOPE,), (ADMIN_SCOPE,))
+INSTANCE = _rule((INSTANCE_SCOPE,), (INSTANCE_SCOPE,))
+
+# Every scope a portal's token may hold (the instance scope is only for instance tokens).
 ALL_SCOPES: tuple[str, ...] = (
     f"{_CP}.read",
     f"{_CP}.write",
@@ -109,4 +118,5 @@ ALL_SCOPES: tuple[str, ...] = (
     "subscription-status-batch-read",
     "subscription-status-batch-write",
     V1_SCOPE,
+    ADMIN_SCOPE,
 )

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
-from commprefs.domain.errors import ErrorDetail, InvalidInput
+from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
 from commprefs.domain.faults import active_definition
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
@@ -24,6 +24,10 @@ from commprefs.store.interface import Repository, Transactions
 
 T = TypeVar("T")
 PAGES_PATH = "/preferences"
+CONFIGURED_KEY_SIGNS = (
+    "COMMPREFS_LINK_SIGNING_KEY is set, so it signs the links: to rotate it, set a new "
+    "key and move the old one to COMMPREFS_LINK_PREVIOUS_SIGNING_KEYS."
+)
 
 
 class LinkService:
@@ -95,6 +99,8 @@ class LinkService:
 
     async def rotate_key(self) -> list[KeyInfo]:
         """A new stored key signs from now on; the old ones verify for the grace period."""
+        if self.configured_key:
+            raise Conflict(CONFIGURED_KEY_SIGNS)
         async with self.database.write() as repo:
             now = self.clock.now_ms()
             await repo.retire_signing_keys(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from commprefs.domain.brand_rules import brand_colour, brand_logo_url
 from commprefs.domain.branding import Branding
@@ -70,6 +71,59 @@ class PortalService:
             await require_portal(repo, portal_id)
             return await repo.create_business_unit(portal_id, name, self.clock.now_ms())
 
+    # -- reads and changes the admin API adds (issue 17) -----------------------------------------
+
+    async def portals(self) -> list[Portal]:
+        async with self.database.read() as repo:
+            return await repo.list_portals()
+
+    async def business_units(self, portal_id: int) -> list[Branding]:
+        """Every business unit of the portal with its branding, in id order."""
+        async with self.database.read() as repo:
+            await require_portal(repo, portal_id)
+            units = await repo.business_units(portal_id)
+            found = [await repo.branding(portal_id, unit.id) for unit in units]
+        return [branding for branding in found if branding is not None]
+
+    async def rename_business_unit(self, portal_id: int, unit_id: int, name: str) -> Branding:
+        name = _required_text("name", name)
+        async with self.database.write() as repo:
+            await require_portal(repo, portal_id)
+            if not await repo.rename_business_unit(portal_id, unit_id, name):
+                raise unknown_business_unit(unit_id)
+            branding = await repo.branding(portal_id, unit_id)
+        if branding is None:  # pragma: no cover - renamed in this same transaction
+            raise unknown_business_unit(unit_id)
+        return branding
+
+    async def definitions(
+        self, portal_id: int, business_unit_id: int | None = None
+    ) -> list[tuple[Definition, list[Translation]]]:
+        """Every type of the portal (active or not) with its translations."""
+        async with self.database.read() as repo:
+            await require_portal(repo, portal_id)
+            await require_business_unit(repo, portal_id, business_unit_id)
+            found = await repo.definitions(portal_id, business_unit_id)
+            translations = await repo.translations([d.id for d in found])
+        return [(d, translations[d.id]) for d in found]
+
+    async def update_definition(
+        self, portal_id: int, definition_id: int, changes: DefinitionChanges
+    ) -> Definition:
+        """Set what ``changes`` gives (None: left as it is); ``is_active`` False deactivates
+        (reads and writes no longer show the type; its statuses are kept), True reactivates."""
+        values = changes.checked()
+        async with self.database.write() as repo:
+            await require_portal(repo, portal_id)
+            current = await require_definition(repo, portal_id, definition_id)
+            if not values:
+                return current
+            values["updated_at"] = self.clock.now_ms()
+            updated = await repo.update_definition(portal_id, definition_id, values)
+            if updated is None:
+                raise _name_taken(values["name"], current.business_unit_id)
+            return updated
+
     async def create_definition(
         self,
         portal_id: int,
@@ -83,6 +137,9 @@ class PortalService:
         is_active: bool = True,
     ) -> Definition:
         name = _required_text("name", name)
+        DefinitionChanges(
+            description=description, purpose=purpose, communication_method=communication_method
+        ).checked()
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
             await require_business_unit(repo, portal_id, business_unit_id)
@@ -101,10 +158,7 @@ class PortalService:
                 updated_at=now,
             )
             if definition is None:
-                raise Conflict(
-                    f"A subscription type named {name!r} already exists in business unit "
-                    f"{business_unit_id}."
-                )
+                raise _name_taken(name, business_unit_id)
             return definition
 
     async def set_branding(
@@ -143,12 +197,65 @@ class PortalService:
         if code is None:
             raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
         name = _required_text("name", name)
+        description = _optional_text("description", description, MAX_DESCRIPTION)
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
             await require_definition(repo, portal_id, definition_id)
             return await repo.put_translation(
                 definition_id, code, name, description, self.clock.now_ms()
             )
+
+
+MAX_DESCRIPTION = 10_000
+MAX_LABEL = 100  # purpose, communication method: the columns' width
+
+
+@dataclass(frozen=True)
+class DefinitionChanges:
+    """What may change of a subscription type; None leaves a field as it is."""
+
+    name: str | None = None
+    description: str | None = None
+    purpose: str | None = None
+    communication_method: str | None = None
+    is_internal: bool | None = None
+    is_default: bool | None = None
+    is_active: bool | None = None
+
+    def checked(self) -> dict[str, Any]:
+        """The column values to set, each checked (a 400 naming the field otherwise)."""
+        values: dict[str, Any] = {}
+        if self.name is not None:
+            values["name"] = _required_text("name", self.name)
+        for column, field, value, limit in (
+            ("description", "description", self.description, MAX_DESCRIPTION),
+            ("purpose", "purpose", self.purpose, MAX_LABEL),
+            ("communication_method", "communicationMethod", self.communication_method, MAX_LABEL),
+        ):
+            if value is not None:
+                values[column] = _optional_text(field, value, limit)
+        for column, flag in (
+            ("is_internal", self.is_internal),
+            ("is_default", self.is_default),
+            ("is_active", self.is_active),
+        ):
+            if flag is not None:
+                values[column] = flag
+        return values
+
+
+def _name_taken(name: str, business_unit_id: int) -> Conflict:
+    return Conflict(
+        f"A subscription type named {name!r} already exists in business unit {business_unit_id}."
+    )
+
+
+def _optional_text(field: str, value: str, limit: int) -> str:
+    if "\x00" in value:
+        raise InvalidInput.field(field, f"{field} must not contain NUL characters.")
+    if len(value) > limit:
+        raise InvalidInput.field(field, f"{field} is at most {limit} characters.")
+    return value
 
 
 def _brand_name(value: str) -> str:

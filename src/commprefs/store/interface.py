@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from commprefs.domain.admin import AdminActor, AuditRecord, ImportJob
 from commprefs.domain.branding import Branding
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.links import SigningKey
@@ -80,7 +81,7 @@ class Tokens(Protocol):
 
     async def create_token(
         self,
-        portal_id: int,
+        portal_id: int | None,
         name: str,
         secret_sha256: str,
         hint: str,
@@ -267,6 +268,48 @@ class IdempotencyKeys(Protocol):
     async def purge_idempotency_keys(self, expired_before: int) -> None: ...
 
 
+class Administration(Protocol):
+    """The admin API's (issue 17): what the CLI never needed to list or change, audit records,
+    import jobs (store/admin_queries.py)."""
+
+    async def list_portals(self) -> list[Portal]: ...
+
+    async def rename_business_unit(self, portal_id: int, unit_id: int, name: str) -> bool:
+        """False when the unit does not exist."""
+
+    async def update_definition(
+        self, portal_id: int, definition_id: int, values: dict[str, Any]
+    ) -> Definition | None:
+        """None when the new name is taken in the type's business unit."""
+
+    async def append_audit(
+        self, actor: AdminActor, action: str, target: str, detail: dict[str, Any], now: int
+    ) -> None: ...
+
+    async def audit_records(
+        self, portal_id: int | None, after: int, limit: int
+    ) -> list[AuditRecord]: ...
+
+    async def create_import_job(
+        self, portal_id: int, token_id: int | None, fmt: str, request_id: str, now: int
+    ) -> ImportJob: ...
+
+    async def update_import_job(self, job_id: int, values: dict[str, Any]) -> None: ...
+
+    async def import_job(self, portal_id: int, job_id: int) -> ImportJob | None: ...
+
+    async def import_jobs(self, portal_id: int, limit: int) -> list[ImportJob]: ...
+
+    async def append_import_rejects(
+        self, job_id: int, first: int, rows: Sequence[dict[str, Any]]
+    ) -> None: ...
+
+    def import_reject_rows(self, job_id: int) -> AsyncIterator[dict[str, Any]]:
+        """The job's rejected rows in file order, streamed."""
+
+    async def count_import_jobs_running(self) -> int: ...
+
+
 class PreferencesRepository(Tenants, Statuses, LedgerAppends, Protocol):
     """What the preference rules (preferences/) need of the store."""
 
@@ -282,6 +325,7 @@ class Repository(
     Exports,
     IdempotencyKeys,
     OAuthStore,
+    Administration,
     Protocol,
 ):
     """Everything the store keeps, for one transaction."""

@@ -127,7 +127,8 @@ tokens = Table(
     "tokens",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("portal_id", BigInteger, nullable=False),
+    # NULL for an instance token (migration 0009), which belongs to no portal.
+    Column("portal_id", BigInteger),
     Column("name", String(200), nullable=False),
     # SHA-256 hex of the secret; the secret itself is never stored.
     Column("secret_sha256", String(64), nullable=False),
@@ -276,4 +277,54 @@ oauth_tokens = Table(
     ForeignKeyConstraint(["app_id"], ["oauth_apps.id"]),
     ForeignKeyConstraint(["token_id"], ["tokens.id"]),
     UniqueConstraint("secret_sha256"),
+)
+
+# -- the admin API (issue 17, migration 0009) ------------------------------------------------------
+
+# Who changed what in a portal's administration (or the instance's: portal_id NULL), written in
+# the change's own transaction. Status changes are recorded in the ledger instead.
+admin_audit = Table(
+    "admin_audit",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger),
+    Column("token_id", BigInteger),
+    Column("user_id", BigInteger),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON: what was set (never a secret)
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Index(None, "portal_id", "id"),
+)
+
+# An import started over HTTP: its progress as each batch commits, in the database so that any
+# server process can answer a poll. Its rejected rows are import_rejects, in file order.
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("token_id", BigInteger),
+    Column("format", String(8), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("rows", BigInteger, nullable=False),
+    Column("imported", BigInteger, nullable=False),
+    Column("rejected", BigInteger, nullable=False),
+    Column("header", Text, nullable=False),  # JSON list: the file's columns, for the rejects
+    Column("error", Text),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    Index(None, "portal_id"),
+)
+
+import_rejects = Table(
+    "import_rejects",
+    metadata,
+    Column("job_id", BigInteger, primary_key=True),
+    Column("n", BigInteger, primary_key=True, autoincrement=False),
+    Column("row", Text, nullable=False),  # JSON object: the record's fields, _line, _field, _error
+    ForeignKeyConstraint(["job_id"], ["import_jobs.id"]),
 )

@@ -10,6 +10,7 @@ repository would cost every transaction about 15 µs.
 
 from __future__ import annotations
 
+from commprefs.store.admin_queries import AdminQueries
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.oauth_queries import OAuthQueries
@@ -29,5 +30,6 @@ class SqlRepository(
     TransferQueries,
     IdempotencyQueries,
     OAuthQueries,
+    AdminQueries,
 ):
     """Every query of the store on one connection (``conn``, with a transaction open on it)."""

@@ -225,7 +225,7 @@ class TokenQueries(Queries):
 
     async def create_token(
         self,
-        portal_id: int,
+        portal_id: int | None,
         name: str,
         secret_sha256: str,
         hint: str,

@@ -174,6 +174,19 @@ def row_writer(fmt: Format, stream: TextIO, columns: Sequence[str]) -> RowWriter
 REJECT_COLUMNS = ("_line", "_field", "_error")
 
 
+def reject_row(rejection: Rejection, fmt: Format, header: Sequence[str]) -> dict[str, Any]:
+    """A rejected record as the rejects file has it: its fields (in CSV, the header's only),
+    or its text when it could not be read, and ``_line``, ``_field``, ``_error``."""
+    record = rejection.record
+    row: dict[str, Any] = dict(record.fields or {})
+    if record.fields is None and record.text is not None:
+        row["_text"] = record.text
+    row.update({"_line": record.line, "_field": rejection.field, "_error": rejection.message})
+    if fmt == "csv":
+        row = {k: v for k, v in row.items() if k in header or k in REJECT_COLUMNS}
+    return row
+
+
 class RejectsWriter:
     """The rejected rows as they were, plus ``_line``, ``_field`` and ``_error``; in the input's
     format and columns, so that the file, once fixed, imports as it is. Opened at the first
@@ -190,14 +203,7 @@ class RejectsWriter:
         if self._writer is None:
             self._stream = self.path.open("w", encoding="utf-8", newline="")
             self._writer = row_writer(self.format, self._stream, [*self.header, *REJECT_COLUMNS])
-        record = rejection.record
-        row: dict[str, Any] = dict(record.fields or {})
-        if record.fields is None and record.text is not None:
-            row["_text"] = record.text
-        row.update({"_line": record.line, "_field": rejection.field, "_error": rejection.message})
-        if self.format == "csv":
-            row = {k: v for k, v in row.items() if k in self.header or k in REJECT_COLUMNS}
-        self._writer.write(row)
+        self._writer.write(reject_row(rejection, self.format, self.header))
 
     def close(self) -> None:
         if self._stream is not None:

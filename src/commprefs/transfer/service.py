@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from typing import Any
 
 from commprefs.domain.clock import Clock
@@ -43,6 +43,11 @@ DEFAULT_SOURCE = "Import"
 Row = TypeRow | OptOutRow
 
 
+def new_import_id() -> str:
+    """An import's request id, recorded with each of its ledger entries."""
+    return f"import-{uuid.uuid4()}"
+
+
 class ImportService:
     """Applies each batch through a preferences service bound to the batch's transaction: the
     same rules as the API, in larger transactions than an API batch may ask for."""
@@ -65,9 +70,15 @@ class ImportService:
         progress: Callable[[int], None] | None = None,
         source: str = DEFAULT_SOURCE,
         match_by_name: bool = False,
+        token_id: int | None = None,
+        request_id: str | None = None,
+        checkpoint: Callable[[ImportReport], Awaitable[None]] | None = None,
     ) -> ImportReport:
+        """``token_id`` is who acted, recorded in the ledger (the admin API's imports; none for
+        the CLI's); ``checkpoint`` is awaited after each batch has committed (the admin API's
+        import jobs record their progress there)."""
         started = time.perf_counter()
-        actor = Actor(portal_id, None, f"import-{uuid.uuid4()}", IMPORT_API)
+        actor = Actor(portal_id, token_id, request_id or new_import_id(), IMPORT_API)
         report = ImportReport(actor.request_id)
         context = await self._context(portal_id, source, match_by_name)
         batch: list[Row] = []
@@ -83,6 +94,8 @@ class ImportService:
             batch.clear()
             if progress is not None:
                 progress(report.rows)
+            if checkpoint is not None:
+                await checkpoint(report)
 
         for record in records:
             report.rows += 1

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from commprefs.domain.admin import Delivery, WebhookDeliveries
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound
 from commprefs.domain.events import event_id, event_payload
@@ -24,6 +25,7 @@ from commprefs.store.interface import Repository, Transactions
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a public marker that makes leaked secrets easy to find
 MIN_SECRET_LENGTH = 16
 MAX_ERROR_LENGTH = 500
+RECENT_DELIVERIES = 20
 
 
 class WebhookService:
@@ -50,10 +52,43 @@ class WebhookService:
         async with self.database.read() as repo:
             return [WebhookState(w, pending) for w, pending in await repo.list_webhooks(portal_id)]
 
-    async def remove(self, webhook_id: int) -> None:
+    async def remove(self, webhook_id: int, portal_id: int | None = None) -> None:
+        """Forget a webhook: any (the CLI), or only one of ``portal_id``'s (the admin API)."""
         async with self.database.write() as repo:
+            if portal_id is not None:
+                await _portal_webhook(repo, portal_id, webhook_id)
             if not await repo.delete_webhook(webhook_id):
                 raise NotFound(f"No webhook with id {webhook_id}.")
+
+    async def deliveries(
+        self, portal_id: int, webhook_id: int, limit: int = RECENT_DELIVERIES
+    ) -> WebhookDeliveries:
+        """The portal's last ``limit`` events up to the webhook's cursor and the next ``limit``
+        after it, each DELIVERED, FAILING (the next one, when its last attempt failed) or
+        PENDING, newest first."""
+        async with self.database.read() as repo:
+            webhook = await _portal_webhook(repo, portal_id, webhook_id)
+            start = max(0, webhook.delivered_seq - limit)
+            entries = await repo.entries_after(portal_id, start, 2 * limit)
+        rows = []
+        for entry in entries:
+            seq = entry["seq"]
+            if seq <= webhook.delivered_seq:
+                status = "DELIVERED"
+            elif seq == webhook.delivered_seq + 1 and webhook.last_error:
+                status = "FAILING"
+            else:
+                status = "PENDING"
+            rows.append(Delivery(seq, event_id(entry["hash"]), entry["created_at"], status))
+        return WebhookDeliveries(
+            webhook.id,
+            webhook.delivered_seq,
+            webhook.attempts,
+            webhook.last_attempt_at,
+            webhook.last_error,
+            webhook.next_attempt_at,
+            rows[::-1],
+        )
 
     async def replay(
         self, portal_id: int, since: int, webhook_id: int | None = None
@@ -142,6 +177,13 @@ class WebhookService:
     async def release(self, owner: str, webhook_id: int | None = None) -> None:
         async with self.database.write() as repo:
             await repo.release_webhooks(owner, webhook_id)
+
+
+async def _portal_webhook(repo: Repository, portal_id: int, webhook_id: int) -> Webhook:
+    for webhook, _ in await repo.list_webhooks(portal_id):
+        if webhook.id == webhook_id:
+            return webhook
+    raise NotFound(f"No webhook with id {webhook_id}.")
 
 
 def _change_event(entry: Mapping[str, Any]) -> OutboxEvent:
