@@ -24,6 +24,12 @@ from commprefs.api.deps import document_bearer_security
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
+from commprefs.api.metrics import (
+    RequestObserver,
+    install_metrics,
+    process_ended,
+    share_between_workers,
+)
 from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
 from commprefs.api.oauth import routes as oauth_routes
 from commprefs.api.ratelimit import RateLimitHeaders, build_rate_limiter, check_redis
@@ -33,6 +39,7 @@ from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
+from commprefs.observability.logs import uvicorn_log_config
 from commprefs.pages.oauth_consent import router as consent_router
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
@@ -84,6 +91,8 @@ def create_app(
         async with worker:
             yield
         await services.close()
+        if settings.metrics:
+            process_ended()
         if rate_limiter is not None:
             await rate_limiter.close()
 
@@ -130,6 +139,15 @@ def create_app(
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
+    # Metrics and logs (issue 17): inside StrictPathDecoding, whose scope the router fills in
+    # (the matched route names the operation).
+    observe_logs = settings.log_format == "json"
+    if settings.metrics:
+        install_metrics(app, services, settings.metrics_token.get_secret_value())
+    if settings.metrics or observe_logs:
+        app.add_middleware(
+            RequestObserver, services=services, metrics=settings.metrics, log=observe_logs
+        )
     app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
@@ -167,11 +185,15 @@ def run_server(
         "http": limited_protocol(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
     }
+    if settings.log_format == "json":  # issue 17: every process logs JSON lines
+        server_options["log_config"] = uvicorn_log_config()
     if workers == 1:
         asgi = create_app(settings, on_first_start=on_first_start, migrated=migrated)
         uvicorn.run(asgi, **server_options)
         return
     os.environ.update(settings.environment())
+    if settings.metrics:
+        share_between_workers()
     uvicorn.run(
         "commprefs.app:create_app_from_environment",
         factory=True,

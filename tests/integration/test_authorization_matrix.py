@@ -1,5 +1,8 @@
 """Every operation by every kind of credential → exactly the expected status; 0 mismatches.
 
+The admin API's operations (tests/support/admin_operations.py) likewise, and the instance's by
+instance tokens (a portal's token with every scope is refused them).
+
 Credentials: the portal's own token, another portal's token, none, a malformed header, a revoked
 token, a token holding every scope except the ones the operation accepts, and a token holding
 only one accepted scope family; and the same kinds of OAuth access token (issue 14), with an
@@ -16,6 +19,7 @@ import httpx
 import pytest
 
 from commprefs.domain.tokens import (
+    ADMIN_SCOPE,
     ALL_SCOPES,
     BATCH_READ,
     BATCH_WRITE,
@@ -29,6 +33,8 @@ from commprefs.domain.tokens import (
     ScopeRule,
 )
 from commprefs.oauth.models import CreatedApp
+from tests.support.admin_operations import ADMIN_OPERATIONS, INSTANCE_OPERATIONS, AdminOperation
+from tests.support.admin_operations import call as admin_call
 from tests.support.factories import Factory, Tenant, email
 from tests.support.oauth import REDIRECT_URI, create_app, token_pair
 
@@ -340,3 +346,60 @@ def test_the_token_endpoint_takes_only_the_apps_own_credentials(
     assert token(mine, other.client_secret, code()) == (400, "BAD_CLIENT_ID")
     assert token(other, other.client_secret, code()) == (400, "BAD_AUTH_CODE")
     assert token(mine, mine.client_secret, code()) == (200, "")
+
+
+# -- the admin API (issue 17) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "op", ADMIN_OPERATIONS, ids=[f"{o.method} {o.path}" for o in ADMIN_OPERATIONS]
+)
+def test_admin_authorization_matrix(
+    http: httpx.Client, factory: Factory, tenants: tuple[Tenant, Tenant], op: AdminOperation
+) -> None:
+    mine, other = tenants
+    revoked = factory.token(mine.portal)
+    factory.revoke(revoked)
+    without = factory.token(mine.portal, [s for s in ALL_SCOPES if s != ADMIN_SCOPE])
+    instance, _ = factory.run(factory.services.tokens.create_instance())
+    cases: list[tuple[str, dict[str, str], int]] = [
+        ("own token", mine.headers, op.ok),
+        ("other portal's token", other.headers, op.foreign),
+        ("no token", {}, 401),
+        ("malformed header", {"Authorization": "Token abc"}, 401),
+        ("revoked token", _bearer(revoked), 401),
+        ("every scope but commprefs.admin", _bearer(without), 403),
+        ("only commprefs.admin", _bearer(factory.token(mine.portal, [ADMIN_SCOPE])), op.ok),
+    ]
+    mismatches = [
+        (case, expected, got)
+        for case, headers, expected in cases
+        if (got := admin_call(http, factory, op, mine, headers)) != expected
+    ]
+    assert mismatches == []
+    assert instance.portal_id is None
+
+
+@pytest.mark.parametrize(
+    "op", INSTANCE_OPERATIONS, ids=[f"{o.method} {o.path}" for o in INSTANCE_OPERATIONS]
+)
+def test_instance_authorization_matrix(
+    http: httpx.Client, factory: Factory, tenants: tuple[Tenant, Tenant], op: AdminOperation
+) -> None:
+    mine, _ = tenants
+    _, instance = factory.run(factory.services.tokens.create_instance("matrix"))
+    record, revoked = factory.run(factory.services.tokens.create_instance("revoked"))
+    factory.run(factory.services.tokens.revoke(record.id))
+    cases: list[tuple[str, dict[str, str], int]] = [
+        ("instance token", _bearer(instance), op.ok),
+        ("a portal's token with every scope", mine.headers, 403),
+        ("no token", {}, 401),
+        ("malformed header", {"Authorization": "Token abc"}, 401),
+        ("revoked instance token", _bearer(revoked), 401),
+    ]
+    mismatches = [
+        (case, expected, got)
+        for case, headers, expected in cases
+        if (got := admin_call(http, factory, op, mine, headers)) != expected
+    ]
+    assert mismatches == []

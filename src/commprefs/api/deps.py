@@ -60,6 +60,7 @@ def require(rule: ScopeRule, api: str | None = None) -> Callable[..., Awaitable[
         found = services(request)
         authenticator = found.oauth if is_access_token(credential) else found.tokens
         token = await authenticator.authenticate(credential)
+        request.scope["state"]["token_id"] = token.id  # for the request's log line
         await ratelimit.enforce(request, token.secret_sha256)
         portal_id = authorize(token, rule)
         transaction = await idempotency.claim(request, portal_id)
@@ -86,6 +87,7 @@ def require_instance(rule: ScopeRule) -> Callable[..., Awaitable[AdminActor]]:
         token = await services(request).tokens.authenticate(
             secret if scheme.lower() == "bearer" and secret else None
         )
+        request.scope["state"]["token_id"] = token.id
         await ratelimit.enforce(request, token.secret_sha256)
         authorize_instance(token, rule)
         return AdminActor(None, token.id, request.state.request_id)

@@ -53,7 +53,8 @@ def serve(
         check_rate_limit_store(settings)
     except RuntimeError as exc:
         raise CliError(str(exc)) from None
-    announce = _first_token_announcer(f"http://{host}:{port}")
+    # With JSON logs (issue 17) stdout carries log lines only: the token goes to the terminal.
+    announce = _first_token_announcer(f"http://{host}:{port}", settings.log_format == "json")
     memory = Services.in_memory(settings)
     if memory and workers > 1:
         raise CliError("an in-memory database cannot be shared by several worker processes")
@@ -67,7 +68,9 @@ def serve(
     run_server(settings, host, port, workers, on_first_start=first_start, migrated=not memory)
 
 
-def _first_token_announcer(base: str) -> Callable[[Services, Bootstrap], Awaitable[None]]:
+def _first_token_announcer(
+    base: str, to_stderr: bool = False
+) -> Callable[[Services, Bootstrap], Awaitable[None]]:
     async def announce(services: Services, created: Bootstrap) -> None:
         _, secret = await services.tokens.create(created.portal.id, ALL_SCOPES, "first token")
         example = (
@@ -79,7 +82,8 @@ def _first_token_announcer(base: str) -> Callable[[Services, Bootstrap], Awaitab
             f"Created portal {created.portal.name!r} (id {created.portal.id}) with business "
             f"unit 0 and {len(created.definitions)} subscription types.\n"
             f"First access token (every scope; shown once, stored only as a hash):\n\n"
-            f"  {secret}\n\nTry it:\n\n  {example}\n"
+            f"  {secret}\n\nTry it:\n\n  {example}\n",
+            err=to_stderr,
         )
         sys.stdout.flush()
 

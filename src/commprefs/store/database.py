@@ -73,6 +73,10 @@ class Database:
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
         # An in-memory database is one connection: readers must queue behind writers too.
         self._read_lock = self._write_lock if is_memory(url) else None
+        # For the metrics (issue 17): connections handed out now, and what is told of the
+        # ledger entries each committed write appended.
+        self.connections_in_use = 0
+        self.on_ledger_written: Callable[[int], None] | None = None
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[SqlRepository]:
@@ -96,7 +100,10 @@ class Database:
     @asynccontextmanager
     async def _transaction(self, writer: bool) -> AsyncIterator[SqlRepository]:
         async with self._connection(writer) as conn:
-            yield SqlRepository(conn)
+            repo = SqlRepository(conn)
+            yield repo
+        if repo.ledger_appended and self.on_ledger_written is not None:  # committed
+            self.on_ledger_written(repo.ledger_appended)
 
     @asynccontextmanager
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
@@ -111,6 +118,7 @@ class Database:
         assert pool is not None
         with self._faults:
             pooled = await pool.begin(writer)
+            self.connections_in_use += 1
             try:
                 yield SyncStoreConnection(pooled)
             except BaseException:
@@ -121,6 +129,7 @@ class Database:
                 if writer and self._checkpointer is not None:
                     self._checkpointer.committed()
             finally:
+                self.connections_in_use -= 1
                 pool.release(pooled)
 
     @asynccontextmanager
@@ -134,6 +143,7 @@ class Database:
         assert self._postgres is not None
         with self._faults:
             pooled = await self._postgres.acquire()
+            self.connections_in_use += 1
             reusable = False
             try:
                 conn = AsyncStoreConnection(pooled)
@@ -153,6 +163,7 @@ class Database:
                         self._statistics.written(conn.rows_written)
                 reusable = True
             finally:
+                self.connections_in_use -= 1
                 await self._postgres.release(pooled, reusable)
 
     @asynccontextmanager

@@ -75,6 +75,7 @@ class LedgerQueries(Queries):
         if not entries:
             return
         await self.append_chained(entries)
+        self.ledger_appended += len(entries)
 
     async def append_chained(self, entries: Sequence[LedgerEntry]) -> None:
         """Append entries to their portals' chains (each entry is also a change event for the

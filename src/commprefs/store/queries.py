@@ -16,6 +16,7 @@ class Queries:
     def __init__(self, conn: StoreConnection) -> None:
         self.conn = conn
         self.dialect = conn.dialect_name
+        self.ledger_appended = 0  # entries this transaction appended (Database: the metrics)
 
     def _upsert(self, table: Any) -> Any:
         """An INSERT that can take ``on_conflict_do_…`` in this connection's dialect."""

@@ -90,6 +90,20 @@ class WebhookService:
             rows[::-1],
         )
 
+    async def backlog(self) -> tuple[int, int | None]:
+        """Every webhook's events not yet acknowledged, summed, and when the oldest of them was
+        recorded (None when there are none): the metrics' webhook backlog and lag."""
+        total, oldest = 0, None
+        async with self.database.read() as repo:
+            for webhook, pending in await repo.list_webhooks():
+                if not pending:
+                    continue
+                total += pending
+                entries = await repo.entries_after(webhook.portal_id, webhook.delivered_seq, 1)
+                if entries and (oldest is None or entries[0]["created_at"] < oldest):
+                    oldest = entries[0]["created_at"]
+        return total, oldest
+
     async def replay(
         self, portal_id: int, since: int, webhook_id: int | None = None
     ) -> list[Rewind]:
