@@ -15,7 +15,9 @@ of a request that is the framework shows.
 
 Every request must be answered 200: the first that is not stops the run with its status and
 body. ``--profile``: cProfile of one more repetition of each workload, top 30 by own time.
-``--frames`` (SQLite): WAL frames written per request of the write workloads.
+``--frames`` (SQLite): WAL frames written per request of the write workloads. ``--metrics``
+and ``--json-logs``: with COMMPREFS_METRICS=true / COMMPREFS_LOG_FORMAT=json (lines formatted
+and written to /dev/null), to measure what each costs a request.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import asyncio
 import cProfile
 import functools
 import itertools
+import os
 import pstats
 import random
 import sqlite3
@@ -42,8 +45,10 @@ from starlette.types import ASGIApp
 from bench import asgi, baseline, data
 from bench.asgi import Call, Headers, RequestFailed, bearer, cpu_us_per_request, fastapi_floor
 from bench.wrk import WORKLOADS
+from commprefs.api.metrics import RequestObserver
 from commprefs.app import create_app
 from commprefs.config import Settings
+from commprefs.observability.logs import use_json_logs
 
 SUBSCRIBERS = 2_000
 REPETITIONS = 3
@@ -145,7 +150,10 @@ async def frames_per_request(app: FastAPI, path: str, calls: list[Call], headers
 
 
 async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
-    app = create_app(Settings(database_url=url))
+    log_format = "json" if args.json_logs else "text"
+    app = create_app(Settings(database_url=url, metrics=args.metrics, log_format=log_format))
+    if args.json_logs:  # formatted and written, to nowhere: the cost, not the lines
+        use_json_logs(stream=open(os.devnull, "w"))  # noqa: SIM115, ASYNC230 - once, for the run
     headers = bearer(tenant.token)
     requests = Requests(tenant)
     async with app.router.lifespan_context(app):
@@ -165,7 +173,15 @@ async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) 
                 await profiled(app, calls(count), headers)
     get = Call("GET", f"{PREFIX}/statuses/{data.stored_subscriber(1)}", EMAIL)
     count = args.requests or FLOOR_REQUESTS
-    for name, floor in FLOORS:
+    floors: list[tuple[str, ASGIApp]] = list(FLOORS)
+    if args.metrics or args.json_logs:
+        # The same fixed route inside the metrics/log middleware: its cost alone, next to the
+        # plain route's (the workloads above move by more than it between runs).
+        observed = RequestObserver(
+            baseline.app, app.state.services, metrics=args.metrics, log=args.json_logs
+        )
+        floors.insert(1, ("starlette fixed route, observed as configured", observed))
+    for name, floor in floors:
         runs = await repeated(floor, lambda n: [get] * n, bearer("floor"), count)
         print(line(f"floor: {name}", runs, count), flush=True)
 
@@ -177,6 +193,10 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, help=f"per repetition ({REQUESTS}; batches /10)")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by own time")
     parser.add_argument("--frames", action="store_true", help="SQLite WAL frames per write")
+    parser.add_argument("--metrics", action="store_true", help="COMMPREFS_METRICS=true")
+    parser.add_argument(
+        "--json-logs", action="store_true", help="COMMPREFS_LOG_FORMAT=json (to /dev/null)"
+    )
     args = parser.parse_args(argv)
     if args.frames and args.backend != "sqlite":
         parser.error("--frames counts SQLite's write-ahead log: use it with --backend sqlite")

@@ -66,15 +66,7 @@ def build_router() -> APIRouter:
         made = await services(request).admin.create_definition(
             actor,
             body.businessUnitId,
-            DefinitionChanges(
-                name=body.name,
-                description=body.description,
-                purpose=body.purpose,
-                communication_method=body.communicationMethod,
-                is_internal=body.isInternal,
-                is_default=body.isDefault,
-                is_active=body.isActive,
-            ),
+            _changes(body),
         )
         return JSONBody(render_definition(made), status_code=201)
 
@@ -89,15 +81,7 @@ def build_router() -> APIRouter:
         changed = await services(request).admin.update_definition(
             actor,
             definition_id,
-            DefinitionChanges(
-                name=body.name,
-                description=body.description,
-                purpose=body.purpose,
-                communication_method=body.communicationMethod,
-                is_internal=body.isInternal,
-                is_default=body.isDefault,
-                is_active=body.isActive,
-            ),
+            _changes(body),
         )
         return JSONBody(render_definition(changed))
 
@@ -119,3 +103,15 @@ def build_router() -> APIRouter:
         return JSONBody(render_translation(made))
 
     return routes
+
+
+def _changes(body: DefinitionIn | DefinitionPatch) -> DefinitionChanges:
+    return DefinitionChanges(
+        name=body.name,
+        description=body.description,
+        purpose=body.purpose,
+        communication_method=body.communicationMethod,
+        is_internal=body.isInternal,
+        is_default=body.isDefault,
+        is_active=body.isActive,
+    )
