@@ -148,6 +148,7 @@ def test_bad_admin_input_is_a_4xx_in_hubspots_body_and_changes_nothing(
 ) -> None:
     headers = _h(admin)
     before = http.get(f"{A}/definitions", headers=headers).json()
+    audited = len(http.get(f"{A}/audit", params={"limit": 500}, headers=headers).json()["results"])
     for method, path, body in [
         ("POST", f"{A}/definitions", {"name": ""}),
         ("POST", f"{A}/definitions", {"name": "x", "businessUnitId": 999}),
@@ -167,6 +168,8 @@ def test_bad_admin_input_is_a_4xx_in_hubspots_body_and_changes_nothing(
         assert error["status"] == "error"
         assert error["correlationId"]
     assert http.get(f"{A}/definitions", headers=headers).json() == before
+    after = http.get(f"{A}/audit", params={"limit": 500}, headers=headers).json()["results"]
+    assert len(after) == audited  # a refused change leaves no record either
     # A name taken in the unit is a 409 on create and on rename.
     first = http.post(f"{A}/definitions", json={"name": "Taken"}, headers=headers).json()
     other = http.post(f"{A}/definitions", json={"name": "Free"}, headers=headers).json()
@@ -224,6 +227,11 @@ def test_webhooks_are_added_listed_with_deliveries_and_removed(
             headers=_bearer(writer["token"]),
         )
     deliveries = http.get(f"{A}/webhooks/{webhook['id']}/deliveries", headers=headers).json()
+    replayed = http.post(f"{A}/webhooks/replay", json={"since": "2000-01-01"}, headers=headers)
+    assert replayed.status_code == 200, replayed.text
+    bad_time = http.post(f"{A}/webhooks/replay", json={"since": "yesterday"}, headers=headers)
+    assert bad_time.status_code == 400
+    assert bad_time.json()["errors"][0]["in"] == "since"
     pending = http.get(f"{A}/webhooks", headers=headers).json()["results"][0]["pendingEvents"]
     sequences = [d["sequence"] for d in deliveries["results"]]
     assert pending >= 2
@@ -320,6 +328,13 @@ def test_a_header_the_import_does_not_know_fails_the_job(
     assert job["error"]
 
 
+def test_the_ledger_verifies_over_http(http: httpx.Client, admin: dict[str, Any]) -> None:
+    report = http.get(f"{A}/ledger/verify", headers=_h(admin)).json()
+    assert report["portalId"] == admin["portal"]["id"]
+    assert report["intact"] is True
+    assert report["entries"] == report["headSequence"] > 0
+
+
 def test_exports_refuse_what_the_service_refuses_before_streaming(
     http: httpx.Client, admin: dict[str, Any]
 ) -> None:
@@ -347,6 +362,7 @@ def test_every_change_left_an_audit_record_naming_its_token(
         "token.revoke",
         "webhook.add",
         "webhook.remove",
+        "webhook.replay",
         "import.start",
     } <= actions
     # The first record is the portal's first token, made by the instance token; the rest by the

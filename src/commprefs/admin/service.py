@@ -17,14 +17,14 @@ from commprefs.auth.service import TokenService
 from commprefs.config import Settings
 from commprefs.domain.admin import AdminActor, AuditRecord
 from commprefs.domain.branding import Branding
-from commprefs.domain.clock import Clock
+from commprefs.domain.clock import Clock, iso_ms
 from commprefs.domain.errors import Conflict
 from commprefs.domain.faults import missing_portal
 from commprefs.domain.links import KeyInfo
 from commprefs.domain.preferences import Definition, Portal, Translation
 from commprefs.domain.tokens import ADMIN_SCOPE, TokenRecord
 from commprefs.domain.urls import redacted_url
-from commprefs.domain.webhooks import Webhook
+from commprefs.domain.webhooks import Rewind, Webhook
 from commprefs.links.service import LinkService
 from commprefs.portals.service import DefinitionChanges, PortalService
 from commprefs.store.interface import Transactions
@@ -219,6 +219,20 @@ class AdminService:
                 portal_id, "webhook.add", f"webhook {webhook.id}", {"url": redacted_url(url)}
             )
         return webhook
+
+    async def replay_webhooks(
+        self, actor: AdminActor, since: int, webhook_id: int | None
+    ) -> list[Rewind]:
+        portal_id = _portal(actor)
+        async with self._change(actor) as bound:
+            rewinds = await bound.webhooks.replay(portal_id, since, webhook_id)
+            bound.note(
+                portal_id,
+                "webhook.replay",
+                "webhooks" if webhook_id is None else f"webhook {webhook_id}",
+                {"since": iso_ms(since), "events": sum(r.events for r in rewinds)},
+            )
+        return rewinds
 
     async def remove_webhook(self, actor: AdminActor, webhook_id: int) -> None:
         portal_id = _portal(actor)

@@ -18,6 +18,7 @@ from commprefs.cli.support import (
     instant_option,
     run_admin,
 )
+from commprefs.domain.admin_bodies import render_chain_report
 from commprefs.domain.bodies import render_history, render_state
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.ledger import ChainReport, HistoryEntry, StateAsOf
@@ -115,14 +116,7 @@ def verify(
 
 
 def _report_json(report: ChainReport) -> dict[str, Any]:
-    return {
-        "portalId": report.portal_id,
-        "intact": report.intact,
-        "entries": report.entries,
-        "headSequence": report.head_seq,
-        "headHash": report.head_hash,
-        "problems": [{"sequence": p.seq, "message": p.message} for p in report.problems],
-    }
+    return render_chain_report(report)
 
 
 def _report_line(report: ChainReport) -> str:

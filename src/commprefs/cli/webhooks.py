@@ -20,10 +20,11 @@ from commprefs.cli.support import (
     settings_for,
 )
 from commprefs.config import Settings
-from commprefs.domain.admin_bodies import render_webhook_state
+from commprefs.domain.admin_bodies import render_rewind, render_webhook_state
 from commprefs.domain.clock import iso_ms
 from commprefs.domain.urls import redacted_url
 from commprefs.domain.webhooks import WebhookState
+from commprefs.observability.logs import use_json_logs
 from commprefs.services import Services
 from commprefs.webhooks.worker import DeliveryWorker
 
@@ -106,16 +107,7 @@ def replay(
     at = instant_option("--since", since)
     rewinds = run_admin(database, lambda s: s.webhooks.replay(portal, at, webhook))
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "webhooks": [
-                        {"id": r.webhook_id, "fromSequence": r.after + 1, "events": r.events}
-                        for r in rewinds
-                    ]
-                }
-            )
-        )
+        typer.echo(json.dumps({"webhooks": [render_rewind(r) for r in rewinds]}))
         return
     if not rewinds:
         typer.echo(f"nothing to replay: no webhook of portal {portal} is past {iso_ms(at)}")
@@ -130,9 +122,12 @@ def replay(
 def run(database: DatabaseOption = None) -> None:
     """Deliver events until stopped (Ctrl-C or SIGTERM). Any number may run at once."""
     settings = settings_for(database)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if settings.log_format == "json":  # issue 17
+        use_json_logs()
+    else:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
     asyncio.run(_deliver_until_stopped(settings))
 
 

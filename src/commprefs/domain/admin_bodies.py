@@ -8,11 +8,12 @@ from typing import Any
 from commprefs.domain.admin import AuditRecord, ImportJob, WebhookDeliveries
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import iso_ms
+from commprefs.domain.ledger import ChainReport
 from commprefs.domain.links import KeyInfo
 from commprefs.domain.preferences import Portal
 from commprefs.domain.tokens import TokenRecord
 from commprefs.domain.urls import redacted_url
-from commprefs.domain.webhooks import Webhook, WebhookState
+from commprefs.domain.webhooks import Rewind, Webhook, WebhookState
 
 
 def _iso(ms: int | None) -> str | None:
@@ -131,3 +132,18 @@ def render_audit(record: AuditRecord) -> dict[str, Any]:
         "requestId": record.request_id,
         "recordedAt": iso_ms(record.created_at),
     }
+
+
+def render_chain_report(report: ChainReport) -> dict[str, Any]:
+    return {
+        "portalId": report.portal_id,
+        "intact": report.intact,
+        "entries": report.entries,
+        "headSequence": report.head_seq,
+        "headHash": report.head_hash,
+        "problems": [{"sequence": p.seq, "message": p.message} for p in report.problems],
+    }
+
+
+def render_rewind(rewind: Rewind) -> dict[str, Any]:
+    return {"id": rewind.webhook_id, "fromSequence": rewind.after + 1, "events": rewind.events}

@@ -194,6 +194,35 @@ class Webhooks(BaseModel):
     results: list[Webhook]
 
 
+class ReplayIn(_Body):
+    since: Annotated[StrictStr, Field(max_length=64)]  # ISO-8601 or epoch ms
+    webhookId: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = None  # noqa: N815
+
+
+class Rewind(BaseModel):
+    id: int
+    fromSequence: int  # noqa: N815
+    events: int
+
+
+class Rewinds(BaseModel):
+    results: list[Rewind]
+
+
+class ChainProblem(BaseModel):
+    sequence: int
+    message: str
+
+
+class ChainReport(BaseModel):
+    portalId: int  # noqa: N815
+    intact: bool
+    entries: int
+    headSequence: int  # noqa: N815
+    headHash: str  # noqa: N815
+    problems: list[ChainProblem]
+
+
 class Delivery(BaseModel):
     sequence: int
     eventId: str  # noqa: N815

@@ -4,6 +4,8 @@ GET    /commprefs/v1/webhooks
 POST   /commprefs/v1/webhooks                             {url, secret?}: the secret is shown once
 DELETE /commprefs/v1/webhooks/{webhookId}
 GET    /commprefs/v1/webhooks/{webhookId}/deliveries      recent events: DELIVERED, FAILING, PENDING
+POST   /commprefs/v1/webhooks/replay                      {since, webhookId?}: deliver again
+GET    /commprefs/v1/ledger/verify                        the portal's hash chain, recomputed
 """
 
 from __future__ import annotations
@@ -12,10 +14,25 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from commprefs.api.admin.common import Administrator, WebhookPath, portal_of, router
-from commprefs.api.admin.schemas import Deliveries, WebhookCreated, WebhookIn, Webhooks
+from commprefs.api.admin.schemas import (
+    ChainReport,
+    Deliveries,
+    ReplayIn,
+    Rewinds,
+    WebhookCreated,
+    WebhookIn,
+    Webhooks,
+)
+from commprefs.api.commprefs_v1.routes import instant
 from commprefs.api.deps import services
 from commprefs.api.responses import JSONBody
-from commprefs.domain.admin_bodies import render_deliveries, render_webhook, render_webhook_state
+from commprefs.domain.admin_bodies import (
+    render_chain_report,
+    render_deliveries,
+    render_rewind,
+    render_webhook,
+    render_webhook_state,
+)
 
 
 def build_router() -> APIRouter:
@@ -58,5 +75,24 @@ def build_router() -> APIRouter:
     ) -> Response:
         found = await services(request).webhooks.deliveries(portal_of(actor), webhook_id)
         return JSONBody(render_deliveries(found))
+
+    @routes.post(
+        "/webhooks/replay",
+        response_model=Rewinds,
+        summary="Deliver again every event recorded since a moment (same event ids)",
+    )
+    async def replay(request: Request, body: ReplayIn, actor: Administrator) -> Response:
+        since = instant("since", body.since)
+        rewinds = await services(request).admin.replay_webhooks(actor, since, body.webhookId)
+        return JSONBody({"results": [render_rewind(r) for r in rewinds]})
+
+    @routes.get(
+        "/ledger/verify",
+        response_model=ChainReport,
+        summary="Recompute the portal's ledger hash chain; its head, and what is wrong",
+    )
+    async def verify(request: Request, actor: Administrator) -> Response:
+        (report,) = await services(request).ledger.verify(portal_of(actor))
+        return JSONBody(render_chain_report(report))
 
     return routes

@@ -72,7 +72,7 @@ def build_router() -> APIRouter:
         actor: Actor = Depends(reader),
     ) -> Response:
         the_services = services(request)
-        at = the_services.clock.now_ms() if as_of is None else _instant("asOf", as_of)
+        at = the_services.clock.now_ms() if as_of is None else instant("asOf", as_of)
         found = await the_services.ledger.state_as_of(
             actor.portal_id, subscriber, at, channel, business_unit_id
         )
@@ -81,7 +81,8 @@ def build_router() -> APIRouter:
     return router
 
 
-def _instant(field: str, value: str) -> int:
+def instant(field: str, value: str) -> int:
+    """A time given in ``field`` (clock.parse_instant), or a 400 naming it."""
     try:
         return parse_instant(value)
     except InstantError as error:
