@@ -227,9 +227,9 @@ def test_webhooks_are_added_listed_with_deliveries_and_removed(
             headers=_bearer(writer["token"]),
         )
     deliveries = http.get(f"{A}/webhooks/{webhook['id']}/deliveries", headers=headers).json()
-    replayed = http.post(f"{A}/webhooks/replay", json={"since": "2000-01-01"}, headers=headers)
+    replayed = http.post(f"{A}/webhook-replays", json={"since": "2000-01-01"}, headers=headers)
     assert replayed.status_code == 200, replayed.text
-    bad_time = http.post(f"{A}/webhooks/replay", json={"since": "yesterday"}, headers=headers)
+    bad_time = http.post(f"{A}/webhook-replays", json={"since": "yesterday"}, headers=headers)
     assert bad_time.status_code == 400
     assert bad_time.json()["errors"][0]["in"] == "since"
     pending = http.get(f"{A}/webhooks", headers=headers).json()["results"][0]["pendingEvents"]

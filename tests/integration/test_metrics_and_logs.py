@@ -125,7 +125,7 @@ def test_json_logs_are_one_object_per_line_without_secrets(
 ) -> None:
     subscriber = email("logged")
     with httpx.Client(base_url=observed.url) as http:
-        http.post(
+        opted_out = http.post(
             f"{V4}/statuses/{subscriber}/unsubscribe-all",
             params={"channel": "EMAIL"},
             headers=tenant.headers,
@@ -155,6 +155,13 @@ def test_json_logs_are_one_object_per_line_without_secrets(
     mine = [r for r in requests if r.get("tokenId") == module_factory.token_ids[tenant.token]]
     assert {r["status"] for r in mine} >= {200, 400}
     assert any("***@***" in r["path"] for r in mine)
+    # The line of a request carries the correlation id its answer did.
+    correlation = opted_out.headers["x-hubspot-correlation-id"]
+    (line,) = [r for r in requests if r["correlationId"] == correlation]
+    assert (line["operation"], line["status"]) == (
+        f"POST {V4}/statuses/{{subscriberIdString}}/unsubscribe-all",
+        200,
+    )
     secrets = [tenant.token, "cpat-not-a-real-token", webhook["secret"], "hunter2", METRICS_TOKEN]
     text = "\n".join(lines)
     assert [s for s in secrets if s in text] == []

@@ -146,7 +146,7 @@ ADMIN_OPERATIONS = [
     AdminOperation(
         "replay webhooks",
         "POST",
-        f"{A}/webhooks/replay",
+        f"{A}/webhook-replays",
         ADMIN,
         lambda t: {"since": "2000-01-01"},
     ),

@@ -40,7 +40,6 @@ class _Bound:
 
     def __init__(self, repo: SqlRepository, clock: Clock, settings: Settings) -> None:
         transaction = OpenTransaction(repo)
-        self.repo = repo
         self.portals = PortalService(transaction, clock)
         self.tokens = TokenService(transaction, clock)
         self.links = LinkService(transaction, clock, settings)

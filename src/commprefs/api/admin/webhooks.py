@@ -4,7 +4,7 @@ GET    /commprefs/v1/webhooks
 POST   /commprefs/v1/webhooks                             {url, secret?}: the secret is shown once
 DELETE /commprefs/v1/webhooks/{webhookId}
 GET    /commprefs/v1/webhooks/{webhookId}/deliveries      recent events: DELIVERED, FAILING, PENDING
-POST   /commprefs/v1/webhooks/replay                      {since, webhookId?}: deliver again
+POST   /commprefs/v1/webhook-replays                      {since, webhookId?}: deliver again
 GET    /commprefs/v1/ledger/verify                        the portal's hash chain, recomputed
 """
 
@@ -77,7 +77,7 @@ def build_router() -> APIRouter:
         return JSONBody(render_deliveries(found))
 
     @routes.post(
-        "/webhooks/replay",
+        "/webhook-replays",
         response_model=Rewinds,
         summary="Deliver again every event recorded since a moment (same event ids)",
     )
