@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from commprefs import __version__
 from commprefs.api.admin import routes as admin_routes
+from commprefs.api.admin.transfer import IMPORT_UPLOADS
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
@@ -136,7 +137,11 @@ def create_app(
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)
-    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        larger={IMPORT_UPLOADS: settings.max_import_bytes},  # issue 17: the admin API's imports
+    )
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
     # Metrics and logs (issue 17): inside StrictPathDecoding, whose scope the router fills in

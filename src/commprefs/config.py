@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     metrics: bool = False
     metrics_token: SecretStr = SecretStr("")
     log_format: Literal["text", "json"] = "text"
+    # The body limit of an import uploaded to the admin API (other bodies: max_body_bytes).
+    max_import_bytes: int = Field(default=64 * 1_048_576, ge=1024, le=1024 * 1_048_576)
 
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""

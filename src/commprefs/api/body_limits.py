@@ -25,13 +25,18 @@ class BodyLimits:
     wherever it goes: the app's parsers would turn an error raised while they read into their
     own 400, and a route that never reads its body would not notice it at all."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Paths whose bodies may be larger (the admin API's uploads of imports), each with its own.
+        self.larger = {path: BodyLimits(app, limit) for path, limit in (larger or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.larger and scope["path"] in self.larger:
+            await self.larger[scope["path"]](scope, receive, send)
             return
         headers = dict(scope.get("headers", []))
         if b"transfer-encoding" in headers or b"content-encoding" in headers:

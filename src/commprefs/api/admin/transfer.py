@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from starlette.responses import Response, StreamingResponse
 
-from commprefs.api.admin.common import Administrator, ImportPath, portal_of, router
+from commprefs.api.admin.common import PREFIX, Administrator, ImportPath, portal_of, router
 from commprefs.api.admin.schemas import ImportJob, ImportJobs
 from commprefs.api.deps import services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery
@@ -40,6 +40,7 @@ SubscriptionQuery = Annotated[
 MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 FILE_DOCS = {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "The rows."}
 CHUNK_ROWS = 500
+IMPORT_UPLOADS = f"{PREFIX}/imports"  # its bodies may be up to COMMPREFS_MAX_IMPORT_BYTES
 
 
 def build_router() -> APIRouter:
