@@ -18,6 +18,12 @@ import pytest
 
 from tests.integration.test_authorization_matrix import Operation
 from tests.integration.test_request_bodies import EVERY_OPERATION
+from tests.support.admin_operations import (
+    ADMIN_OPERATIONS,
+    INSTANCE_OPERATIONS,
+    AdminOperation,
+    concrete,
+)
 from tests.support.databases import postgres_database
 from tests.support.factories import Factory, Tenant, email
 from tests.support.faults import assert_unavailable
@@ -27,6 +33,8 @@ from tests.support.server import Server
 
 WRITES = [op for op in EVERY_OPERATION if op.method != "GET"]
 API_CASES = [(op, False) for op in EVERY_OPERATION] + [(op, True) for op in WRITES]
+# The admin API (issue 17): each with any id in its path (the token is looked up first: a 503).
+ADMIN_CASES = [*ADMIN_OPERATIONS, *INSTANCE_OPERATIONS]
 PAGE_LINKS = ["managePreferencesUrl", "unsubscribeAllUrl", "unsubscribeSingleUrl"]
 # (method, link, what the form holds): every page route that is not the unknown-page 404.
 PAGE_CASES = [
@@ -75,9 +83,9 @@ def test_the_sweep_covers_every_operation_of_the_served_document(outage: Outage)
         for path, operations in document["paths"].items()
         for method in operations
     }
-    assert served == {(op.method, template(op.path)) for op in EVERY_OPERATION} | {
-        (method, template(path)) for method, path, _ in OAUTH_CASES
-    }
+    admin = {(op.method, template(op.path)) for op in ADMIN_CASES}
+    oauth = {(method, template(path)) for method, path, _ in OAUTH_CASES}
+    assert served == {(op.method, template(op.path)) for op in EVERY_OPERATION} | admin | oauth
 
 
 # HubSpot's OAuth token API (issue 14): each needs the database to answer, so each is the 503.
@@ -151,6 +159,22 @@ def test_every_operation_is_a_503_while_the_database_refuses(
         headers=headers,
         timeout=30.0,
     )
+
+    assert_unavailable(answer, "postgresql")
+    assert_logged_once(outage.served, since, answer)
+
+
+@pytest.mark.parametrize("op", ADMIN_CASES, ids=[f"{op.method} {op.path}" for op in ADMIN_CASES])
+def test_every_admin_operation_is_a_503_while_the_database_refuses(
+    outage: Outage, op: AdminOperation
+) -> None:
+    since = len(outage.served.log())
+    url = outage.served.url + concrete(op)
+    with httpx.Client(headers=outage.tenant.headers, timeout=30.0) as client:
+        if op.upload:
+            answer = client.request(op.method, url, files={"file": ("x.csv", "email\n")})
+        else:
+            answer = client.request(op.method, url, json=op.body(outage.tenant))
 
     assert_unavailable(answer, "postgresql")
     assert_logged_once(outage.served, since, answer)

@@ -22,7 +22,7 @@ _names = itertools.count(1)
 class AdminOperation:
     name: str
     method: str
-    path: str  # "{id}" is replaced by what ``fresh`` made
+    path: str  # "{id}" is replaced by what ``fresh`` made, "{language}" by "fr" (concrete())
     rule: ScopeRule
     body: Callable[[Tenant], Any] = lambda t: None
     ok: int = 200
@@ -70,9 +70,10 @@ ADMIN_OPERATIONS = [
     AdminOperation(
         "update unit",
         "PATCH",
-        f"{A}/business-units/0",
+        f"{A}/business-units/{{id}}",
         ADMIN,
         lambda t: {"branding": {"colour": "#123456"}},
+        fresh=lambda f, t, h: "0",
     ),
     AdminOperation("list types", "GET", f"{A}/definitions", ADMIN),
     AdminOperation(
@@ -96,7 +97,7 @@ ADMIN_OPERATIONS = [
     AdminOperation(
         "translate type",
         "PUT",
-        f"{A}/definitions/{{id}}/translations/fr",
+        f"{A}/definitions/{{id}}/translations/{{language}}",
         ADMIN,
         lambda t: {"name": "Nom"},
         foreign=400,
@@ -185,6 +186,11 @@ INSTANCE_OPERATIONS = [
 ]
 
 
+def concrete(op: AdminOperation, identifier: str = "1") -> str:
+    """The operation's path with an id (and a language) in it."""
+    return op.path.replace("{id}", identifier).replace("{language}", "fr")
+
+
 def call(
     http: httpx.Client,
     factory: Factory,
@@ -194,7 +200,7 @@ def call(
 ) -> int:
     """One call of ``op`` about ``about``'s things with ``headers``; its status. Whatever the
     status, the answer is in the operation's media type (HubSpot's JSON error body for errors)."""
-    path = op.path.format(id=op.fresh(factory, about, http)) if op.fresh else op.path
+    path = concrete(op, op.fresh(factory, about, http) if op.fresh else "1")
     if op.upload:
         files = {"file": ("statuses.csv", "email,subscriptionId,status\n", "text/csv")}
         response = http.request(op.method, path, files=files, headers=headers)
