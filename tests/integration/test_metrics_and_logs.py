@@ -13,7 +13,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.databases import postgres_database
 from tests.support.factories import Factory, Tenant, email
+from tests.support.outage import refusing
 from tests.support.server import Server
 
 METRICS_TOKEN = "metrics-scrape-token-0123456789"
@@ -182,3 +184,27 @@ def test_metrics_are_summed_over_workers(
             )
         samples = _samples(httpx.get(f"{running.url}/metrics").text)
     assert samples[_requests(DEFINITIONS, 200)] == 12
+
+
+def test_faulted_requests_are_counted_and_metrics_answer_while_the_database_is_down(
+    tmp_path: Path,
+) -> None:
+    with postgres_database() as url:
+        factory = Factory(url)
+        try:
+            tenant = factory.tenant(types=1)
+        finally:
+            factory.close()
+        env = {"COMMPREFS_METRICS": "true"}
+        with Server(url, tmp_path / "outage.log", **env) as running:
+            assert httpx.get(f"{running.url}{V4}/definitions", headers=tenant.headers).is_success
+            with refusing(url):
+                for _ in range(2):
+                    down = httpx.get(f"{running.url}{V4}/definitions", headers=tenant.headers)
+                    assert down.status_code == 503
+                during = _samples(httpx.get(f"{running.url}/metrics").text)
+            after = _samples(httpx.get(f"{running.url}/metrics").text)
+    assert during[_requests(DEFINITIONS, 503)] == 2
+    assert during[("commprefs_faulted_requests_total", ())] == 2
+    assert during[("commprefs_database_available", ())] == 0
+    assert after[("commprefs_database_available", ())] == 1

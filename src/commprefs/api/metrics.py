@@ -36,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.errors import correlation_id, error_body
 from commprefs.api.responses import JSONBody
+from commprefs.domain.errors import CommprefsError
 from commprefs.observability.logs import CORRELATION_ID
 from commprefs.services import Services
 
@@ -143,13 +144,25 @@ class DatabaseGauges(Collector):
     def __init__(self, services: Services) -> None:
         self.services = services
         self.backlog: tuple[int, int | None] = (0, None)
+        self.available = True
 
     async def refresh(self) -> None:
-        self.backlog = await self.services.webhooks.backlog()
+        """Read them again; while the database cannot be used, the scrape still answers, with
+        the last values read and ``commprefs_database_available`` 0."""
+        try:
+            self.backlog = await self.services.webhooks.backlog()
+            self.available = True
+        except CommprefsError:
+            self.available = False
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         pending, oldest = self.backlog
         now = self.services.clock.now_ms()
+        yield GaugeMetricFamily(
+            "commprefs_database_available",
+            "1 when the database answered this scrape, else 0 (the gauges below are older).",
+            1 if self.available else 0,
+        )
         yield GaugeMetricFamily(
             "commprefs_webhook_backlog_events", "Change events not yet acknowledged.", pending
         )
