@@ -254,6 +254,9 @@ def test_link_keys_rotate_with_the_instance_token(
     assert len(signing) == 1
     assert signing[0] not in [k["kid"] for k in before]
     assert http.post(f"{A}/link-keys/rotate", headers=_h(admin)).status_code == 403
+    audit = http.get(f"{A}/instance-audit", headers=_bearer(instance_token)).json()["results"]
+    assert {"portal.create", "link_key.rotate"} <= {r["action"] for r in audit}
+    assert http.get(f"{A}/instance-audit", headers=_h(admin)).status_code == 403
 
 
 def _wait_for(http: httpx.Client, path: str, headers: dict[str, str]) -> dict[str, Any]:

@@ -183,6 +183,7 @@ INSTANCE_OPERATIONS = [
     ),
     AdminOperation("link keys", "GET", f"{A}/link-keys", INSTANCE),
     AdminOperation("rotate link key", "POST", f"{A}/link-keys/rotate", INSTANCE),
+    AdminOperation("instance audit", "GET", f"{A}/instance-audit", INSTANCE),
 ]
 
 

@@ -16,6 +16,9 @@ from commprefs.api.params import INT64_MAX
 from commprefs.api.responses import JSONBody
 from commprefs.domain.admin_bodies import render_audit
 
+AfterQuery = Annotated[int, Query(alias="after", ge=0, le=INT64_MAX, description="After this id.")]
+LimitQuery = Annotated[int, Query(alias="limit", ge=1, le=MAX_AUDIT_PAGE, description="Page size.")]
+
 
 def build_router() -> APIRouter:
     routes = router("audit")
@@ -26,8 +29,8 @@ def build_router() -> APIRouter:
     async def audit(
         request: Request,
         actor: Administrator,
-        after: Annotated[int, Query(ge=0, le=INT64_MAX, description="After this id.")] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE, description="Page size.")] = 100,
+        after: AfterQuery = 0,
+        limit: LimitQuery = 100,
     ) -> Response:
         found = await services(request).admin.audit(portal_of(actor), after, limit)
         return JSONBody({"results": [render_audit(r) for r in found]})
