@@ -292,6 +292,6 @@ class OAuthService:
         if app is None:  # apps are never deleted; a token without one is not ours
             raise OAuthRefusal("BAD_ACCESS_TOKEN", "missing or invalid access token", 404)
         return TokenInfo(
-            secret, kind, grant.portal_id, app.id, app.client_id, issued.user_id,
+            secret, kind, app.portal_id, app.id, app.client_id, issued.user_id,
             sorted(grant.scopes), expires_in,
         )  # fmt: skip
