@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,7 +23,9 @@ from commprefs import __version__
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
+from commprefs.api.emulator.routes import install_emulator
 from commprefs.api.errors import install_error_handlers
+from commprefs.api.health import router as health_router
 from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.middleware import BodyReadTimeout, RequestContext, StrictPathDecoding
@@ -111,6 +116,10 @@ def create_app(
     app.openapi = document  # type: ignore[method-assign]
     app.include_router(pages_router)
     app.state.page_renderer = PageRenderer()
+    # Health in every mode; the emulator's control API only under `serve --emulator` (issue 15).
+    app.include_router(health_router)
+    if services.emulator is not None:
+        install_emulator(app, settings, rate_limiter)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)
@@ -120,6 +129,16 @@ def create_app(
     app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that logs one line "ready" once it listens and its start-up (migration,
+    the emulator's seed) is done: what a supervisor or a test suite may wait for."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            logging.getLogger("uvicorn.error").info("ready")
 
 
 def create_app_from_environment() -> FastAPI:
@@ -156,7 +175,11 @@ def run_server(
     }
     if workers == 1:
         asgi = create_app(settings, on_first_start=on_first_start, migrated=migrated)
-        uvicorn.run(asgi, **server_options)
+        server = _AnnouncingServer(uvicorn.Config(asgi, **server_options))
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+        if not server.started:  # as uvicorn.run: a failed start-up is exit status 3
+            sys.exit(3)
         return
     os.environ.update(settings.environment())
     uvicorn.run(

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
     webhook_batch_size: int = Field(default=100, ge=1, le=1000)
     webhook_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
+    # Emulator mode (issue 15): `serve --emulator` adds the control API under /_commprefs/ (seed,
+    # reset, state), for test suites; off, those paths do not exist.
+    emulator: bool = False
+    # Known tokens (`serve --token`, repeatable; comma-separated here), in any mode: each a token
+    # with every scope and exactly this secret in the first portal, created if missing.
+    token: SecretStr = SecretStr("")
+    # A seed document (YAML or JSON file) the emulator starts from (`serve --seed`).
+    seed: str = ""
+
+    @property
+    def known_tokens(self) -> list[str]:
+        return [t.strip() for t in self.token.get_secret_value().split(",") if t.strip()]
+
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
         exported = {}

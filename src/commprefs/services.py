@@ -14,6 +14,8 @@ from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock, SystemClock
+from commprefs.domain.errors import CommprefsError
+from commprefs.emulator.service import Emulator
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
@@ -21,9 +23,11 @@ from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
-from commprefs.store.migrate import upgrade
+from commprefs.store.migrate import current_revision, head_revision, upgrade
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
+
+HEAD_REVISION = head_revision()
 
 
 @dataclass
@@ -41,13 +45,18 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
+    # Emulator mode (issue 15): the emulator under `serve --emulator`, else None.
+    emulator: Emulator | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url, settings.database_pool_size)
         idempotency = IdempotencyService(database, clock, settings.idempotency_ttl_seconds)
-        return cls._wired(settings, database, clock, database, idempotency)
+        services = cls._wired(settings, database, clock, database, idempotency)
+        if settings.emulator:  # Emulator mode (issue 15)
+            services.emulator = Emulator(database, clock, settings.known_tokens)
+        return services
 
     def within(self, transaction: Transactions[Repository]) -> Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
@@ -96,3 +105,20 @@ class Services:
 
     async def close(self) -> None:
         await self.database.dispose()
+        if self.emulator is not None:
+            self.emulator.close()
+
+    # -- Health (issue 15) -------------------------------------------------------------------------
+
+    async def unready(self) -> str | None:
+        """Why the service cannot serve yet (database unreachable, schema not at head, the
+        emulator's seed not applied), or None when it can."""
+        try:
+            current = await current_revision(self.database)
+        except CommprefsError as error:
+            return f"database unreachable: {error.message}"
+        if current != HEAD_REVISION:
+            return f"schema at revision {current}, not at head {HEAD_REVISION}"
+        if self.emulator is not None and not self.emulator.ready:
+            return "seed not applied yet"
+        return None

@@ -81,6 +81,9 @@ class RateLimiter(Protocol):
 
     async def close(self) -> None: ...
 
+    async def reset(self) -> None:
+        """Forget every counter (the emulator's reset, issue 15)."""
+
 
 class MemoryRateLimiter:
     """Counters in this process (a monotonic clock, no lock: the event loop is the lock)."""
@@ -97,6 +100,9 @@ class MemoryRateLimiter:
         return None
 
     async def close(self) -> None:
+        self._logs.clear()
+
+    async def reset(self) -> None:
         self._logs.clear()
 
     async def hit(self, key: str) -> Decision:
@@ -139,6 +145,14 @@ class RedisRateLimiter:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+    async def reset(self) -> None:
+        try:
+            keys = [key async for key in self._redis.scan_iter(match=REDIS_PREFIX + "*")]
+            if keys:
+                await self._redis.delete(*keys)
+        except (RedisError, OSError) as exc:
+            self._warn(exc)
 
     async def hit(self, key: str) -> Decision | None:
         try:

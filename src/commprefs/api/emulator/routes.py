@@ -1,0 +1,171 @@
+"""``/_commprefs``: the emulator's control API (``serve --emulator``), no token needed.
+
+POST /_commprefs/seed         a seed document (JSON or YAML) becomes the state and the baseline
+GET  /_commprefs/seed/schema  the seed document's JSON Schema
+POST /_commprefs/reset        back to exactly the baseline
+GET  /_commprefs/state        the current state as a seed document
+GET  /_commprefs/openapi.json this API's own OpenAPI document (not in HubSpot's /openapi.json)
+
+``build_control_app`` makes the app that app.py mounts at ``PREFIX``; ``ROUTERS`` are the
+sub-routers it includes (each module beside this one exposes ``router``), paths relative to it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from starlette.datastructures import State
+from starlette.responses import Response
+
+from commprefs import __version__
+from commprefs.api.errors import install_error_handlers
+from commprefs.api.ratelimit import RateLimiter
+from commprefs.api.responses import JSONBody
+from commprefs.api.v4.schemas import Error
+from commprefs.config import Settings
+from commprefs.emulator.schemas import SeedDocument, seed_schema
+from commprefs.emulator.seed import load_seed_file, read_seed
+from commprefs.emulator.service import Emulator
+
+PREFIX = "/_commprefs"
+ERRORS: dict[int | str, dict[str, Any]] = {"default": {"model": Error, "description": "An error."}}
+_SEED_DOCUMENT = "SeedDocument"
+_SEED_REF = {"$ref": f"#/components/schemas/{_SEED_DOCUMENT}"}
+
+router = APIRouter(responses=ERRORS)
+
+
+class Seeded(BaseModel):
+    status: str
+    durationMs: float  # noqa: N815 - the wire name
+
+
+class Reset(BaseModel):
+    status: str
+    durationMs: float  # noqa: N815 - the wire name
+
+
+def emulator_of(request: Request) -> Emulator:
+    found: Emulator = request.app.state.services.emulator
+    return found
+
+
+@router.post(
+    "/seed",
+    response_model=Seeded,
+    summary="Replace the state and the baseline with a seed document (JSON or YAML)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": _SEED_REF},
+            },
+        }
+    },
+)
+async def seed(request: Request) -> Response:
+    started = time.perf_counter()
+    document = read_seed(await request.body())
+    await emulator_of(request).seed(document)
+    return JSONBody({"status": "seeded", "durationMs": _ms_since(started)})
+
+
+@router.get("/seed/schema", summary="The seed document's JSON Schema")
+async def schema() -> Response:
+    return JSONBody(seed_schema())
+
+
+@router.post("/reset", response_model=Reset, summary="Return to exactly the baseline")
+async def reset(request: Request) -> Response:
+    started = time.perf_counter()
+    await emulator_of(request).reset()
+    return JSONBody({"status": "reset", "durationMs": _ms_since(started)})
+
+
+@router.get(
+    "/state",
+    summary="The current state as a seed document",
+    responses={200: {"content": {"application/json": {"schema": _SEED_REF}}}},
+)
+async def state(request: Request) -> Response:
+    document = await emulator_of(request).state()
+    return JSONBody(document.wire())
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+# The sub-routers, in this order (journal, faults and clock add themselves here).
+ROUTERS: list[APIRouter] = [router]
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{sorted(route.methods or ())[0].lower()}-{PREFIX}{route.path_format}"
+
+
+def install_emulator(app: FastAPI, settings: Settings, rate_limiter: RateLimiter | None) -> None:
+    """Under ``serve --emulator``: the emulator starts (its seed applied) once the app's own
+    start-up has migrated, its control API is mounted at ``PREFIX``, and a reset also forgets
+    the rate-limit counters."""
+    emulator: Emulator = app.state.services.emulator
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(asgi: FastAPI) -> AsyncIterator[None]:
+        async with inner(asgi):
+            await emulator.start(load_seed_file(settings.seed) if settings.seed else None)
+            yield
+
+    app.router.lifespan_context = lifespan
+    if rate_limiter is not None:
+        emulator.on_reset(rate_limiter.reset)
+    app.mount(PREFIX, build_control_app(app.state))
+
+
+def build_control_app(state: State) -> FastAPI:
+    """The control API as an app to mount at ``PREFIX``, sharing the main app's ``state``
+    (``services``, with the emulator)."""
+    control = FastAPI(
+        title="commprefs emulator control API",
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        redirect_slashes=False,
+        root_path_in_servers=False,
+        generate_unique_id_function=_operation_id,
+    )
+    control.state = state
+    install_error_handlers(control)
+    for sub in ROUTERS:
+        control.include_router(sub)
+    generate = control.openapi
+
+    def document() -> dict[str, Any]:
+        if control.openapi_schema is None:
+            control.openapi_schema = _absolute(generate())
+        return control.openapi_schema
+
+    control.openapi = document  # type: ignore[method-assign]
+    return control
+
+
+def _absolute(document: dict[str, Any]) -> dict[str, Any]:
+    """Paths as clients call them (``/_commprefs/…``) and the seed's models among the
+    components, so that the document stands alone."""
+    document.pop("servers", None)
+    document["paths"] = {PREFIX + path: item for path, item in document["paths"].items()}
+    models = SeedDocument.model_json_schema(
+        by_alias=True, ref_template="#/components/schemas/{model}"
+    )
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(models.pop("$defs", {}))
+    schemas[_SEED_DOCUMENT] = models
+    return document

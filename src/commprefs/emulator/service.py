@@ -1,0 +1,143 @@
+"""The emulator (``serve --emulator``): its baseline (the seed, or the default first start, plus
+the known tokens), reset to it, a new seed, the state as a seed document, and the hooks that
+other in-process state (rate-limit counters, the request journal, faults, the clock) registers
+to be reset with the database.
+
+Reset is honest about the append-only ledger: no row is ever deleted. The baseline is built once
+per seed, through the services, in a SQLite file of its own; a reset replaces the whole live
+database with a copy of it (SQLite's online backup; about a millisecond for a small seed). On
+PostgreSQL every table is dropped, the schema migrated anew and the seed applied again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import shutil
+import tempfile
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from commprefs.auth.service import TokenService
+from commprefs.domain.clock import Clock
+from commprefs.emulator.schemas import SeedDocument
+from commprefs.emulator.seed import apply_seed
+from commprefs.emulator.state import read_state
+from commprefs.portals.service import PortalService
+from commprefs.store.database import Database
+from commprefs.store.interface import Repository, Transactions
+from commprefs.store.migrate import upgrade
+from commprefs.store.transactions import OpenTransaction
+
+ResetHook = Callable[[], Awaitable[None] | None]
+KNOWN_TOKEN_NAME = "known token"  # noqa: S105 - a token's name, not its secret
+
+
+class Emulator:
+    def __init__(self, database: Database, clock: Clock, known_tokens: Sequence[str]) -> None:
+        self.database = database
+        self.clock = clock
+        self.known_tokens = list(dict.fromkeys(known_tokens))
+        # The baseline's document; None: the default first start (portal, two example types).
+        self.document: SeedDocument | None = None
+        self.ready = False
+        self._hooks: list[ResetHook] = []
+        self._folder = Path(tempfile.mkdtemp(prefix="commprefs-emulator-"))
+        self._baseline: Path | None = None
+        self._builds = 0
+        self._lock = asyncio.Lock()
+
+    def on_reset(self, hook: ResetHook) -> None:
+        """Call ``hook`` (plain or async) after every reset and seed: what keeps state outside
+        the database (journal, faults, clock, rate-limit counters) forgets it there."""
+        self._hooks.append(hook)
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """Every token secret the emulator knows (``--token``, the seed's), by secret."""
+        known = dict.fromkeys(self.known_tokens, KNOWN_TOKEN_NAME)
+        if self.document is not None:
+            known.update({t.value: t.name for t in self.document.tokens})
+        return known
+
+    async def start(self, document: SeedDocument | None) -> None:
+        """At start-up, the schema migrated: build the baseline; a database with no portal (a
+        new one) becomes it, one with data (``--database`` of an earlier run) is kept as it is,
+        given the known tokens."""
+        async with self._lock:
+            await self._build(document)
+            async with self.database.read() as repo:
+                empty = not await repo.count_portals()
+            if empty:
+                await self._restore()
+            else:
+                await _known_tokens(self.database, self.clock, self.known_tokens)
+        self.ready = True
+
+    async def seed(self, document: SeedDocument) -> None:
+        """Make ``document`` the baseline and the state (replacing what was there). Applied in
+        a baseline of its own first: a seed the services refuse changes nothing."""
+        async with self._lock:
+            await self._build(document)
+            await self._restore()
+        await self._after_reset()
+
+    async def reset(self) -> None:
+        """Back to exactly the baseline: statuses, opt-outs, ledger, idempotency keys, link
+        keys, and whatever registered with ``on_reset``."""
+        async with self._lock:
+            await self._restore()
+        await self._after_reset()
+
+    async def state(self) -> SeedDocument:
+        return await read_state(self.database, self.secrets)
+
+    def close(self) -> None:
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    async def _build(self, document: SeedDocument | None) -> None:
+        self._builds += 1
+        path = self._folder / f"baseline-{self._builds}.db"
+        built = Database(f"sqlite:///{path}")
+        try:
+            await upgrade(built)
+            await self._populate(built, document)
+        except BaseException:
+            await built.dispose()
+            path.unlink(missing_ok=True)
+            raise
+        await built.dispose()
+        previous, self._baseline, self.document = self._baseline, path, document
+        if previous is not None:
+            previous.unlink(missing_ok=True)
+
+    async def _populate(self, database: Database, document: SeedDocument | None) -> None:
+        """The seed (or the default first start) and the known tokens, in one transaction."""
+        async with database.write() as repo:
+            transaction = OpenTransaction(repo)
+            if document is None:
+                await PortalService(transaction, self.clock).bootstrap_if_empty()
+            else:
+                await apply_seed(transaction, self.clock, document)
+            await _known_tokens(transaction, self.clock, self.known_tokens)
+
+    async def _restore(self) -> None:
+        assert self._baseline is not None
+        if self.database.dialect == "sqlite":
+            await self.database.copy_from(str(self._baseline))
+            return
+        await self.database.drop_everything()
+        await upgrade(self.database)
+        await self._populate(self.database, self.document)
+
+    async def _after_reset(self) -> None:
+        for hook in self._hooks:
+            result = hook()
+            if inspect.isawaitable(result):
+                await result
+
+
+async def _known_tokens(
+    database: Transactions[Repository], clock: Clock, secrets: Sequence[str]
+) -> None:
+    await TokenService(database, clock).ensure_known(secrets, KNOWN_TOKEN_NAME)
