@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.emulator import EmulatorServer
 from tests.support.factories import Factory
 from tests.support.server import Server
 
@@ -71,3 +72,38 @@ def test_fuzzing_finds_no_server_error_and_no_undocumented_response(
     assert done.returncode == 0, summary
     assert "Tested: " in summary
     assert "failures" not in summary.splitlines()[-1], summary
+
+
+def test_fuzzing_the_emulators_control_api_finds_no_server_error(tmp_path: Path) -> None:
+    """The control API's own document (/_commprefs/openapi.json, issue 15), every phase."""
+    with EmulatorServer(tmp_path / "emulator.log", "--token", "test-token") as emulator:
+        done = subprocess.run(
+            [
+                *SCHEMATHESIS,
+                "run",
+                f"{emulator.url}/_commprefs/openapi.json",
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                "10",
+                "--generation-database",
+                "none",
+                "--seed",
+                "20261206",
+                "--workers",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        server_errors = emulator.server_errors()
+    summary = done.stdout[-6000:]
+    assert done.returncode == 0, summary
+    assert "Tested: " in summary
+    assert server_errors == []

@@ -1,4 +1,4 @@
-"""``commprefs serve --emulator`` on a free port (issue 15), and the seed the emulator tests share."""
+"""`commprefs serve --emulator` on a free port (issue 15), and the seed its tests share."""
 
 from __future__ import annotations
 

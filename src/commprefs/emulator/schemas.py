@@ -53,7 +53,7 @@ Instant = Annotated[
 Id = Annotated[int, Field(ge=1, le=_MAX_ID)]
 UnitId = Annotated[int, Field(ge=0, le=_MAX_ID)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Text = Annotated[str, Field(max_length=10_000)]
+Text = Annotated[str, Field(max_length=2000)]
 Email = Annotated[str, Field(min_length=3, max_length=320)]
 Source = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -112,7 +112,7 @@ class SeedDefinition(_Model):
     is_internal: bool = False
     created_at: Instant | None = None
     updated_at: Instant | None = None
-    translations: list[SeedTranslation] = Field(default_factory=list, max_length=200)
+    translations: list[SeedTranslation] = Field(default_factory=list, max_length=50)
 
 
 class SeedToken(_Model):
@@ -155,12 +155,14 @@ class SeedDocument(_Model):
     """Everything an emulator starts from. Absent portals: one portal "Default" (id 1)."""
 
     schema_: str | None = Field(default=None, alias="$schema", max_length=2000)
+    # Bounds that keep a document under the request body limit (COMMPREFS_MAX_BODY_BYTES):
+    # the fixtures of a test suite, not a bulk load (that is `commprefs import`).
     portals: list[SeedPortal] = Field(default_factory=list, max_length=100)
-    business_units: list[SeedBusinessUnit] = Field(default_factory=list, max_length=1000)
-    subscription_definitions: list[SeedDefinition] = Field(default_factory=list, max_length=10_000)
-    tokens: list[SeedToken] = Field(default_factory=list, max_length=1000)
-    statuses: list[SeedStatus] = Field(default_factory=list, max_length=100_000)
-    opt_outs: list[SeedOptOut] = Field(default_factory=list, max_length=100_000)
+    business_units: list[SeedBusinessUnit] = Field(default_factory=list, max_length=500)
+    subscription_definitions: list[SeedDefinition] = Field(default_factory=list, max_length=200)
+    tokens: list[SeedToken] = Field(default_factory=list, max_length=100)
+    statuses: list[SeedStatus] = Field(default_factory=list, max_length=2000)
+    opt_outs: list[SeedOptOut] = Field(default_factory=list, max_length=2000)
 
     def wire(self) -> dict[str, Any]:
         """As the document is written: camelCase, times as ISO-8601, empty parts left out."""

@@ -34,6 +34,8 @@ def pointer(*parts: str | int) -> str:
 
 def read_seed(text: str | bytes) -> SeedDocument:
     """The document in ``text`` (JSON, or YAML, of which JSON is a part)."""
+    if not text.strip():
+        raise InvalidInput.field("", "A seed document is required.", "MISSING_FIELD")
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -41,7 +43,7 @@ def read_seed(text: str | bytes) -> SeedDocument:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         message = f"The seed is not YAML or JSON{where}."
         raise InvalidInput.field("", message, "INVALID_JSON") from None
-    return parse_seed({} if loaded is None else loaded)
+    return parse_seed(loaded)
 
 
 def load_seed_file(path: str) -> SeedDocument:
@@ -53,7 +55,9 @@ def load_seed_file(path: str) -> SeedDocument:
 def parse_seed(loaded: Any) -> SeedDocument:
     """The document from parsed JSON; InvalidInput naming each wrong field by its pointer."""
     try:
-        return SeedDocument.model_validate(_json_safe(loaded))
+        # Strict: the types as the schema says them ("1" is no number, 1 no boolean), so that
+        # what the schema refuses the emulator refuses too.
+        return SeedDocument.model_validate_json(_as_json(loaded), strict=True)
     except ValidationError as error:
         details = [
             ErrorDetail(
@@ -68,9 +72,9 @@ def parse_seed(loaded: Any) -> SeedDocument:
         ) from None
 
 
-def _json_safe(value: Any) -> Any:
+def _as_json(value: Any) -> str:
     """YAML's own types (dates, sets) as JSON has them, so one schema covers both forms."""
-    return json.loads(json.dumps(value, default=str))
+    return json.dumps(value, default=str)
 
 
 async def apply_seed(
