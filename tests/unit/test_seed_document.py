@@ -24,7 +24,9 @@ def _pointers(text: str) -> list[str | None]:
 
 def test_yaml_and_json_are_the_same_document() -> None:
     as_yaml = read_seed(
-        "statuses:\n  - {email: a@b.co, subscriptionId: 5, status: SUBSCRIBED,\n     timestamp: 2024-05-01T10:00:00Z}\n"
+        "statuses:\n"
+        "  - {email: a@b.co, subscriptionId: 5, status: SUBSCRIBED,\n"
+        "     timestamp: 2024-05-01T10:00:00Z}\n"
     )
     as_json = read_seed(
         json.dumps(
