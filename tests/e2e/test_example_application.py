@@ -5,9 +5,9 @@ fails it (the suite tests what the application does, not that it runs)."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.emulator import run_suite
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "newsletter"
 UNSUBSCRIBE_CALL = (
@@ -15,19 +15,8 @@ UNSUBSCRIBE_CALL = (
 )
 
 
-def _suite(folder: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_the_example_suite_passes_with_the_plugin() -> None:
-    done = _suite(EXAMPLE)
+    done = run_suite(EXAMPLE)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed" in done.stdout
 
@@ -39,7 +28,7 @@ def test_the_example_suite_fails_an_application_that_does_not_unsubscribe(tmp_pa
     assert UNSUBSCRIBE_CALL in source
     (broken / "newsletter.py").write_text(source.replace(UNSUBSCRIBE_CALL, "        pass\n"))
 
-    done = _suite(broken)
+    done = run_suite(broken)
 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED tests/test_newsletter.py::test_an_unsubscribed_user_is_sent_nothing" in (

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from commprefs.config import Settings
 from commprefs.services import Services
 from tests.support import cli
 from tests.support.databases import postgres_database
-from tests.support.emulator import SEED, TOKEN, EmulatorServer
+from tests.support.emulator import SEED, TOKEN, EmulatorServer, run_suite
 from tests.support.server import Server
 
 V4 = "/communication-preferences/v4"
@@ -164,13 +162,6 @@ def test_the_plugins_seed_fixture_can_be_overridden_from_code(tmp_path: Path) ->
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_suite(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout

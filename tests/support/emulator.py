@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +80,15 @@ class EmulatorServer(Server):
             *database,
             *self.extra_args,
         ]
+
+
+def run_suite(folder: Path) -> subprocess.CompletedProcess[str]:
+    """A user's pytest suite in ``folder``, in a process of its own (its plugins load there)."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )

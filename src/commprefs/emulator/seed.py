@@ -87,7 +87,8 @@ async def apply_seed(
     tokens = TokenService(transaction, clock)
     preferences = PreferencesService(transaction, clock, max_batch_inputs=1)
     seeded = document.portals or []
-    first = seeded[0].id if seeded else DEFAULT_PORTAL_ID
+    # The first portal (where entries without portalId go, and known tokens): the lowest id.
+    first = min(p.id for p in seeded) if seeded else DEFAULT_PORTAL_ID
     actor_id = f"seed-{uuid.uuid4()}"
 
     def actor(portal_id: int | None) -> Actor:
