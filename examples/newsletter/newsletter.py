@@ -19,15 +19,16 @@ def client() -> HubSpot:
 
 def unsubscribe(emails: list[str]) -> int:
     """Opt each address out of all email; how many were processed."""
-    hubspot = client()
-    for email in emails:
-        hubspot.communication_preferences.unsubscribe_all(email, channel="EMAIL")
+    with client() as hubspot:
+        for email in emails:
+            hubspot.communication_preferences.unsubscribe_all(email, channel="EMAIL")
     return len(emails)
 
 
 def may_send_newsletter(email: str) -> bool:
     """Whether the address is subscribed to the newsletter."""
-    statuses = client().communication_preferences.get_statuses(email, channel="EMAIL")
+    with client() as hubspot:
+        statuses = hubspot.communication_preferences.get_statuses(email, channel="EMAIL")
     return any(
         s.subscription_id == NEWSLETTER and s.status == "SUBSCRIBED" for s in statuses.results
     )

@@ -11,14 +11,14 @@ from tests.support.emulator import run_suite
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "newsletter"
 UNSUBSCRIBE_CALL = (
-    '        hubspot.communication_preferences.unsubscribe_all(email, channel="EMAIL")\n'
+    '            hubspot.communication_preferences.unsubscribe_all(email, channel="EMAIL")\n'
 )
 
 
 def test_the_example_suite_passes_with_the_plugin() -> None:
     done = run_suite(EXAMPLE)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "4 passed" in done.stdout
+    assert "5 passed" in done.stdout
 
 
 def test_the_example_suite_fails_an_application_that_does_not_unsubscribe(tmp_path: Path) -> None:
@@ -26,7 +26,7 @@ def test_the_example_suite_fails_an_application_that_does_not_unsubscribe(tmp_pa
     shutil.copytree(EXAMPLE, broken, ignore=shutil.ignore_patterns("__pycache__"))
     source = (broken / "newsletter.py").read_text()
     assert UNSUBSCRIBE_CALL in source
-    (broken / "newsletter.py").write_text(source.replace(UNSUBSCRIBE_CALL, "        pass\n"))
+    (broken / "newsletter.py").write_text(source.replace(UNSUBSCRIBE_CALL, "            pass\n"))
 
     done = run_suite(broken)
 
@@ -35,3 +35,4 @@ def test_the_example_suite_fails_an_application_that_does_not_unsubscribe(tmp_pa
         done.stdout
     )
     assert "FAILED tests/test_newsletter.py::test_the_state_shows_the_opt_out" in done.stdout
+    assert "FAILED tests/test_newsletter.py::test_a_burst_gets_through" in done.stdout

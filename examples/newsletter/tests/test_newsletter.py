@@ -34,3 +34,19 @@ def test_each_test_starts_from_the_seed() -> None:
 def test_the_state_shows_the_opt_out(hubspot: Emulator) -> None:
     newsletter.unsubscribe(["bob@example.com"])
     assert [o["email"] for o in hubspot.state().get("optOuts", [])] == ["bob@example.com"]
+
+
+def test_a_burst_gets_through_hubspots_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An emulator of its own, as a context manager, that allows one call per half second: the
+    # application's retries wait out each 429 (Retry-After) instead of failing.
+    limited = Emulator(
+        seed="seed.yaml",
+        args=("--rate-limit", "1"),
+        env={"COMMPREFS_RATE_LIMIT_WINDOW_MS": "500"},
+    )
+    with limited:
+        for name, value in limited.environment.items():
+            monkeypatch.setenv(name, value)
+        assert newsletter.unsubscribe(["a@example.com", "b@example.com", "c@example.com"]) == 3
+        opted_out = {o["email"] for o in limited.state()["optOuts"]}
+    assert opted_out == {"a@example.com", "b@example.com", "c@example.com"}
