@@ -8,6 +8,7 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from commprefs.auth.service import TokenService
@@ -26,8 +27,6 @@ from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import current_revision, head_revision, upgrade
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
-
-HEAD_REVISION = head_revision()
 
 
 @dataclass
@@ -117,8 +116,15 @@ class Services:
             current = await current_revision(self.database)
         except CommprefsError as error:
             return f"database unreachable: {error.message}"
-        if current != HEAD_REVISION:
-            return f"schema at revision {current}, not at head {HEAD_REVISION}"
+        head = _head_revision()
+        if current != head:
+            return f"schema at revision {current}, not at head {head}"
         if self.emulator is not None and not self.emulator.ready:
             return "seed not applied yet"
         return None
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    # Read once, when first asked: reading the migration scripts costs every command otherwise.
+    return head_revision()

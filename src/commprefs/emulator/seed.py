@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import yaml
@@ -25,6 +25,7 @@ from commprefs.store.interface import Repository, Transactions
 SEED_API = "seed"
 DEFAULT_PORTAL_ID = 1
 T = TypeVar("T")
+E = TypeVar("E")
 
 
 def pointer(*parts: str | int) -> str:
@@ -85,7 +86,8 @@ async def apply_seed(
     ``errors[].in`` points at the entry at fault."""
     portals = PortalService(transaction, clock)
     tokens = TokenService(transaction, clock)
-    preferences = PreferencesService(transaction, clock, max_batch_inputs=1)
+    batch = max(1, len(document.statuses), len(document.opt_outs))
+    preferences = PreferencesService(transaction, clock, max_batch_inputs=batch)
     seeded = document.portals or []
     # The first portal (where entries without portalId go, and known tokens): the lowest id.
     first = min(p.id for p in seeded) if seeded else DEFAULT_PORTAL_ID
@@ -152,31 +154,51 @@ async def apply_seed(
                 token.portal_id or first, token.scopes, token.name or "seeded token", token.value
             ),
         )
-    for index, status in enumerate(document.statuses):
-        change = StatusChange(
-            subscriber=status.email,
-            subscription_id=status.subscription_id,
-            state=State(status.status),
-            legal_basis=status.legal_basis.value if status.legal_basis else None,
-            legal_basis_explanation=status.legal_basis_explanation,
-            source=status.source,
-            occurred_at=status.timestamp,
-        )
-        outcome = await preferences.update_statuses(actor(status.portal_id), [change])
-        _raise_first(("statuses", index), [error for _, error in outcome.errors])
-    for index, opt_out in enumerate(document.opt_outs):
+    # Statuses and opt-outs in runs (consecutive entries of one portal; for opt-outs, of one
+    # scope and source too), each run one call of the service, as a batch of the API is.
+    for start, run in _runs(document.statuses, lambda s: s.portal_id or first):
+        changes = [
+            StatusChange(
+                subscriber=status.email,
+                subscription_id=status.subscription_id,
+                state=State(status.status),
+                legal_basis=status.legal_basis.value if status.legal_basis else None,
+                legal_basis_explanation=status.legal_basis_explanation,
+                source=status.source,
+                occurred_at=status.timestamp,
+            )
+            for status in run
+        ]
+        outcome = await preferences.update_statuses(actor(run[0].portal_id), changes)
+        for index, error in outcome.errors[:1]:
+            _raise_first(("statuses", start + index), [error])
+    for start, opt_outs in _runs(
+        document.opt_outs, lambda o: (o.portal_id or first, o.business_unit_id, o.source)
+    ):
         outcome = await _at(
-            ("optOuts", index),
+            ("optOuts", start),
             preferences.unsubscribe_all_many(
-                actor(opt_out.portal_id),
-                [opt_out.email],
+                actor(opt_outs[0].portal_id),
+                [opt_out.email for opt_out in opt_outs],
                 Channel.EMAIL,
-                opt_out.business_unit_id,
-                opt_out.source,
-                occurred_at=[opt_out.timestamp],
+                opt_outs[0].business_unit_id,
+                opt_outs[0].source,
+                occurred_at=[opt_out.timestamp for opt_out in opt_outs],
             ),
         )
-        _raise_first(("optOuts", index), [error for _, error in outcome.errors])
+        for index, error in outcome.errors[:1]:
+            _raise_first(("optOuts", start + index), [error])
+
+
+def _runs(entries: Sequence[E], key: Callable[[E], object]) -> Iterator[tuple[int, list[E]]]:
+    """Consecutive entries of one key, each run with the position of its first entry."""
+    start = 0
+    while start < len(entries):
+        end = start + 1
+        while end < len(entries) and key(entries[end]) == key(entries[start]):
+            end += 1
+        yield start, list(entries[start:end])
+        start = end
 
 
 async def _at(where: tuple[str | int, ...], step: Awaitable[T]) -> T:
