@@ -103,6 +103,17 @@ def test_a_bad_seed_file_is_one_line_and_no_server(tmp_path: Path) -> None:
     missing = cli.run("serve", "--emulator", "--seed", str(tmp_path / "none.yaml"))
     assert missing.returncode == 1
     assert "No such file" in missing.stderr
+    # What only the services can tell (a type the seed does not define) is one line too.
+    seed.write_text("statuses:\n  - {email: a@b.co, subscriptionId: 99, status: SUBSCRIBED}\n")
+    unknown = cli.run("serve", "--emulator", "--port", "1", "--seed", str(seed))
+    assert unknown.returncode == 1
+    assert unknown.stderr == (
+        f"error: --seed {seed}: /statuses/0/subscriptionId: "
+        "Subscription 99 does not exist in this account.\n"
+    )
+    spaced = cli.run("serve", "--emulator", "--port", "1", "--token", "a b")
+    assert spaced.returncode == 1
+    assert spaced.stderr.startswith("error: --token: A token is 1 to 512 printable ASCII")
 
 
 def test_readiness_names_what_is_missing(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from commprefs.auth.service import TokenService
-from commprefs.domain.clock import Clock
+from commprefs.domain.clock import Clock, SystemClock
 from commprefs.emulator.schemas import SeedDocument
 from commprefs.emulator.seed import apply_seed
 from commprefs.emulator.state import read_state
@@ -148,6 +148,17 @@ class Emulator:
             result = hook()
             if inspect.isawaitable(result):
                 await result
+
+
+async def check_seed(document: SeedDocument | None, known_tokens: Sequence[str]) -> None:
+    """Build a baseline from ``document`` and the known tokens, and throw it away: what the
+    services refuse raises here, before a server starts (``serve --seed``)."""
+    emulator = Emulator(Database("sqlite://"), SystemClock(), known_tokens)
+    try:
+        await emulator._build(document)
+    finally:
+        emulator.close()
+        await emulator.database.dispose()
 
 
 async def _known_tokens(

@@ -6,8 +6,12 @@ POST /_commprefs/reset        back to exactly the baseline
 GET  /_commprefs/state        the current state as a seed document
 GET  /_commprefs/openapi.json this API's own OpenAPI document (not in HubSpot's /openapi.json)
 
-``build_control_app`` makes the app that app.py mounts at ``PREFIX``; ``ROUTERS`` are the
-sub-routers it includes (each module beside this one exposes ``router``), paths relative to it.
+``install_emulator`` (called by app.py under ``--emulator``) starts the emulator after the app's
+own start-up, registers what a reset must also forget (``Emulator.on_reset``: the rate-limit
+counters here; the journal, faults and clock register theirs there too) and mounts the app that
+``build_control_app`` makes. ``ROUTERS`` are the sub-routers it includes (each module beside this
+one exposes ``router``), with paths relative to ``PREFIX``; a route finds the emulator at
+``request.app.state.services.emulator`` (the control app shares the main app's state).
 """
 
 from __future__ import annotations
@@ -41,12 +45,9 @@ _SEED_REF = {"$ref": f"#/components/schemas/{_SEED_DOCUMENT}"}
 router = APIRouter(responses=ERRORS)
 
 
-class Seeded(BaseModel):
-    status: str
-    durationMs: float  # noqa: N815 - the wire name
+class Done(BaseModel):
+    """What a seed or a reset answers: that it is done, and how long it took in the server."""
 
-
-class Reset(BaseModel):
     status: str
     durationMs: float  # noqa: N815 - the wire name
 
@@ -58,7 +59,7 @@ def emulator_of(request: Request) -> Emulator:
 
 @router.post(
     "/seed",
-    response_model=Seeded,
+    response_model=Done,
     summary="Replace the state and the baseline with a seed document (JSON or YAML)",
     openapi_extra={
         "requestBody": {
@@ -81,7 +82,7 @@ async def schema() -> Response:
     return JSONBody(seed_schema())
 
 
-@router.post("/reset", response_model=Reset, summary="Return to exactly the baseline")
+@router.post("/reset", response_model=Done, summary="Return to exactly the baseline")
 async def reset(request: Request) -> Response:
     started = time.perf_counter()
     await emulator_of(request).reset()
