@@ -274,3 +274,4 @@ def test_without_emulator_the_control_api_does_not_exist(server: Server) -> None
         assert not [p for p in document["paths"] if "_commprefs" in p]
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json() == {"status": "ready"}
+    assert "INFO:     ready" in server.log().splitlines()

@@ -73,7 +73,8 @@ class TokenService:
             portal_id,
             name or f"token {secret[len(TOKEN_PREFIX) :][:6]}",
             digest(secret),
-            secret[: len(TOKEN_PREFIX) + 4],
+            # Enough to tell tokens apart, never much of a secret the operator chose.
+            secret[: len(TOKEN_PREFIX) + 4] if secret.startswith(TOKEN_PREFIX) else secret[:4],
             scopes,
             self.clock.now_ms(),
         )
