@@ -23,6 +23,7 @@ from commprefs import __version__
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
+from commprefs.api.emulator.capture import FaultInjection, JournalCapture
 from commprefs.api.emulator.routes import install_emulator
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.health import router as health_router
@@ -62,7 +63,8 @@ def create_app(
     ``migrated``); with ``on_first_start``, also seeds an empty database with a default portal
     and hands what it created to the callback."""
     services = Services.build(settings, clock)
-    rate_limiter = build_rate_limiter(settings)
+    emulator = services.emulator  # Emulator mode (issue 15): None otherwise
+    rate_limiter = build_rate_limiter(settings, emulator.clock if emulator else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -118,14 +120,18 @@ def create_app(
     app.state.page_renderer = PageRenderer()
     # Health in every mode; the emulator's control API only under `serve --emulator` (issue 15).
     app.include_router(health_router)
-    if services.emulator is not None:
+    if emulator is not None:  # mounted: its own document, nothing of it in /openapi.json
         install_emulator(app, settings, rate_limiter)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)
+    if emulator is not None:  # Emulator mode (issue 15): faults answer before anything writes
+        app.add_middleware(FaultInjection, faults=emulator.faults)
     app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes)
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
+    if emulator is not None:  # Emulator mode (issue 15): the journal sees every answer
+        app.add_middleware(JournalCapture, journal=emulator.journal, served=app)
     app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app

@@ -57,13 +57,16 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
 
     # Emulator mode (issue 15): `serve --emulator` adds the control API under /_commprefs/ (seed,
-    # reset, state), for test suites; off, those paths do not exist.
+    # reset, state, the request journal, faults, the clock), for test suites; off, those paths
+    # do not exist.
     emulator: bool = False
     # Known tokens (`serve --token`, repeatable; comma-separated here), in any mode: each a token
     # with every scope and exactly this secret in the first portal, created if missing.
     token: SecretStr = SecretStr("")
     # A seed document (YAML or JSON file) the emulator starts from (`serve --seed`).
     seed: str = ""
+    # How many requests the emulator's journal keeps (a ring: the oldest go first).
+    journal_size: int = Field(default=10_000, ge=1, le=1_000_000)
 
     @property
     def known_tokens(self) -> list[str]:

@@ -16,6 +16,7 @@ from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock, SystemClock
 from commprefs.domain.errors import CommprefsError
+from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.service import Emulator
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
@@ -44,18 +45,27 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
-    # Emulator mode (issue 15): the emulator under `serve --emulator`, else None.
+    # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
+    # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url, settings.database_pool_size)
+        emulator = None
+        if settings.emulator:  # Emulator mode (issue 15): every service follows its clock
+            controlled = ControllableClock(clock)
+            emulator = Emulator(
+                database,
+                controlled,
+                settings.known_tokens,
+                journal_size=settings.journal_size,
+                body_limit=settings.max_body_bytes,
+            )
+            clock = controlled
         idempotency = IdempotencyService(database, clock, settings.idempotency_ttl_seconds)
-        services = cls._wired(settings, database, clock, database, idempotency)
-        if settings.emulator:  # Emulator mode (issue 15)
-            services.emulator = Emulator(database, clock, settings.known_tokens)
-        return services
+        return cls._wired(settings, database, clock, database, idempotency, emulator)
 
     def within(self, transaction: Transactions[Repository]) -> Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
@@ -63,7 +73,9 @@ class Services:
         Made per keyed request, which is cheap: the constructors only keep what they are given.
         ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
         open transactions, they never join one."""
-        return self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
+        return self._wired(
+            self.settings, self.database, self.clock, transaction, self.idempotency, self.emulator
+        )
 
     @classmethod
     def _wired(
@@ -73,6 +85,7 @@ class Services:
         clock: Clock,
         transactions: Transactions[Repository],
         idempotency: IdempotencyService,
+        emulator: Emulator | None = None,
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
@@ -90,6 +103,7 @@ class Services:
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            emulator=emulator,
         )
 
     @staticmethod

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from commprefs.domain.clock import SystemClock
 from commprefs.domain.preferences import Actor, Channel
+from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.schemas import SeedDocument
 from commprefs.emulator.service import Emulator
 from commprefs.preferences.service import PreferencesService
@@ -28,7 +29,7 @@ def test_reset_gives_back_every_row_of_the_seed_and_calls_the_hooks(tmp_path: Pa
 
     async def scenario() -> tuple[list[str], list[str], list[str]]:
         database = Database(f"sqlite:///{path}")
-        emulator = Emulator(database, SystemClock(), ["test-token"])
+        emulator = Emulator(database, ControllableClock(SystemClock()), ["test-token"])
 
         async def forget() -> None:
             called.append("async")

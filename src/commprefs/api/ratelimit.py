@@ -15,7 +15,9 @@ never throttled by surprise. When on:
 The window is a sliding log: at most ``limit`` calls in any ``window_ms``. A refused call is not
 counted, so a client that waits ``Retry-After`` gets through. With ``COMMPREFS_REDIS_URL`` the log
 lives in Redis, shared by every process: one atomic script per call, timed by Redis's clock so
-that the processes' clocks do not matter. Redis is checked at start-up; should it fail later,
+that the processes' clocks do not matter. In emulator mode (issue 15) both windows follow the
+emulator's clock instead (``clock``), so that a test advances past a window rather than waiting
+for it. Redis is checked at start-up; should it fail later,
 calls go through uncounted (logged) rather than the API failing with it.
 """
 
@@ -36,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.http_errors import RateLimited
 from commprefs.config import Settings
+from commprefs.domain.clock import Clock
 from commprefs.domain.urls import redacted_url
 
 log = logging.getLogger("commprefs.ratelimit")
@@ -45,11 +48,14 @@ STATE_KEY = "rate_limit"
 REDIS_PREFIX = "commprefs:ratelimit:"
 _WARN_EVERY_S = 60.0
 
-# KEYS[1] the token's log; ARGV limit, window (ms), a unique member. Returns {allowed, remaining,
-# retry-after ms}.
+# KEYS[1] the token's log; ARGV limit, window (ms), a unique member and, from a controlled clock,
+# the time (ms; else Redis's own). Returns {allowed, remaining, retry-after ms}.
 _SLIDING_LOG = """
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local now_ms = tonumber(ARGV[4])
+if not now_ms then
+  local now = redis.call('TIME')
+  now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
@@ -86,13 +92,15 @@ class RateLimiter(Protocol):
 
 
 class MemoryRateLimiter:
-    """Counters in this process (a monotonic clock, no lock: the event loop is the lock)."""
+    """Counters in this process (a monotonic clock unless given one, no lock: the event loop is
+    the lock)."""
 
     _SWEEP_EVERY = 4096
 
-    def __init__(self, limit: int, window_ms: int) -> None:
+    def __init__(self, limit: int, window_ms: int, clock: Clock | None = None) -> None:
         self.limit = limit
         self.window_ms = window_ms
+        self._now_ms = clock.now_ms if clock is not None else _monotonic_ms
         self._logs: dict[str, deque[int]] = {}
         self._calls = 0
 
@@ -106,7 +114,7 @@ class MemoryRateLimiter:
         self._logs.clear()
 
     async def hit(self, key: str) -> Decision:
-        now = time.monotonic_ns() // 1_000_000
+        now = self._now_ms()
         cutoff = now - self.window_ms
         self._calls += 1
         if self._calls % self._SWEEP_EVERY == 0:
@@ -129,13 +137,19 @@ class MemoryRateLimiter:
             del self._logs[key]
 
 
-class RedisRateLimiter:
-    """Counters in Redis, shared by every process that uses the same Redis."""
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
-    def __init__(self, url: str, limit: int, window_ms: int) -> None:
+
+class RedisRateLimiter:
+    """Counters in Redis, shared by every process that uses the same Redis (timed by Redis's
+    clock unless given one)."""
+
+    def __init__(self, url: str, limit: int, window_ms: int, clock: Clock | None = None) -> None:
         self.url = url
         self.limit = limit
         self.window_ms = window_ms
+        self.clock = clock
         self._redis = aioredis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._script = self._redis.register_script(_SLIDING_LOG)
         self._last_warning = -_WARN_EVERY_S
@@ -155,10 +169,11 @@ class RedisRateLimiter:
             self._warn(exc)
 
     async def hit(self, key: str) -> Decision | None:
+        args: list[int | str] = [self.limit, self.window_ms, os.urandom(8).hex()]
+        if self.clock is not None:
+            args.append(self.clock.now_ms())
         try:
-            allowed, remaining, retry_ms = await self._script(
-                keys=[REDIS_PREFIX + key], args=[self.limit, self.window_ms, os.urandom(8).hex()]
-            )
+            allowed, remaining, retry_ms = await self._script(keys=[REDIS_PREFIX + key], args=args)
         except (RedisError, OSError) as exc:
             self._warn(exc)
             return None
@@ -189,14 +204,15 @@ async def check_redis(url: str, client: aioredis.Redis | None = None) -> None:
             await client.aclose()
 
 
-def build_rate_limiter(settings: Settings) -> RateLimiter | None:
+def build_rate_limiter(settings: Settings, clock: Clock | None = None) -> RateLimiter | None:
+    """The limiter the settings ask for; timed by ``clock`` when given (the emulator's)."""
     if settings.rate_limit == 0:
         return None
     if settings.redis_url:
         return RedisRateLimiter(
-            settings.redis_url, settings.rate_limit, settings.rate_limit_window_ms
+            settings.redis_url, settings.rate_limit, settings.rate_limit_window_ms, clock
         )
-    return MemoryRateLimiter(settings.rate_limit, settings.rate_limit_window_ms)
+    return MemoryRateLimiter(settings.rate_limit, settings.rate_limit_window_ms, clock)
 
 
 async def enforce(request: Request, token_digest: str) -> None:

@@ -45,7 +45,8 @@ def serve(
         bool | None,
         typer.Option(
             "--emulator",
-            help="For test suites: the control API under /_commprefs/ (seed, reset, state); "
+            help="For test suites: the control API under /_commprefs/ (seed, reset, state, "
+            "request journal, faults, clock); "
             "a fresh temporary SQLite database unless --database is given.",
         ),
     ] = None,
@@ -74,7 +75,7 @@ def serve(
     }
     settings = settings_for(database, public_url=public_url, **overrides)
     if settings.emulator:  # Emulator mode (issue 15): one process, its own database
-        if workers > 1:
+        if workers > 1:  # its journal, faults and clock live in that process
             raise CliError("the emulator runs one process (--workers 1)")
         database, overrides = emulated(settings, database, overrides)
         settings = settings_for(database, public_url=public_url, **overrides)

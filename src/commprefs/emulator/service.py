@@ -1,7 +1,7 @@
 """The emulator (``serve --emulator``): its baseline (the seed, or the default first start, plus
-the known tokens), reset to it, a new seed, the state as a seed document, and the hooks that
-other in-process state (rate-limit counters, the request journal, faults, the clock) registers
-to be reset with the database.
+the known tokens), reset to it, a new seed, the state as a seed document; the request journal,
+the injected faults and the controllable clock it holds (every service follows that clock); and
+the hooks that other in-process state (the rate-limit counters) registers to be reset with it.
 
 Reset is honest about the append-only ledger: no row is ever deleted. The baseline is built once
 per seed, through the services, in a SQLite file of its own; a reset replaces the whole live
@@ -19,7 +19,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from commprefs.auth.service import TokenService
-from commprefs.domain.clock import Clock, SystemClock
+from commprefs.domain.clock import Clock
+from commprefs.emulator.clock import ControllableClock
+from commprefs.emulator.faults import FaultService
+from commprefs.emulator.journal import Journal
 from commprefs.emulator.schemas import SeedDocument
 from commprefs.emulator.seed import apply_seed
 from commprefs.emulator.state import read_state
@@ -35,9 +38,22 @@ KNOWN_TOKEN_NAME = "known token"  # noqa: S105 - a token's name, not its secret
 
 
 class Emulator:
-    def __init__(self, database: Database, clock: Clock, known_tokens: Sequence[str]) -> None:
+    """``clock`` is the one clock of every service in emulator mode (services.py); the journal
+    keeps the last ``journal_size`` requests, their bodies up to ``body_limit`` bytes each."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: ControllableClock,
+        known_tokens: Sequence[str],
+        *,
+        journal_size: int = 10_000,
+        body_limit: int = 1_048_576,
+    ) -> None:
         self.database = database
         self.clock = clock
+        self.journal = Journal(journal_size, body_limit, TokenService(database, clock))
+        self.faults = FaultService()
         self.known_tokens = list(dict.fromkeys(known_tokens))
         # The baseline's document; None: the default first start (portal, two example types).
         self.document: SeedDocument | None = None
@@ -153,7 +169,7 @@ class Emulator:
 async def check_seed(document: SeedDocument | None, known_tokens: Sequence[str]) -> None:
     """Build a baseline from ``document`` and the known tokens, and throw it away: what the
     services refuse raises here, before a server starts (``serve --seed``)."""
-    emulator = Emulator(Database("sqlite://"), SystemClock(), known_tokens)
+    emulator = Emulator(Database("sqlite://"), ControllableClock(), known_tokens)
     try:
         await emulator._build(document)
     finally:

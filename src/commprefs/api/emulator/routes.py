@@ -2,16 +2,20 @@
 
 POST /_commprefs/seed         a seed document (JSON or YAML) becomes the state and the baseline
 GET  /_commprefs/seed/schema  the seed document's JSON Schema
-POST /_commprefs/reset        back to exactly the baseline
+POST /_commprefs/reset        back to exactly the baseline (also: journal, faults, clock)
 GET  /_commprefs/state        the current state as a seed document
+GET|DELETE /_commprefs/requests              the request journal (journal.py)
+GET|POST|DELETE /_commprefs/faults[/{id}]    injected faults (faults.py)
+GET|PUT|DELETE /_commprefs/clock, POST …/advance  the clock (clock.py)
 GET  /_commprefs/openapi.json this API's own OpenAPI document (not in HubSpot's /openapi.json)
 
 ``install_emulator`` (called by app.py under ``--emulator``) starts the emulator after the app's
 own start-up, registers what a reset must also forget (``Emulator.on_reset``: the rate-limit
-counters here; the journal, faults and clock register theirs there too) and mounts the app that
-``build_control_app`` makes. ``ROUTERS`` are the sub-routers it includes (each module beside this
-one exposes ``router``), with paths relative to ``PREFIX``; a route finds the emulator at
-``request.app.state.services.emulator`` (the control app shares the main app's state).
+counters; the emulator itself empties its journal, removes its faults and returns its clock to
+real time) and mounts the app that ``build_control_app`` makes. ``ROUTERS`` are the sub-routers
+it includes (each module beside this one exposes ``router``), with paths relative to ``PREFIX``;
+a route finds the emulator at ``request.app.state.services.emulator`` (the control app shares
+the main app's state).
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.datastructures import State
 from starlette.responses import Response
 
 from commprefs import __version__
+from commprefs.api.emulator import clock, faults, journal
+from commprefs.api.emulator.controls import controls
 from commprefs.api.errors import install_error_handlers
 from commprefs.api.ratelimit import RateLimiter
 from commprefs.api.responses import JSONBody
@@ -52,13 +57,9 @@ class Done(BaseModel):
     durationMs: float  # noqa: N815 - the wire name
 
 
-def emulator_of(request: Request) -> Emulator:
-    found: Emulator = request.app.state.services.emulator
-    return found
-
-
 @router.post(
     "/seed",
+    operation_id="applySeed",
     response_model=Done,
     summary="Replace the state and the baseline with a seed document (JSON or YAML)",
     openapi_extra={
@@ -73,29 +74,35 @@ def emulator_of(request: Request) -> Emulator:
 async def seed(request: Request) -> Response:
     started = time.perf_counter()
     document = read_seed(await request.body())
-    await emulator_of(request).seed(document)
+    await controls(request).seed(document)
     return JSONBody({"status": "seeded", "durationMs": _ms_since(started)})
 
 
-@router.get("/seed/schema", summary="The seed document's JSON Schema")
+@router.get("/seed/schema", operation_id="readSeedSchema", summary="The seed document's JSON Schema")
 async def schema() -> Response:
     return JSONBody(seed_schema())
 
 
-@router.post("/reset", response_model=Done, summary="Return to exactly the baseline")
+@router.post(
+    "/reset",
+    operation_id="reset",
+    response_model=Done,
+    summary="Return to exactly the baseline; empty the journal, remove the faults, real time",
+)
 async def reset(request: Request) -> Response:
     started = time.perf_counter()
-    await emulator_of(request).reset()
+    await controls(request).reset()
     return JSONBody({"status": "reset", "durationMs": _ms_since(started)})
 
 
 @router.get(
     "/state",
+    operation_id="readState",
     summary="The current state as a seed document",
     responses={200: {"content": {"application/json": {"schema": _SEED_REF}}}},
 )
 async def state(request: Request) -> Response:
-    document = await emulator_of(request).state()
+    document = await controls(request).state()
     return JSONBody(document.wire())
 
 
@@ -103,12 +110,8 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
-# The sub-routers, in this order (journal, faults and clock add themselves here).
-ROUTERS: list[APIRouter] = [router]
-
-
-def _operation_id(route: APIRoute) -> str:
-    return f"{sorted(route.methods or ())[0].lower()}-{PREFIX}{route.path_format}"
+# The sub-routers, in this order.
+ROUTERS: list[APIRouter] = [router, journal.router, faults.router, clock.router]
 
 
 def install_emulator(app: FastAPI, settings: Settings, rate_limiter: RateLimiter | None) -> None:
@@ -125,6 +128,7 @@ def install_emulator(app: FastAPI, settings: Settings, rate_limiter: RateLimiter
             yield
 
     app.router.lifespan_context = lifespan
+    app.state.api_document = app.openapi  # the operationIds that faults may name
     if rate_limiter is not None:
         emulator.on_reset(rate_limiter.reset)
     app.mount(PREFIX, build_control_app(app.state))
@@ -141,12 +145,11 @@ def build_control_app(state: State) -> FastAPI:
         redoc_url=None,
         redirect_slashes=False,
         root_path_in_servers=False,
-        generate_unique_id_function=_operation_id,
     )
     control.state = state
     install_error_handlers(control)
     for sub in ROUTERS:
-        control.include_router(sub)
+        control.include_router(sub, responses=ERRORS)
     generate = control.openapi
 
     def document() -> dict[str, Any]:
