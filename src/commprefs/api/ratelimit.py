@@ -48,11 +48,15 @@ STATE_KEY = "rate_limit"
 REDIS_PREFIX = "commprefs:ratelimit:"
 _WARN_EVERY_S = 60.0
 
-# KEYS[1] the token's log; ARGV limit, window (ms), a unique member and, from a controlled clock,
-# the time (ms; else Redis's own). Returns {allowed, remaining, retry-after ms}.
+# KEYS[1] the token's log; ARGV limit, window (ms), a unique member and, with a controlled clock,
+# its time in ms (else Redis's own clock times the call; logged calls later than a controlled time
+# were made before that clock was set back, and are forgotten). Returns {allowed, remaining,
+# retry-after ms}.
 _SLIDING_LOG = """
 local now_ms = tonumber(ARGV[4])
-if not now_ms then
+if now_ms then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. now_ms, '+inf')
+else
   local now = redis.call('TIME')
   now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 end
@@ -122,6 +126,8 @@ class MemoryRateLimiter:
         calls = self._logs.setdefault(key, deque())
         while calls and calls[0] <= cutoff:
             calls.popleft()
+        while calls and calls[-1] > now:  # made before a controlled clock was set back
+            calls.pop()
         if len(calls) < self.limit:
             calls.append(now)
             return Decision(True, self.limit, self.limit - len(calls), self.window_ms)

@@ -12,12 +12,19 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from commprefs.auth.service import TokenService, digest
+from commprefs.auth.service import digest
 from commprefs.domain.injected_faults import glob_matches
 from commprefs.domain.tokens import TokenRecord
 
 AUTHORIZATION = b"authorization"
+
+
+class Tokens(Protocol):
+    """Where the journal's reader finds the tokens it names (auth/service.py TokenService)."""
+
+    async def list(self, portal_id: int | None = None) -> list[TokenRecord]: ...
 
 
 @dataclass
@@ -84,7 +91,7 @@ class JournalPage:
 
 
 class Journal:
-    def __init__(self, size: int, body_limit: int, tokens: TokenService) -> None:
+    def __init__(self, size: int, body_limit: int, tokens: Tokens) -> None:
         self.size = size
         self.body_limit = body_limit
         self._tokens = tokens
