@@ -1,7 +1,8 @@
 """The emulator's controllable clock, over HTTP against ``serve --emulator`` (issue 15): a frozen
-clock makes responses carry the same timestamps (envelopes, statuses, the ledger); a link signed
-with a rotated-out key expires after the grace period, an Idempotency-Key after its time to live,
-and a rate-limit window passes, all by advancing the clock rather than by waiting."""
+clock makes responses carry the same timestamps (envelopes, statuses, the ledger, change events
+and their signatures); a link signed with a rotated-out key expires after the grace period, an
+Idempotency-Key after its time to live, and a rate-limit window passes, all by advancing the
+clock rather than by waiting."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from commprefs.domain.clock import parse_instant
 from commprefs.domain.link_signing import DAY_MS
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
+from tests.support.receiver import Receiver
 from tests.support.server import Server
 
 V4 = "/communication-preferences/v4"
@@ -30,8 +32,9 @@ def emulator(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -
     env = {
         "COMMPREFS_RATE_LIMIT": str(RATE_LIMIT),  # per token: each test has its own
         "COMMPREFS_IDEMPOTENCY_TTL_SECONDS": str(TTL_SECONDS),
+        "COMMPREFS_WEBHOOK_POLL_SECONDS": "0.1",
     }
-    server = Server(module_sqlite_url, log, "--emulator", **env).start()
+    server = Server(module_sqlite_url, log, "--emulator", "--webhooks", **env).start()
     yield server
     assert server.server_errors() == []
     server.stop()
@@ -229,3 +232,19 @@ def test_the_rate_limit_window_follows_the_clock(http: httpx.Client, tenant: Ten
     # Set back: calls made "in the future" no longer count against the window.
     set_clock(http, now="2029-12-31T00:00:00Z", frozen=True)
     assert [read().status_code for _ in range(RATE_LIMIT)] == [200] * RATE_LIMIT
+
+
+def test_change_events_and_their_signatures_follow_the_clock(
+    http: httpx.Client, tenant: Tenant, module_factory: Factory
+) -> None:
+    set_clock(http, now=FROZEN_AT, frozen=True)
+    receiver = Receiver()
+    try:
+        module_factory.run(module_factory.services.webhooks.add(tenant.portal.id, receiver.url))
+        assert subscribe(http, tenant, email()).status_code == 200
+        (event,) = receiver.wait_for_events(1)
+        (delivery,) = receiver.acknowledged()
+    finally:
+        receiver.close()
+    assert event["recordedAt"] == FROZEN_AT
+    assert delivery.headers["x-commprefs-timestamp"] == str(parse_instant(FROZEN_AT) // 1000)
