@@ -15,7 +15,8 @@ of a request that is the framework shows.
 
 Every request must be answered 200: the first that is not stops the run with its status and
 body. ``--profile``: cProfile of one more repetition of each workload, top 30 by own time.
-``--frames`` (SQLite): WAL frames written per request of the write workloads.
+``--frames`` (SQLite): WAL frames written per request of the write workloads. ``--emulator``:
+the app in emulator mode (issue 15), so that the journal's cost per request shows.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ async def frames_per_request(app: FastAPI, path: str, calls: list[Call], headers
 
 
 async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
-    app = create_app(Settings(database_url=url))
+    app = create_app(Settings(database_url=url, emulator=args.emulator))
     headers = bearer(tenant.token)
     requests = Requests(tenant)
     async with app.router.lifespan_context(app):
@@ -177,6 +178,7 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, help=f"per repetition ({REQUESTS}; batches /10)")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by own time")
     parser.add_argument("--frames", action="store_true", help="SQLite WAL frames per write")
+    parser.add_argument("--emulator", action="store_true", help="emulator mode: journal on")
     args = parser.parse_args(argv)
     if args.frames and args.backend != "sqlite":
         parser.error("--frames counts SQLite's write-ahead log: use it with --backend sqlite")

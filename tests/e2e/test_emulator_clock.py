@@ -15,6 +15,7 @@ import pytest
 
 from commprefs.domain.clock import parse_instant
 from commprefs.domain.link_signing import DAY_MS
+from tests.support.emulator import served_emulator, subscription
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
 from tests.support.receiver import Receiver
@@ -34,10 +35,8 @@ def emulator(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -
         "COMMPREFS_IDEMPOTENCY_TTL_SECONDS": str(TTL_SECONDS),
         "COMMPREFS_WEBHOOK_POLL_SECONDS": "0.1",
     }
-    server = Server(module_sqlite_url, log, "--emulator", "--webhooks", **env).start()
-    yield server
-    assert server.server_errors() == []
-    server.stop()
+    with served_emulator(module_sqlite_url, log, "--webhooks", **env) as server:
+        yield server
 
 
 @pytest.fixture
@@ -69,11 +68,7 @@ def advance(http: httpx.Client, seconds: float) -> dict[str, Any]:
 def subscribe(
     http: httpx.Client, tenant: Tenant, subscriber: str, **headers: str
 ) -> httpx.Response:
-    change = {
-        "channel": "EMAIL",
-        "statusState": "SUBSCRIBED",
-        "subscriptionId": tenant.definitions[0].id,
-    }
+    change = subscription(tenant)
     return http.post(
         f"{V4}/statuses/{subscriber}", json=change, headers={**tenant.headers, **headers}
     )

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hubspot_sdk import HubSpot
 
+from tests.support.emulator import served_emulator, subscription
 from tests.support.factories import Factory, Tenant, email
 from tests.support.server import Server
 
@@ -29,10 +30,8 @@ READ_STATUSES = f"get-{V4}/statuses/{{subscriberIdString}}"
 def emulator(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("emulator") / "server.log"
     env = {"COMMPREFS_JOURNAL_SIZE": str(JOURNAL_SIZE)}
-    server = Server(module_sqlite_url, log, "--emulator", **env).start()
-    yield server
-    assert server.server_errors() == []
-    server.stop()
+    with served_emulator(module_sqlite_url, log, **env) as server:
+        yield server
 
 
 @pytest.fixture
@@ -101,11 +100,7 @@ def test_a_503_fault_leaves_the_state_untouched(
     subscriber = email()
     before = statuses(http, tenant, subscriber)
     fault_id = fault(http, method="post", path=f"{V4}/statuses/*", status=503)
-    change = {
-        "channel": "EMAIL",
-        "statusState": "SUBSCRIBED",
-        "subscriptionId": tenant.definitions[0].id,
-    }
+    change = subscription(tenant)
 
     refused = http.post(f"{V4}/statuses/{subscriber}", json=change, headers=tenant.headers)
 
@@ -201,11 +196,7 @@ def test_a_fault_matches_by_method_and_operation(http: httpx.Client, tenant: Ten
     subscriber = email()
     fault(http, operationId=READ_STATUSES, status=500, times=0)
     fault(http, method="DELETE", path="/**", status=500, times=0)
-    change = {
-        "channel": "EMAIL",
-        "statusState": "SUBSCRIBED",
-        "subscriptionId": tenant.definitions[0].id,
-    }
+    change = subscription(tenant)
     write = http.post(f"{V4}/statuses/{subscriber}", json=change, headers=tenant.headers)
     assert write.status_code == 200
     read = http.get(

@@ -1,12 +1,16 @@
-"""`commprefs serve --emulator` on a free port (issue 15), and the seed its tests share."""
+"""`commprefs serve --emulator` on a free port (issue 15), the seed its tests share, and the
+write the journal's and clock's tests make."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.support.factories import Tenant
 from tests.support.server import COMMPREFS, Server
 
 TOKEN = "test-token"
@@ -80,6 +84,29 @@ class EmulatorServer(Server):
             *database,
             *self.extra_args,
         ]
+
+
+@contextmanager
+def served_emulator(
+    database_url: str, log: Path, *args: str, **env: str
+) -> Iterator[EmulatorServer]:
+    """A served emulator on ``database_url`` for the block; no request of the block may fail on
+    the server's side."""
+    server = EmulatorServer(log, *args, database_url=database_url, **env).start()
+    try:
+        yield server
+        assert server.server_errors() == []
+    finally:
+        server.stop()
+
+
+def subscription(tenant: Tenant) -> dict[str, Any]:
+    """The body of E3 subscribing to the tenant's first type."""
+    return {
+        "channel": "EMAIL",
+        "statusState": "SUBSCRIBED",
+        "subscriptionId": tenant.definitions[0].id,
+    }
 
 
 def run_suite(folder: Path) -> subprocess.CompletedProcess[str]:

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.emulator.faults import fault_answer
 from commprefs.api.emulator.routes import PREFIX
+from commprefs.api.routing import path_pattern
 from commprefs.emulator.faults import FaultService
 from commprefs.emulator.journal import Journal
 
@@ -103,7 +104,7 @@ class Operations:
         templates = sorted(document.get("paths", {}).items(), key=lambda item: item[0].count("{"))
         self._paths: list[tuple[re.Pattern[str], dict[str, str]]] = [
             (
-                re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"),
+                path_pattern(template),
                 {
                     method.upper(): str(op.get("operationId", ""))
                     for method, op in operations.items()

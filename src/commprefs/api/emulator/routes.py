@@ -78,7 +78,9 @@ async def seed(request: Request) -> Response:
     return JSONBody({"status": "seeded", "durationMs": _ms_since(started)})
 
 
-@router.get("/seed/schema", operation_id="readSeedSchema", summary="The seed document's JSON Schema")
+@router.get(
+    "/seed/schema", operation_id="readSeedSchema", summary="The seed document's JSON Schema"
+)
 async def schema() -> Response:
     return JSONBody(seed_schema())
 
