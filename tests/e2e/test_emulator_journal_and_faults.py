@@ -346,3 +346,33 @@ def test_no_credential_ever_reaches_the_journal(
     ]
     assert entries[0]["token"] == {"id": token_id, "name": "test token"}
     assert entries[1]["token"] is None
+
+
+def test_the_control_api_has_its_own_document(http: httpx.Client) -> None:
+    control = http.get("/_commprefs/openapi.json")
+    assert control.status_code == 200
+    operations = {
+        operation["operationId"]
+        for methods in control.json()["paths"].values()
+        for operation in methods.values()
+    }
+    assert operations >= {
+        "applySeed",
+        "readSeedSchema",
+        "reset",
+        "readState",
+        "listRequests",
+        "clearRequests",
+        "addFault",
+        "listFaults",
+        "clearFaults",
+        "removeFault",
+        "readClock",
+        "setClock",
+        "advanceClock",
+        "resetClock",
+    }
+    served = http.get("/openapi.json").json()
+    assert not [path for path in served["paths"] if path.startswith("/_commprefs")]
+    for path in ("/_commprefs/requests", "/_commprefs/faults", "/_commprefs/clock"):
+        assert http.get(path).status_code == 200  # no token needed

@@ -8,12 +8,14 @@ import asyncio
 import pytest
 
 from commprefs.auth.service import digest
+from commprefs.config import Settings
 from commprefs.domain.errors import InvalidInput, NotFound
 from commprefs.domain.injected_faults import FaultSpec, checked, default_answer, glob_matches
 from commprefs.domain.tokens import TokenRecord
 from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.faults import FaultService
 from commprefs.emulator.journal import Journal, JournalFilter
+from commprefs.services import Services
 
 OPERATIONS = frozenset({"get-/a", "post-/a"})
 
@@ -210,3 +212,21 @@ def test_the_journal_filters_and_names_tokens() -> None:
     assert page.tokens == {digest(secret): CI_TOKEN}
     ring.clear()
     assert asyncio.run(ring.read(JournalFilter())).entries == []
+
+
+def test_in_emulator_mode_every_service_follows_the_emulators_clock() -> None:
+    services = Services.build(Settings(database_url="sqlite:///:memory:", emulator=True))
+    emulator = services.emulator
+    assert emulator is not None
+    emulator.clock.set(1_000, frozen=True)
+    clocks = {id(services.clock), id(services.preferences.clock), id(services.links.clock)}
+    assert clocks == {id(emulator.clock)}
+    assert services.idempotency.clock is emulator.clock
+    emulator.faults.add(FaultSpec(status=500), OPERATIONS)
+    emulator.journal.open(0, "GET", "/", b"", [], None, "c")
+    emulator.reset_controls()
+    assert emulator.clock.reading().real_time
+    assert not emulator.faults.armed
+    assert asyncio.run(emulator.journal.read(JournalFilter())).entries == []
+    asyncio.run(services.close())
+    assert Services.build(Settings(database_url="sqlite:///:memory:")).emulator is None

@@ -101,10 +101,18 @@ class Emulator:
 
     async def reset(self) -> None:
         """Back to exactly the baseline: statuses, opt-outs, ledger, idempotency keys, link
-        keys, and whatever registered with ``on_reset``."""
+        keys; the journal, faults and clock (``reset_controls``); and whatever registered with
+        ``on_reset``."""
+        self.reset_controls()
         async with self._lock:
             await self._restore()
         await self._after_reset()
+
+    def reset_controls(self) -> None:
+        """Empty the journal, remove every fault, return the clock to real time."""
+        self.journal.clear()
+        self.faults.clear()
+        self.clock.follow_real_time()
 
     async def state(self) -> SeedDocument:
         return await read_state(self.database, self.secrets)

@@ -98,31 +98,40 @@ class JournalCapture:
 
 
 class Operations:
-    """The operations of an OpenAPI document, found by method and path."""
+    """The operations of an OpenAPI document, found by method and path with one regular
+    expression per method: the alternation of its paths' templates, fewest parameters first (a
+    literal path such as ``…/batch/read`` is its own resource, not a ``{subscriber}``)."""
 
     def __init__(self, document: dict[str, Any]) -> None:
-        templates = sorted(document.get("paths", {}).items(), key=lambda item: item[0].count("{"))
-        self._paths: list[tuple[re.Pattern[str], dict[str, str]]] = [
-            (
-                path_pattern(template),
-                {
-                    method.upper(): str(op.get("operationId", ""))
-                    for method, op in operations.items()
-                },
-            )
-            for template, operations in templates
-        ]
+        paths: dict[str, dict[str, Any]] = document.get("paths", {})
+        templates = sorted(paths, key=lambda template: template.count("{"))
+        by_method: dict[str, list[tuple[str, str]]] = {}
+        for template in templates:
+            for method, operation in paths[template].items():
+                entry = (template, str(operation.get("operationId", "")))
+                by_method.setdefault(method.upper(), []).append(entry)
+        self._by_method = {
+            method: (_alternation([t for t, _ in entries]), [op for _, op in entries])
+            for method, entries in by_method.items()
+        }
+        self._any = _alternation(templates)
 
     def find(self, method: str, path: str) -> str | None:
         """The operationId for ``method`` at ``path``; "" when the document has the path but
         not the method; None when it does not have the path."""
-        matched = False
-        for pattern, operations in self._paths:
-            if pattern.match(path):
-                if method in operations:
-                    return operations[method]
-                matched = True
-        return "" if matched else None
+        found = self._by_method.get(method)
+        if found is not None:
+            matched = found[0].match(path)
+            if matched is not None and matched.lastgroup is not None:
+                return found[1][int(matched.lastgroup[1:])]
+        return "" if self._any.match(path) else None
+
+
+def _alternation(templates: list[str]) -> re.Pattern[str]:
+    """One expression matching any of ``templates``; the group ``t<i>`` says which."""
+    return re.compile(
+        "|".join(f"(?P<t{i}>{path_pattern(t).pattern})" for i, t in enumerate(templates))
+    )
 
 
 class FaultInjection:

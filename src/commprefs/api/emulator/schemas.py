@@ -23,11 +23,14 @@ class FaultRequest(_Strict):
     method: StrictStr | None = Field(default=None, description="GET, POST, …")
     path: StrictStr | None = Field(
         default=None,
+        max_length=2048,
         description="A glob of the request path: * within a segment, ** across, ? one character.",
         examples=["/communication-preferences/v4/statuses/*/unsubscribe-all"],
     )
     operationId: StrictStr | None = Field(  # noqa: N815 - the wire name
-        default=None, description="An operationId of the served API document (/openapi.json)."
+        default=None,
+        max_length=512,
+        description="An operationId of the served API document (/openapi.json).",
     )
     status: StrictInt | None = Field(
         default=None, description="400 to 599; without it, delayMs serves the request late."
