@@ -16,7 +16,8 @@ of a request that is the framework shows.
 Every request must be answered 200: the first that is not stops the run with its status and
 body. ``--profile``: cProfile of one more repetition of each workload, top 30 by own time.
 ``--frames`` (SQLite): WAL frames written per request of the write workloads. ``--emulator``:
-the app in emulator mode (issue 15), so that the journal's cost per request shows.
+the app as it is and the app in emulator mode (issue 15: every request journaled) on the same
+database, their repetitions taken in turns, so that what emulator mode costs a request shows.
 """
 
 from __future__ import annotations
@@ -146,7 +147,10 @@ async def frames_per_request(app: FastAPI, path: str, calls: list[Call], headers
 
 
 async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
-    app = create_app(Settings(database_url=url, emulator=args.emulator))
+    if args.emulator:
+        await emulator_cost(args, url, tenant)
+        return
+    app = create_app(Settings(database_url=url))
     headers = bearer(tenant.token)
     requests = Requests(tenant)
     async with app.router.lifespan_context(app):
@@ -171,6 +175,29 @@ async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) 
         print(line(f"floor: {name}", runs, count), flush=True)
 
 
+async def emulator_cost(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
+    """Each workload's CPU time per request without and with emulator mode, taken in turns."""
+    plain = create_app(Settings(database_url=url))
+    emulated = create_app(Settings(database_url=url, emulator=True))
+    apps = {"": plain, " (emulator mode)": emulated}
+    headers = bearer(tenant.token)
+    requests = Requests(tenant)
+    async with plain.router.lifespan_context(plain), emulated.router.lifespan_context(emulated):
+        for body, _ in data.batch_bodies(0, SUBSCRIBERS, tenant, 1):
+            await asgi.request(plain, Call("POST", data.BATCH_WRITE, body=body), headers)
+        for key in args.workloads:
+            count = args.requests or (REQUESTS // 10 if key in BATCHES else REQUESTS)
+            runs: dict[str, list[float]] = {mode: [] for mode in apps}
+            for app in apps.values():  # warm-up
+                await cpu_us_per_request(app, requests.calls(key, max(count // 5, 1)), headers)
+            for _ in range(REPETITIONS + 2):  # in turns, so that both see the same machine
+                for mode, app in apps.items():
+                    calls = requests.calls(key, count)
+                    runs[mode].append(await cpu_us_per_request(app, calls, headers))
+            for mode, times in runs.items():
+                print(line(f"{args.backend} {key} {TITLES[key]}{mode}", times, count), flush=True)
+
+
 def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("workload", nargs="?", default="all", choices=[*ORDER, "all"])
@@ -178,7 +205,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, help=f"per repetition ({REQUESTS}; batches /10)")
     parser.add_argument("--profile", action="store_true", help="cProfile, top 30 by own time")
     parser.add_argument("--frames", action="store_true", help="SQLite WAL frames per write")
-    parser.add_argument("--emulator", action="store_true", help="emulator mode: journal on")
+    parser.add_argument(
+        "--emulator", action="store_true", help="without and with emulator mode, in turns"
+    )
     args = parser.parse_args(argv)
     if args.frames and args.backend != "sqlite":
         parser.error("--frames counts SQLite's write-ahead log: use it with --backend sqlite")

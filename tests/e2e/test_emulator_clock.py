@@ -7,6 +7,7 @@ clock rather than by waiting."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ V4 = "/communication-preferences/v4"
 RATE_LIMIT = 5
 TTL_SECONDS = 60
 FROZEN_AT = "2030-01-01T00:00:00.000Z"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture(scope="module")
@@ -210,6 +212,21 @@ def test_an_idempotency_key_expires_when_the_clock_passes_its_time_to_live(
 
 
 def test_the_rate_limit_window_follows_the_clock(http: httpx.Client, tenant: Tenant) -> None:
+    window_follows_the_clock(http, tenant)
+
+
+def test_a_rate_limit_window_in_redis_follows_the_clock(
+    module_sqlite_url: str, tmp_path: Path, tenant: Tenant
+) -> None:
+    env = {"COMMPREFS_RATE_LIMIT": str(RATE_LIMIT), "COMMPREFS_REDIS_URL": REDIS_URL}
+    with (
+        served_emulator(module_sqlite_url, tmp_path / "redis.log", **env) as server,
+        httpx.Client(base_url=server.url, timeout=30.0) as http,
+    ):
+        window_follows_the_clock(http, tenant)
+
+
+def window_follows_the_clock(http: httpx.Client, tenant: Tenant) -> None:
     set_clock(http, now="2030-01-01T00:00:00Z", frozen=True)
     path = f"{V4}/statuses/{email()}"
 

@@ -27,7 +27,7 @@ class Tokens(Protocol):
     async def list(self, portal_id: int | None = None) -> list[TokenRecord]: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Body:
     """The first ``limit`` bytes of a body, and whether there was more."""
 
@@ -43,7 +43,7 @@ class Body:
         self.data += chunk
 
 
-@dataclass
+@dataclass(slots=True)
 class JournalEntry:
     id: int
     received_ms: int
