@@ -182,6 +182,7 @@ async def emulator_cost(args: argparse.Namespace, url: str, tenant: data.BenchTe
     apps = {"": plain, " (emulator mode)": emulated}
     headers = bearer(tenant.token)
     requests = Requests(tenant)
+    print(f"(without and with emulator mode: {REPETITIONS + 2} repetitions each, in turns)")
     async with plain.router.lifespan_context(plain), emulated.router.lifespan_context(emulated):
         for body, _ in data.batch_bodies(0, SUBSCRIBERS, tenant, 1):
             await asgi.request(plain, Call("POST", data.BATCH_WRITE, body=body), headers)

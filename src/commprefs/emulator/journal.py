@@ -29,18 +29,26 @@ class Tokens(Protocol):
 
 @dataclass(slots=True)
 class Body:
-    """The first ``limit`` bytes of a body, and whether there was more."""
+    """The first ``limit`` bytes of a body, and whether there was more. The chunks are kept as
+    they came (no copy on the request's path) and joined when read."""
 
     limit: int
-    data: bytearray = field(default_factory=bytearray)
+    chunks: list[bytes] = field(default_factory=list)
+    size: int = 0
     truncated: bool = False
 
     def add(self, chunk: bytes) -> None:
-        room = self.limit - len(self.data)
+        room = self.limit - self.size
         if len(chunk) > room:
             self.truncated = True
-            chunk = chunk[: max(room, 0)]
-        self.data += chunk
+            chunk = chunk[:room]
+        if chunk:
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 @dataclass(slots=True)

@@ -30,7 +30,7 @@ from commprefs.emulator.journal import Journal
 # request.state keys: the matched operation (set for journaled requests) and the fault that took it.
 OPERATION = "emulator_operation"
 FAULT = "emulator_fault"
-_CONTROL = PREFIX + "/"
+_CONTROL = PREFIX  # and anything below it
 
 
 class JournalCapture:
@@ -41,7 +41,7 @@ class JournalCapture:
         self._operations: Operations | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_CONTROL):
+        if scope["type"] != "http" or scope["path"].startswith(_CONTROL):  # the control API
             await self.app(scope, receive, send)
             return
         journaled, operation = self._operation(scope)
@@ -70,7 +70,7 @@ class JournalCapture:
         async def capturing_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
-                entry.response_headers = list(message.get("headers", []))
+                entry.response_headers = message.get("headers", [])  # sent, so no longer changed
             elif message["type"] == "http.response.body":
                 entry.response_body.add(message.get("body", b""))
                 if not message.get("more_body", False):

@@ -113,11 +113,12 @@ def _query(raw: bytes) -> dict[str, str | list[str]]:
 
 
 def _body(body: Body) -> Any:
-    if not body.data:
+    data = body.data
+    if not data:
         return None
     if not body.truncated:
         try:
-            return orjson.loads(body.data)
+            return orjson.loads(data)
         except orjson.JSONDecodeError:
             pass
-    return body.data.decode("utf-8", "replace")
+    return data.decode("utf-8", "replace")
