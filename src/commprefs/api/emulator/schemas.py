@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-_MAX_COUNT = 1_000_000_000
+from commprefs.domain.injected_faults import MAX_COUNT as _MAX_COUNT
+from commprefs.domain.injected_faults import MAX_DELAY_MS
 
 
 class _Strict(BaseModel):
@@ -33,7 +34,10 @@ class FaultRequest(_Strict):
         description="An operationId of the served API document (/openapi.json).",
     )
     status: StrictInt | None = Field(
-        default=None, description="400 to 599; without it, delayMs serves the request late."
+        default=None,
+        ge=400,
+        le=599,
+        description="400 to 599; without it, delayMs serves the request late.",
     )
     body: Any = Field(
         default=None,
@@ -42,7 +46,9 @@ class FaultRequest(_Strict):
     headers: dict[StrictStr, StrictStr] = Field(
         default_factory=dict, description="Response headers, over the status's defaults."
     )
-    delayMs: StrictInt = Field(default=0, description="Wait this long first (ms).")  # noqa: N815
+    delayMs: StrictInt = Field(  # noqa: N815 - the wire name
+        default=0, ge=0, le=MAX_DELAY_MS, description="Wait this long first (ms)."
+    )
     times: StrictInt = Field(
         default=1, ge=0, le=_MAX_COUNT, description="How many requests it answers; 0: unlimited."
     )
@@ -72,11 +78,15 @@ class ClockSetting(_Strict):
         description="ISO-8601 or epoch ms; default: where the clock is now.",
         examples=["2026-01-01T00:00:00Z"],
     )
-    frozen: bool = Field(default=False, description="Stand still (true) or run on from `now`.")
+    frozen: StrictBool = Field(
+        default=False, description="Stand still (true) or run on from `now`."
+    )
 
 
 class ClockAdvance(_Strict):
-    seconds: float = Field(ge=0, le=1e13, allow_inf_nan=False, description="How far forward.")
+    seconds: float = Field(
+        ge=0, le=1e13, strict=True, allow_inf_nan=False, description="How far forward."
+    )
 
 
 class ClockReading(BaseModel):
