@@ -79,6 +79,10 @@ class JournalCapture:
 
         try:
             await self.app(scope, capturing_receive, capturing_send)
+        except Exception:
+            if entry.status is None:  # Starlette's last-resort handler, outside, answers 500
+                entry.status = 500
+            raise
         finally:
             entry.fault = state.get(FAULT)
             if entry.duration_ms is None:
