@@ -266,6 +266,11 @@ def test_without_emulator_the_control_api_does_not_exist(server: Server) -> None
             ("GET", "/_commprefs/seed/schema"),
             ("GET", "/_commprefs/openapi.json"),
             ("GET", "/_commprefs/requests"),
+            ("DELETE", "/_commprefs/requests"),
+            ("POST", "/_commprefs/faults"),
+            ("DELETE", "/_commprefs/faults/1"),
+            ("PUT", "/_commprefs/clock"),
+            ("POST", "/_commprefs/clock/advance"),
         ]:
             answer = client.request(method, path, json={})
             assert answer.status_code == 404, (path, answer.text)
