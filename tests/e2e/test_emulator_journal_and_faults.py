@@ -1,8 +1,8 @@
 """The emulator's request journal and injected faults, over HTTP against ``serve --emulator``
 (issue 15): HubSpot's own SDK retries through 429s and the journal shows every try; a faulted
 write changes nothing; matches, counts, delays and defaults; bad specs are 400s; the journal's
-filters, its bound, and that no credential ever reaches it; the control API's own document, and
-schemathesis over it."""
+filters, its bound, and that no credential ever reaches it; the control API's own document
+(schemathesis runs over it in tests/integration/test_fuzzing.py)."""
 
 from __future__ import annotations
 

@@ -35,4 +35,4 @@ def test_the_example_suite_fails_an_application_that_does_not_unsubscribe(tmp_pa
         done.stdout
     )
     assert "FAILED tests/test_newsletter.py::test_the_state_shows_the_opt_out" in done.stdout
-    assert "FAILED tests/test_newsletter.py::test_a_burst_gets_through" in done.stdout
+    assert "FAILED tests/test_newsletter.py::test_hubspots_rate_limit_is_retried" in done.stdout

@@ -61,6 +61,9 @@ class Emulator:
         self._hooks: list[ResetHook] = []
         self._folder = Path(tempfile.mkdtemp(prefix="commprefs-emulator-"))
         self._baseline: Path | None = None
+        # The emulator's time when the baseline was built: what the seed's times default to,
+        # and, on PostgreSQL, the time a reset applies the seed again at.
+        self._seeded_at = ControllableClock()
         self._builds = 0
         self._lock = asyncio.Lock()
 
@@ -125,14 +128,17 @@ class Emulator:
         path = self._folder / f"baseline-{self._builds}.db"
         copy_sqlite_file(str(await self._empty_schema()), str(path))
         built = Database(f"sqlite:///{path}")
+        seeded_at = ControllableClock()
+        seeded_at.set(self.clock.now_ms(), frozen=True)
         try:
-            await self._populate(built, document)
+            await self._populate(built, document, seeded_at)
         except BaseException:
             await built.dispose()
             path.unlink(missing_ok=True)
             raise
         await built.dispose()
         previous, self._baseline, self.document = self._baseline, path, document
+        self._seeded_at = seeded_at
         if previous is not None:
             previous.unlink(missing_ok=True)
 
@@ -148,15 +154,18 @@ class Emulator:
                 await empty.dispose()
         return path
 
-    async def _populate(self, database: Database, document: SeedDocument | None) -> None:
-        """The seed (or the default first start) and the known tokens, in one transaction."""
+    async def _populate(
+        self, database: Database, document: SeedDocument | None, clock: Clock
+    ) -> None:
+        """The seed (or the default first start) and the known tokens, in one transaction, at
+        ``clock``'s time."""
         async with database.write() as repo:
             transaction = OpenTransaction(repo)
             if document is None:
-                await PortalService(transaction, self.clock).bootstrap_if_empty()
+                await PortalService(transaction, clock).bootstrap_if_empty()
             else:
-                await apply_seed(transaction, self.clock, document)
-            await _known_tokens(transaction, self.clock, self.known_tokens)
+                await apply_seed(transaction, clock, document)
+            await _known_tokens(transaction, clock, self.known_tokens)
 
     async def _restore(self) -> None:
         assert self._baseline is not None
@@ -165,7 +174,7 @@ class Emulator:
             return
         await self.database.drop_everything()
         await upgrade(self.database)
-        await self._populate(self.database, self.document)
+        await self._populate(self.database, self.document, self._seeded_at)
 
     async def _after_reset(self) -> None:
         for hook in self._hooks:

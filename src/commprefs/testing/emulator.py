@@ -41,11 +41,13 @@ class Clock:
     def __init__(self, emulator: Emulator) -> None:
         self._emulator = emulator
 
-    def set(self, now: str, frozen: bool = True) -> Any:
-        """Put the clock at ``now`` (ISO-8601); frozen, or running on from there."""
-        return self._emulator.call("PUT", "/clock", json={"now": now, "frozen": frozen})
+    def set(self, now: str | int, frozen: bool = False) -> Any:
+        """Put the clock at ``now`` (ISO-8601 or epoch ms), running on from there at real
+        speed, or standing still (``frozen``). Answers the reading: ``now``, ``nowMs``,
+        ``frozen``, ``realTime``."""
+        return self._emulator.call("PUT", "/clock", json={"now": str(now), "frozen": frozen})
 
-    def freeze(self, now: str) -> Any:
+    def freeze(self, now: str | int) -> Any:
         return self.set(now, frozen=True)
 
     def advance(self, seconds: float) -> Any:
@@ -208,15 +210,22 @@ class Emulator:
         """The journal of HubSpot-API requests, oldest first; ``filters``: method, path,
         operation, status, since, limit."""
         params = {key: value for key, value in filters.items() if value is not None}
-        found = self.call("GET", "/requests", params=params)
-        if isinstance(found, dict):
-            found = found.get("results", [])
-        return list(found)
+        return list(self.call("GET", "/requests", params=params)["results"])
 
-    def fault(self, **spec: Any) -> str:
-        """Add a fault (match={method, path, operationId}, status, body, headers, delayMs,
-        times, after); its id."""
-        return str(self.call("POST", "/faults", json=spec)["id"])
+    def fault(self, **spec: Any) -> int:
+        """Add a fault; its id. ``spec``: what it matches (``method``, ``path`` glob,
+        ``operationId``; none: every request) and how it answers (``status``, ``body``,
+        ``headers``, ``delayMs``, ``times`` (default 1; 0: until removed), ``after``)."""
+        fault_id: int = self.call("POST", "/faults", json=spec)["id"]
+        return fault_id
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The faults, oldest first, with their ``seen`` and ``hits`` counts."""
+        return list(self.call("GET", "/faults")["results"])
 
     def clear_faults(self) -> None:
         self.call("DELETE", "/faults")
+
+    def clear_requests(self) -> None:
+        """Empty the request journal."""
+        self.call("DELETE", "/requests")

@@ -41,7 +41,8 @@ class JournalCapture:
         self._operations: Operations | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(_CONTROL):  # the control API
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path or path == PREFIX or path.startswith(_CONTROL):  # the control API
             await self.app(scope, receive, send)
             return
         journaled, operation = self._operation(scope)
