@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean bench bench-import bench-inprocess bench-hardening profile wrk
+.PHONY: help install serve test lint format clean bench bench-import bench-inprocess bench-hardening bench-reset profile wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -69,8 +69,12 @@ $(BENCH_STAMP): $(STAMP)
 wrk:
 	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y wrk; }
 
-bench: $(BENCH_STAMP) wrk ## Service vs baseline under wrk (SQLite, PostgreSQL, 2 workers, scale)
+bench: $(BENCH_STAMP) wrk ## Service vs baseline under wrk (SQLite, PostgreSQL, 2 workers, scale); the emulator's reset
 	$(BIN)/python -m bench $(if $(BENCH_QUICK),--quick) $(BENCH_ARGS)
+	$(BIN)/python -m bench.reset
+
+bench-reset: install ## The emulator's reset: median ms (10 types, 100 statuses, SQLite)
+	$(BIN)/python -m bench.reset
 
 profile: $(BENCH_STAMP) wrk ## py-spy profile of one workload: PROFILE=W1 [BACKEND=sqlite]
 	$(BIN)/python -m bench.profile $(or $(PROFILE),W1) --backend $(or $(BACKEND),sqlite)

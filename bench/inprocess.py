@@ -18,6 +18,9 @@ body. ``--profile``: cProfile of one more repetition of each workload, top 30 by
 ``--frames`` (SQLite): WAL frames written per request of the write workloads. ``--metrics``
 and ``--json-logs``: with COMMPREFS_METRICS=true / COMMPREFS_LOG_FORMAT=json (lines formatted
 and written to /dev/null), to measure what each costs a request.
+``--emulator``:
+the app as it is and the app in emulator mode (issue 15: every request journaled) on the same
+database, their repetitions taken in turns, so that what emulator mode costs a request shows.
 """
 
 from __future__ import annotations
@@ -150,6 +153,9 @@ async def frames_per_request(app: FastAPI, path: str, calls: list[Call], headers
 
 
 async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
+    if args.emulator:
+        await emulator_cost(args, url, tenant)
+        return
     log_format = "json" if args.json_logs else "text"
     app = create_app(Settings(database_url=url, metrics=args.metrics, log_format=log_format))
     if args.json_logs:  # formatted and written, to nowhere: the cost, not the lines
@@ -186,6 +192,30 @@ async def measure(args: argparse.Namespace, url: str, tenant: data.BenchTenant) 
         print(line(f"floor: {name}", runs, count), flush=True)
 
 
+async def emulator_cost(args: argparse.Namespace, url: str, tenant: data.BenchTenant) -> None:
+    """Each workload's CPU time per request without and with emulator mode, taken in turns."""
+    plain = create_app(Settings(database_url=url))
+    emulated = create_app(Settings(database_url=url, emulator=True))
+    apps = {"": plain, " (emulator mode)": emulated}
+    headers = bearer(tenant.token)
+    requests = Requests(tenant)
+    print(f"(without and with emulator mode: {REPETITIONS + 2} repetitions each, in turns)")
+    async with plain.router.lifespan_context(plain), emulated.router.lifespan_context(emulated):
+        for body, _ in data.batch_bodies(0, SUBSCRIBERS, tenant, 1):
+            await asgi.request(plain, Call("POST", data.BATCH_WRITE, body=body), headers)
+        for key in args.workloads:
+            count = args.requests or (REQUESTS // 10 if key in BATCHES else REQUESTS)
+            runs: dict[str, list[float]] = {mode: [] for mode in apps}
+            for app in apps.values():  # warm-up
+                await cpu_us_per_request(app, requests.calls(key, max(count // 5, 1)), headers)
+            for _ in range(REPETITIONS + 2):  # in turns, so that both see the same machine
+                for mode, app in apps.items():
+                    calls = requests.calls(key, count)
+                    runs[mode].append(await cpu_us_per_request(app, calls, headers))
+            for mode, times in runs.items():
+                print(line(f"{args.backend} {key} {TITLES[key]}{mode}", times, count), flush=True)
+
+
 def options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("workload", nargs="?", default="all", choices=[*ORDER, "all"])
@@ -196,6 +226,9 @@ def options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--metrics", action="store_true", help="COMMPREFS_METRICS=true")
     parser.add_argument(
         "--json-logs", action="store_true", help="COMMPREFS_LOG_FORMAT=json (to /dev/null)"
+    )
+    parser.add_argument(
+        "--emulator", action="store_true", help="without and with emulator mode, in turns"
     )
     args = parser.parse_args(argv)
     if args.frames and args.backend != "sqlite":

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,7 +25,10 @@ from commprefs.api.admin.transfer import IMPORT_UPLOADS
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
+from commprefs.api.emulator.capture import FaultInjection, JournalCapture
+from commprefs.api.emulator.routes import install_emulator
 from commprefs.api.errors import install_error_handlers
+from commprefs.api.health import router as health_router
 from commprefs.api.http_limits import limited_protocol
 from commprefs.api.idempotency import IdempotencyMiddleware, install_replay_handler
 from commprefs.api.metrics import (
@@ -72,7 +78,8 @@ def create_app(
     ``migrated``); with ``on_first_start``, also seeds an empty database with a default portal
     and hands what it created to the callback."""
     services = Services.build(settings, clock)
-    rate_limiter = build_rate_limiter(settings)
+    emulator = services.emulator  # Emulator mode (issue 15): None otherwise
+    rate_limiter = build_rate_limiter(settings, emulator.clock if emulator else None)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -134,9 +141,15 @@ def create_app(
     app.include_router(pages_router)
     app.include_router(consent_router)  # issue 14: the OAuth consent page
     app.state.page_renderer = PageRenderer()
+    # Health in every mode; the emulator's control API only under `serve --emulator` (issue 15).
+    app.include_router(health_router)
+    if emulator is not None:  # mounted: its own document, nothing of it in /openapi.json
+        install_emulator(app, settings, rate_limiter)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)
+    if emulator is not None:  # Emulator mode (issue 15): faults answer before anything writes
+        app.add_middleware(FaultInjection, faults=emulator.faults)
     app.add_middleware(
         BodyLimits,
         max_bytes=settings.max_body_bytes,
@@ -144,6 +157,8 @@ def create_app(
     )
     app.add_middleware(BodyReadTimeout, seconds=settings.request_body_timeout)
     app.add_middleware(RateLimitHeaders)
+    if emulator is not None:  # Emulator mode (issue 15): the journal sees every answer
+        app.add_middleware(JournalCapture, journal=emulator.journal, served=app)
     # Metrics and logs (issue 17): inside StrictPathDecoding, whose scope the router fills in
     # (the matched route names the operation).
     observe_logs = settings.log_format == "json"
@@ -156,6 +171,16 @@ def create_app(
     app.add_middleware(StrictPathDecoding)
     app.add_middleware(RequestContext, clock=services.clock)
     return app
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """uvicorn's server that logs one line "ready" once it listens and its start-up (migration,
+    the emulator's seed) is done: what a supervisor or a test suite may wait for."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            logging.getLogger("uvicorn.error").info("ready")
 
 
 def create_app_from_environment() -> FastAPI:
@@ -194,7 +219,11 @@ def run_server(
         server_options["log_config"] = uvicorn_log_config()
     if workers == 1:
         asgi = create_app(settings, on_first_start=on_first_start, migrated=migrated)
-        uvicorn.run(asgi, **server_options)
+        server = _AnnouncingServer(uvicorn.Config(asgi, **server_options))
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+        if not server.started:  # as uvicorn.run: a failed start-up is exit status 3
+            sys.exit(3)
         return
     os.environ.update(settings.environment())
     if settings.metrics:

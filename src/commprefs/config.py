@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # The body limit of an import uploaded to the admin API (other bodies: max_body_bytes).
     max_import_bytes: int = Field(default=64 * 1_048_576, ge=1024, le=1024 * 1_048_576)
+    # Emulator mode (issue 15): `serve --emulator` adds the control API under /_commprefs/ (seed,
+    # reset, state, the request journal, faults, the clock), for test suites; off, those paths
+    # do not exist.
+    emulator: bool = False
+    # Known tokens (`serve --token`, repeatable; comma-separated here), in any mode: each a token
+    # with every scope and exactly this secret in the first portal, created if missing.
+    token: SecretStr = SecretStr("")
+    # A seed document (YAML or JSON file) the emulator starts from (`serve --seed`).
+    seed: str = ""
+    # How many requests the emulator's journal keeps (a ring: the oldest go first).
+    journal_size: int = Field(default=10_000, ge=1, le=1_000_000)
+
+    @property
+    def known_tokens(self) -> list[str]:
+        return [t.strip() for t in self.token.get_secret_value().split(",") if t.strip()]
 
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""

@@ -8,6 +8,7 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from commprefs.admin.imports import ImportJobs
@@ -16,6 +17,9 @@ from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock, SystemClock
+from commprefs.domain.errors import CommprefsError
+from commprefs.emulator.clock import ControllableClock
+from commprefs.emulator.service import Emulator
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
@@ -24,7 +28,7 @@ from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
-from commprefs.store.migrate import upgrade
+from commprefs.store.migrate import current_revision, head_revision, upgrade
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -48,13 +52,27 @@ class Services:
     # The admin API (issue 17): administrative changes with their audit records, import jobs.
     admin: AdminService
     import_jobs: ImportJobs
+    # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
+    # request journal, faults, the clock every service follows), else None.
+    emulator: Emulator | None = None
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
         database = Database(settings.database_url, settings.database_pool_size)
+        emulator = None
+        if settings.emulator:  # Emulator mode (issue 15): every service follows its clock
+            controlled = ControllableClock(clock)
+            emulator = Emulator(
+                database,
+                controlled,
+                settings.known_tokens,
+                journal_size=settings.journal_size,
+                body_limit=settings.max_body_bytes,
+            )
+            clock = controlled
         idempotency = IdempotencyService(database, clock, settings.idempotency_ttl_seconds)
-        return cls._wired(settings, database, clock, database, idempotency)
+        return cls._wired(settings, database, clock, database, idempotency, emulator)
 
     def within(self, transaction: Transactions[Repository]) -> Services:
         """The same services, each running in ``transaction`` rather than in transactions of its
@@ -62,7 +80,9 @@ class Services:
         Made per keyed request, which is cheap: the constructors only keep what they are given.
         ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
         open transactions, they never join one."""
-        bound = self._wired(self.settings, self.database, self.clock, transaction, self.idempotency)
+        bound = self._wired(
+            self.settings, self.database, self.clock, transaction, self.idempotency, self.emulator
+        )
         return replace(bound, import_jobs=self.import_jobs)  # the running jobs are the process's
 
     @classmethod
@@ -73,6 +93,7 @@ class Services:
         clock: Clock,
         transactions: Transactions[Repository],
         idempotency: IdempotencyService,
+        emulator: Emulator | None = None,
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
@@ -94,6 +115,7 @@ class Services:
             oauth=OAuthService(transactions, clock, settings, links.form_secret),  # issue 14
             admin=AdminService(database, clock, settings),
             import_jobs=ImportJobs(database, clock, imports),
+            emulator=emulator,
         )
 
     @staticmethod
@@ -109,3 +131,27 @@ class Services:
     async def close(self) -> None:
         await self.import_jobs.close()
         await self.database.dispose()
+        if self.emulator is not None:
+            self.emulator.close()
+
+    # -- Health (issue 15) -------------------------------------------------------------------------
+
+    async def unready(self) -> str | None:
+        """Why the service cannot serve yet (database unreachable, schema not at head, the
+        emulator's seed not applied), or None when it can."""
+        try:
+            current = await current_revision(self.database)
+        except CommprefsError as error:
+            return f"database unreachable: {error.message}"
+        head = _head_revision()
+        if current != head:
+            return f"schema at revision {current}, not at head {head}"
+        if self.emulator is not None and not self.emulator.ready:
+            return "seed not applied yet"
+        return None
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    # Read once, when first asked: reading the migration scripts costs every command otherwise.
+    return head_revision()

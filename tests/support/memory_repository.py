@@ -56,13 +56,18 @@ class MemoryRepository:
 
     # -- Tenants ---------------------------------------------------------------------------------
 
-    async def create_portal(self, name: str, gdpr: bool, now: int) -> Portal:
-        portal = Portal(self.data.next_id(), name, gdpr)
+    async def create_portal(
+        self, name: str, gdpr: bool, now: int, portal_id: int | None = None
+    ) -> Portal:
+        portal = Portal(self.data.next_id() if portal_id is None else portal_id, name, gdpr)
         self.data.portals[portal.id] = portal
         return portal
 
     async def get_portal(self, portal_id: int) -> Portal | None:
         return self.data.portals.get(portal_id)
+
+    async def list_portals(self) -> list[Portal]:
+        return [self.data.portals[id_] for id_ in sorted(self.data.portals)]
 
     async def count_portals(self) -> int:
         return len(self.data.portals)
@@ -95,7 +100,8 @@ class MemoryRepository:
         return await self.create_definition_unchecked(**values)
 
     async def create_definition_unchecked(self, **values: Any) -> Definition:
-        definition = Definition(id=self.data.next_id(), **values)
+        values.setdefault("id", self.data.next_id())
+        definition = Definition(**values)
         self.data.definitions[definition.id] = definition
         return definition
 

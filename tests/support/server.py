@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,19 +11,13 @@ from pathlib import Path
 
 import httpx
 
+from commprefs.testing.emulator import free_port
 from tests.support import launch
 
 COMMPREFS = str(Path(sys.executable).with_name("commprefs"))
 # What the log says on a line about a request that failed on the server's side: a traceback, the
 # API's and the pages' handlers of unexpected errors, uvicorn's for an app that raised.
 _SERVER_ERRORS = ("Traceback", "internal error", "page error", "Exception in ASGI application")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:

@@ -8,7 +8,6 @@ never a traceback.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.responses import Response
 
 from commprefs.api.http_errors import HttpRefusal
 from commprefs.api.responses import JSONBody
+from commprefs.api.routing import path_pattern
 from commprefs.domain.errors import CommprefsError, ErrorDetail
 
 log = logging.getLogger("commprefs.api")
@@ -112,8 +112,7 @@ def allowed_methods(request: Request) -> list[str]:
     and POST of one path are separate routes here.)"""
     matching: list[tuple[int, list[str]]] = []
     for template, operations in request.app.openapi()["paths"].items():
-        pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
-        if re.match(pattern, request.url.path):
+        if path_pattern(template).match(request.url.path):
             matching.append((template.count("{"), [m.upper() for m in operations]))
     # A literal path (…/batch/unsubscribe-all) is its own resource, not a {subscriber} one.
     fewest = min((n for n, _ in matching), default=0)

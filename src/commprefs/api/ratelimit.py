@@ -15,7 +15,9 @@ never throttled by surprise. When on:
 The window is a sliding log: at most ``limit`` calls in any ``window_ms``. A refused call is not
 counted, so a client that waits ``Retry-After`` gets through. With ``COMMPREFS_REDIS_URL`` the log
 lives in Redis, shared by every process: one atomic script per call, timed by Redis's clock so
-that the processes' clocks do not matter. Redis is checked at start-up; should it fail later,
+that the processes' clocks do not matter. In emulator mode (issue 15) both windows follow the
+emulator's clock instead (``clock``), so that a test advances past a window rather than waiting
+for it. Redis is checked at start-up; should it fail later,
 calls go through uncounted (logged) rather than the API failing with it.
 """
 
@@ -36,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commprefs.api.http_errors import RateLimited
 from commprefs.config import Settings
+from commprefs.domain.clock import Clock
 from commprefs.domain.urls import redacted_url
 
 log = logging.getLogger("commprefs.ratelimit")
@@ -45,11 +48,18 @@ STATE_KEY = "rate_limit"
 REDIS_PREFIX = "commprefs:ratelimit:"
 _WARN_EVERY_S = 60.0
 
-# KEYS[1] the token's log; ARGV limit, window (ms), a unique member. Returns {allowed, remaining,
+# KEYS[1] the token's log; ARGV limit, window (ms), a unique member and, with a controlled clock,
+# its time in ms (else Redis's own clock times the call; logged calls later than a controlled time
+# were made before that clock was set back, and are forgotten). Returns {allowed, remaining,
 # retry-after ms}.
 _SLIDING_LOG = """
-local now = redis.call('TIME')
-local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local now_ms = tonumber(ARGV[4])
+if now_ms then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. now_ms, '+inf')
+else
+  local now = redis.call('TIME')
+  now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - window)
@@ -81,15 +91,20 @@ class RateLimiter(Protocol):
 
     async def close(self) -> None: ...
 
+    async def reset(self) -> None:
+        """Forget every counter (the emulator's reset, issue 15)."""
+
 
 class MemoryRateLimiter:
-    """Counters in this process (a monotonic clock, no lock: the event loop is the lock)."""
+    """Counters in this process (a monotonic clock unless given one, no lock: the event loop is
+    the lock)."""
 
     _SWEEP_EVERY = 4096
 
-    def __init__(self, limit: int, window_ms: int) -> None:
+    def __init__(self, limit: int, window_ms: int, clock: Clock | None = None) -> None:
         self.limit = limit
         self.window_ms = window_ms
+        self._now_ms = clock.now_ms if clock is not None else _monotonic_ms
         self._logs: dict[str, deque[int]] = {}
         self._calls = 0
 
@@ -99,8 +114,11 @@ class MemoryRateLimiter:
     async def close(self) -> None:
         self._logs.clear()
 
+    async def reset(self) -> None:
+        self._logs.clear()
+
     async def hit(self, key: str) -> Decision:
-        now = time.monotonic_ns() // 1_000_000
+        now = self._now_ms()
         cutoff = now - self.window_ms
         self._calls += 1
         if self._calls % self._SWEEP_EVERY == 0:
@@ -108,6 +126,8 @@ class MemoryRateLimiter:
         calls = self._logs.setdefault(key, deque())
         while calls and calls[0] <= cutoff:
             calls.popleft()
+        while calls and calls[-1] > now:  # made before a controlled clock was set back
+            calls.pop()
         if len(calls) < self.limit:
             calls.append(now)
             return Decision(True, self.limit, self.limit - len(calls), self.window_ms)
@@ -123,13 +143,19 @@ class MemoryRateLimiter:
             del self._logs[key]
 
 
-class RedisRateLimiter:
-    """Counters in Redis, shared by every process that uses the same Redis."""
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
-    def __init__(self, url: str, limit: int, window_ms: int) -> None:
+
+class RedisRateLimiter:
+    """Counters in Redis, shared by every process that uses the same Redis (timed by Redis's
+    clock unless given one)."""
+
+    def __init__(self, url: str, limit: int, window_ms: int, clock: Clock | None = None) -> None:
         self.url = url
         self.limit = limit
         self.window_ms = window_ms
+        self.clock = clock
         self._redis = aioredis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._script = self._redis.register_script(_SLIDING_LOG)
         self._last_warning = -_WARN_EVERY_S
@@ -140,11 +166,20 @@ class RedisRateLimiter:
     async def close(self) -> None:
         await self._redis.aclose()
 
-    async def hit(self, key: str) -> Decision | None:
+    async def reset(self) -> None:
         try:
-            allowed, remaining, retry_ms = await self._script(
-                keys=[REDIS_PREFIX + key], args=[self.limit, self.window_ms, os.urandom(8).hex()]
-            )
+            keys = [key async for key in self._redis.scan_iter(match=REDIS_PREFIX + "*")]
+            if keys:
+                await self._redis.delete(*keys)
+        except (RedisError, OSError) as exc:
+            self._warn(exc)
+
+    async def hit(self, key: str) -> Decision | None:
+        args: list[int | str] = [self.limit, self.window_ms, os.urandom(8).hex()]
+        if self.clock is not None:
+            args.append(self.clock.now_ms())
+        try:
+            allowed, remaining, retry_ms = await self._script(keys=[REDIS_PREFIX + key], args=args)
         except (RedisError, OSError) as exc:
             self._warn(exc)
             return None
@@ -175,14 +210,15 @@ async def check_redis(url: str, client: aioredis.Redis | None = None) -> None:
             await client.aclose()
 
 
-def build_rate_limiter(settings: Settings) -> RateLimiter | None:
+def build_rate_limiter(settings: Settings, clock: Clock | None = None) -> RateLimiter | None:
+    """The limiter the settings ask for; timed by ``clock`` when given (the emulator's)."""
     if settings.rate_limit == 0:
         return None
     if settings.redis_url:
         return RedisRateLimiter(
-            settings.redis_url, settings.rate_limit, settings.rate_limit_window_ms
+            settings.redis_url, settings.rate_limit, settings.rate_limit_window_ms, clock
         )
-    return MemoryRateLimiter(settings.rate_limit, settings.rate_limit_window_ms)
+    return MemoryRateLimiter(settings.rate_limit, settings.rate_limit_window_ms, clock)
 
 
 async def enforce(request: Request, token_digest: str) -> None:

@@ -15,6 +15,7 @@ rate limit, scopes, the idempotency claim) have run, then reports it as the body
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
 from json import JSONDecodeError
 from typing import Any, ClassVar, cast
@@ -23,6 +24,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+
+
+def path_pattern(template: str) -> re.Pattern[str]:
+    """The paths an OpenAPI path template stands for: each ``{parameter}`` is one segment."""
+    return re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$")
+
 
 # What the body "is" while its decoding error is held: no model validates it.
 UNDECODABLE = object()

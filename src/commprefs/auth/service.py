@@ -43,8 +43,10 @@ class TokenService:
         self.clock = clock
 
     async def create(
-        self, portal_id: int, scopes: Iterable[str], name: str = ""
+        self, portal_id: int, scopes: Iterable[str], name: str = "", secret: str | None = None
     ) -> tuple[TokenRecord, str]:
+        """A new token; ``secret``: one of the caller's choosing (an emulator's known token,
+        ``serve --token``), else a random one."""
         wanted = sorted({s.strip() for s in scopes if s.strip()})
         unknown = [s for s in wanted if s not in ALL_SCOPES]
         if unknown or not wanted:
@@ -54,7 +56,7 @@ class TokenService:
                 if unknown
                 else "At least one scope is required.",
             )
-        return await self._issue(portal_id, wanted, name)
+        return await self._issue(portal_id, wanted, name, secret)
 
     async def create_instance(self, name: str = "") -> tuple[TokenRecord, str]:
         """A token of the instance rather than of a portal: it may create portals and manage
@@ -62,23 +64,53 @@ class TokenService:
         return await self._issue(None, [INSTANCE_SCOPE], name)
 
     async def _issue(
-        self, portal_id: int | None, scopes: list[str], name: str
+        self, portal_id: int | None, scopes: list[str], name: str, secret: str | None = None
     ) -> tuple[TokenRecord, str]:
         if len(name) > 200 or "\x00" in name:
             raise InvalidInput.field("name", "name has at most 200 characters, none of them NUL.")
-        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        if secret is not None:
+            check_known_secret(secret)
+        secret = secret or TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self.database.write() as repo:
             if portal_id is not None:
                 await require_portal(repo, portal_id)
-            record = await repo.create_token(
-                portal_id,
-                name.strip() or f"token {secret[len(TOKEN_PREFIX) :][:6]}",
-                digest(secret),
-                secret[: len(TOKEN_PREFIX) + 4],
-                scopes,
-                self.clock.now_ms(),
-            )
+            if await repo.token_by_digest(digest(secret)) is not None:
+                raise InvalidInput.field(
+                    "value",
+                    "A token with this value exists already (a revoked one is never reused).",
+                )
+            record = await self._insert(repo, portal_id, scopes, name, secret)
         return record, secret
+
+    async def _insert(
+        self, repo: Repository, portal_id: int | None, scopes: list[str], name: str, secret: str
+    ) -> TokenRecord:
+        return await repo.create_token(
+            portal_id,
+            name.strip() or f"token {secret[len(TOKEN_PREFIX) :][:6]}",
+            digest(secret),
+            # Enough to tell tokens apart, never much of a secret the operator chose.
+            secret[: len(TOKEN_PREFIX) + 4] if secret.startswith(TOKEN_PREFIX) else secret[:4],
+            scopes,
+            self.clock.now_ms(),
+        )
+
+    async def ensure_known(self, known: Iterable[str], name: str) -> list[TokenRecord]:
+        """Each of these secrets as a token, created with every scope in the first portal if
+        missing (``serve --token``): so a suite's fixed token works against any database.
+        Nothing on a database without portals."""
+        wanted = list(dict.fromkeys(known))
+        for secret in wanted:
+            check_known_secret(secret)
+        records = []
+        async with self.database.write() as repo:
+            portals = await repo.list_portals()
+            for secret in wanted if portals else []:
+                found = await repo.token_by_digest(digest(secret))
+                if found is None:
+                    found = await self._insert(repo, portals[0].id, list(ALL_SCOPES), name, secret)
+                records.append(found)
+        return records
 
     async def list(self, portal_id: int | None = None) -> list[TokenRecord]:
         async with self.database.read() as repo:
@@ -109,6 +141,15 @@ class TokenService:
         ):
             raise Unauthenticated(NO_CREDENTIALS)
         return record
+
+
+def check_known_secret(secret: str) -> None:
+    """A secret given by the operator (``--token``, a seed) is what a client can send."""
+    printable = secret.isascii() and secret.isprintable() and " " not in secret
+    if not printable or not 1 <= len(secret) <= 512:
+        raise InvalidInput.field(
+            "value", "A token is 1 to 512 printable ASCII characters without spaces."
+        )
 
 
 def authorize(token: TokenRecord, rule: ScopeRule) -> int:

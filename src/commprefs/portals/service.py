@@ -35,10 +35,15 @@ class PortalService:
         self.database = database
         self.clock = clock
 
-    async def create_portal(self, name: str, gdpr: bool = False) -> Portal:
+    async def create_portal(
+        self, name: str, gdpr: bool = False, portal_id: int | None = None
+    ) -> Portal:
+        """``portal_id``: an id of the caller's choosing (an emulator's seed), else the next."""
         name = _required_text("name", name)
         async with self.database.write() as repo:
-            return await _create_portal(repo, name, gdpr, self.clock.now_ms())
+            if portal_id is not None and await repo.get_portal(portal_id) is not None:
+                raise Conflict(f"A portal with id {portal_id} exists already.")
+            return await _create_portal(repo, name, gdpr, self.clock.now_ms(), portal_id)
 
     async def bootstrap_if_empty(self) -> Bootstrap | None:
         """On an empty database: portal "Default", business unit 0 and two example types."""
@@ -65,11 +70,16 @@ class PortalService:
             ]
             return Bootstrap(portal, definitions)
 
-    async def create_business_unit(self, portal_id: int, name: str) -> BusinessUnit:
+    async def create_business_unit(
+        self, portal_id: int, name: str, unit_id: int | None = None
+    ) -> BusinessUnit:
+        """``unit_id``: an id of the caller's choosing (an emulator's seed), else the next."""
         name = _required_text("name", name)
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
-            return await repo.create_business_unit(portal_id, name, self.clock.now_ms())
+            if unit_id is not None and await repo.get_business_unit(portal_id, unit_id):
+                raise Conflict(f"Business unit {unit_id} exists already.")
+            return await repo.create_business_unit(portal_id, name, self.clock.now_ms(), unit_id)
 
     # -- reads and changes the admin API adds (issue 17) -----------------------------------------
 
@@ -135,7 +145,12 @@ class PortalService:
         is_internal: bool = False,
         is_default: bool = False,
         is_active: bool = True,
+        definition_id: int | None = None,
+        created_at: int | None = None,
+        updated_at: int | None = None,
     ) -> Definition:
+        """``definition_id``, ``created_at``, ``updated_at``: of the caller's choosing (an
+        emulator's seed, HubSpot-like ids), else the next id and now."""
         name = _required_text("name", name)
         DefinitionChanges(
             description=description, purpose=purpose, communication_method=communication_method
@@ -143,8 +158,15 @@ class PortalService:
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
             await require_business_unit(repo, portal_id, business_unit_id)
+            given: dict[str, int] = {}
+            if definition_id is not None:
+                if await repo.get_definition(portal_id, definition_id) is not None:
+                    raise Conflict(f"A subscription type with id {definition_id} exists already.")
+                given["id"] = definition_id
             now = self.clock.now_ms()
+            created = now if created_at is None else created_at
             definition = await repo.create_definition(
+                **given,
                 portal_id=portal_id,
                 business_unit_id=business_unit_id,
                 name=name,
@@ -154,8 +176,8 @@ class PortalService:
                 is_active=is_active,
                 is_default=is_default,
                 is_internal=is_internal,
-                created_at=now,
-                updated_at=now,
+                created_at=created,
+                updated_at=created if updated_at is None else updated_at,
             )
             if definition is None:
                 raise _name_taken(name, business_unit_id)
@@ -190,9 +212,16 @@ class PortalService:
         return branding
 
     async def translate_definition(
-        self, portal_id: int, definition_id: int, language: str, name: str, description: str
+        self,
+        portal_id: int,
+        definition_id: int,
+        language: str,
+        name: str,
+        description: str,
+        at: int | None = None,
     ) -> Translation:
-        """Add or replace one language's name and description of a subscription type."""
+        """Add or replace one language's name and description of a subscription type (``at``:
+        when, if not now: an emulator's seed)."""
         code = normalise_language(language)
         if code is None:
             raise InvalidInput.field("language", "A language code is required.", "MISSING_FIELD")
@@ -202,7 +231,7 @@ class PortalService:
             await require_portal(repo, portal_id)
             await require_definition(repo, portal_id, definition_id)
             return await repo.put_translation(
-                definition_id, code, name, description, self.clock.now_ms()
+                definition_id, code, name, description, self.clock.now_ms() if at is None else at
             )
 
 
@@ -262,8 +291,10 @@ def _brand_name(value: str) -> str:
     return _required_text("name", value)
 
 
-async def _create_portal(repo: Repository, name: str, gdpr: bool, now: int) -> Portal:
-    portal = await repo.create_portal(name, gdpr, now)
+async def _create_portal(
+    repo: Repository, name: str, gdpr: bool, now: int, portal_id: int | None = None
+) -> Portal:
+    portal = await repo.create_portal(name, gdpr, now, portal_id)
     await repo.create_business_unit(portal.id, DEFAULT_UNIT_NAME, now, unit_id=0)
     return portal
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from commprefs.store.connection import (
@@ -183,6 +185,40 @@ class Database:
         lock = self._write_lock if writer else self._read_lock
         async with lock or contextlib.nullcontext(), self._connection(writer) as conn:
             return await conn.run_sync(fn)
+
+    # -- the emulator's reset (issue 15): the whole database replaced, never a row deleted -------
+
+    async def copy_from(self, sqlite_path: str) -> None:
+        """Make this SQLite database a copy of the one at ``sqlite_path``, page by page (SQLite's
+        online backup) under the write lock: every table at once, the append-only ledger
+        included, as a new file would be. Readers see the old or the new database, never a mix."""
+        assert self._writer is not None, "copy_from is for SQLite databases"
+        async with self._write_lock or contextlib.nullcontext():
+            with self._faults:
+                pooled = self._writer.acquire()
+                try:
+                    source = sqlite3.connect(sqlite_path)
+                    try:
+                        source.backup(pooled.raw)
+                    finally:
+                        source.close()
+                finally:
+                    self._writer.release(pooled)
+        if self._checkpointer is not None:
+            self._checkpointer.committed()
+
+    async def drop_everything(self) -> None:
+        """Drop every table, and the ledger's trigger function (PostgreSQL), so that migrating
+        makes the database new: the emulator's reset where it cannot copy a file."""
+
+        def drop(connection: Connection) -> None:
+            tables = MetaData()
+            tables.reflect(connection)
+            tables.drop_all(connection)
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("DROP FUNCTION IF EXISTS commprefs_ledger_append_only()"))
+
+        await self.run_sync(drop, writer=True)
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

@@ -35,11 +35,17 @@ from commprefs.store.oauth_interface import OAuthStore
 class Tenants(Protocol):
     """Portals, business units and their branding, subscription types and their translations."""
 
-    async def create_portal(self, name: str, gdpr: bool, now: int) -> Portal: ...
+    async def create_portal(
+        self, name: str, gdpr: bool, now: int, portal_id: int | None = None
+    ) -> Portal:
+        """``portal_id`` None: the next free id."""
 
     async def get_portal(self, portal_id: int) -> Portal | None: ...
 
     async def count_portals(self) -> int: ...
+
+    async def list_portals(self) -> list[Portal]:
+        """By id."""
 
     async def create_business_unit(
         self, portal_id: int, name: str, now: int, unit_id: int | None = None
@@ -52,7 +58,8 @@ class Tenants(Protocol):
         """By id."""
 
     async def create_definition(self, **values: Any) -> Definition | None:
-        """A type from its columns; None when its name is taken in that business unit."""
+        """A type from its columns (``id`` among them, or the next free id); None when its name
+        (or that id) is taken in that business unit."""
 
     async def create_definition_unchecked(self, **values: Any) -> Definition: ...
 

@@ -138,6 +138,17 @@ class SqlitePool:
             self._shared = None
 
 
+def copy_sqlite_file(source: str, target: str) -> None:
+    """A copy of the SQLite database at ``source`` at ``target`` (SQLite's online backup, which
+    copies what the write-ahead log holds too): the emulator's baselines."""
+    reading, writing = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        reading.backup(writing)
+    finally:
+        writing.close()
+        reading.close()
+
+
 def _is_busy(error: Any) -> bool:
     return "database is locked" in str(error) or "database is busy" in str(error)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from commprefs.domain.branding import Branding
@@ -69,16 +69,28 @@ class TenantQueries(Queries):
 
     # -- tenants -------------------------------------------------------------------------------
 
-    async def create_portal(self, name: str, gdpr: bool, now: int) -> Portal:
-        result = await self.conn.execute(
-            insert(portals).values(name=name, gdpr=gdpr, created_at=now).returning(portals.c.id)
-        )
-        return Portal(id=result.scalar_one(), name=name, gdpr=gdpr)
+    async def create_portal(
+        self, name: str, gdpr: bool, now: int, portal_id: int | None = None
+    ) -> Portal:
+        values: dict[str, Any] = {"name": name, "gdpr": gdpr, "created_at": now}
+        if portal_id is not None:
+            values["id"] = portal_id
+        result = await self.conn.execute(insert(portals).values(**values).returning(portals.c.id))
+        portal = Portal(id=result.scalar_one(), name=name, gdpr=gdpr)
+        if portal_id is not None:
+            await self._follow_given_id("portals")
+        return portal
 
     async def get_portal(self, portal_id: int) -> Portal | None:
         for id_, name, gdpr in await self.conn.fetch(statements.PORTAL, (portal_id,)):
             return Portal(id=id_, name=name, gdpr=bool(gdpr))
         return None
+
+    async def list_portals(self) -> list[Portal]:
+        rows = await self.conn.execute(
+            select(portals.c.id, portals.c.name, portals.c.gdpr).order_by(portals.c.id)
+        )
+        return [Portal(id=row.id, name=row.name, gdpr=bool(row.gdpr)) for row in rows]
 
     async def count_portals(self) -> int:
         return int(
@@ -120,7 +132,21 @@ class TenantQueries(Queries):
         result = await self.conn.execute(
             insert(subscription_definitions).values(**values).returning(subscription_definitions)
         )
-        return _definition(result.one())
+        definition = _definition(result.one())
+        if "id" in values:
+            await self._follow_given_id("subscription_definitions")
+        return definition
+
+    async def _follow_given_id(self, table: str) -> None:
+        """After a row was inserted with an id of its own (a seed's): PostgreSQL's sequence moves
+        past it, so the next generated id does not collide (SQLite takes the highest plus one)."""
+        if self.dialect == "postgresql":
+            await self.conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - a constant table name
+                    f"(SELECT MAX(id) FROM {table}))"
+                )
+            )
 
     async def definitions(
         self, portal_id: int, business_unit_id: int | None = None, active_only: bool = False

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -150,7 +149,7 @@ class DeliveryWorker:
     ) -> str | None:
         """One signed POST of a batch; None when acknowledged, else why not."""
         body = ("[" + ",".join(e.payload for e in events) + "]").encode()
-        timestamp = int(time.time())
+        timestamp = self.service.clock.now_ms() // 1000  # the emulator's, in emulator mode
         headers = {
             "Content-Type": "application/json",
             "User-Agent": f"commprefs/{__version__}",

@@ -1,0 +1,1 @@
+"""Lets the tests import the application (newsletter.py) from this folder."""
