@@ -153,6 +153,10 @@ def run_server(
         "access_log": False,
         "http": limited_protocol(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
+        # Consent context (issue 16): commprefs decides whose X-Forwarded-For it believes
+        # (COMMPREFS_TRUSTED_PROXIES, domain/consent.py); uvicorn's own rewriting of the client
+        # from 127.0.0.1's header would pre-empt that.
+        "proxy_headers": False,
     }
     if workers == 1:
         asgi = create_app(settings, on_first_start=on_first_start, migrated=migrated)

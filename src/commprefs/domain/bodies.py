@@ -132,6 +132,8 @@ def render_entry(entry: HistoryEntry) -> dict[str, Any]:
         "tokenName": entry.token_name,
         "requestId": entry.request_id,
         "hash": entry.hash,
+        # Who, from where, through what (domain/consent.py); null on entries from before it.
+        "context": dict(entry.context) if entry.context is not None else None,
     }
 
 

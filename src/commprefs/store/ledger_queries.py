@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from commprefs.domain.chain import GENESIS, entry_hash
+from commprefs.domain.consent import canonical, parsed
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.preferences import Channel, LedgerEntry, State, WideType
 from commprefs.store import statements
@@ -39,6 +40,7 @@ def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
         "request_id": entry.request_id,
         "created_at": entry.created_at,
         "occurred_at": entry.occurred_at,
+        "context": canonical(entry.context),
     }
 
 
@@ -63,6 +65,7 @@ def _history_entry(row: Any) -> HistoryEntry:
         created_at=row.created_at,
         occurred_at=row.occurred_at,
         hash=row.hash,
+        context=parsed(row.context),
     )
 
 

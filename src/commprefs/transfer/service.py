@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import Any
 
 from commprefs.domain.clock import Clock
@@ -65,11 +65,16 @@ class ImportService:
         progress: Callable[[int], None] | None = None,
         source: str = DEFAULT_SOURCE,
         match_by_name: bool = False,
+        context: Mapping[str, Any] | None = None,
     ) -> ImportReport:
+        """``context``: what the caller knows of the import (its file name, who runs it), kept
+        with the import's id in the consent context of every change it makes."""
         started = time.perf_counter()
-        actor = Actor(portal_id, None, f"import-{uuid.uuid4()}", IMPORT_API)
+        import_id = f"import-{uuid.uuid4()}"
+        consent = {**(context or {}), "via": "import", "importId": import_id}
+        actor = Actor(portal_id, None, import_id, IMPORT_API, consent)
         report = ImportReport(actor.request_id)
-        context = await self._context(portal_id, source, match_by_name)
+        rows_context = await self._context(portal_id, source, match_by_name)
         batch: list[Row] = []
 
         def rejected(record: RawRecord, field: str | None, message: str) -> None:
@@ -87,7 +92,7 @@ class ImportService:
         for record in records:
             report.rows += 1
             try:
-                row = parse_row(record, context)
+                row = parse_row(record, rows_context)
             except RowError as error:
                 rejected(record, error.field, error.message)
                 continue
