@@ -29,7 +29,9 @@ from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
+from commprefs.confirmations.worker import mailing
 from commprefs.domain.clock import Clock
+from commprefs.pages import confirmations as confirmation_pages
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
 from commprefs.portals.service import Bootstrap
@@ -74,7 +76,13 @@ def create_app(
             if settings.webhook_worker
             else contextlib.nullcontext()
         )
-        async with worker:
+        # Double opt-in (issue 16): confirmation mails go out wherever SMTP is configured.
+        mail = (
+            mailing(services.confirmations, settings)
+            if services.confirmations.mail_configured
+            else contextlib.nullcontext()
+        )
+        async with worker, mail:
             yield
         await services.close()
         if rate_limiter is not None:
@@ -109,6 +117,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]
+    app.include_router(confirmation_pages.router)  # issue 16; before the pages' catch-all
     app.include_router(pages_router)
     app.state.page_renderer = PageRenderer()
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the

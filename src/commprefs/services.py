@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
+from commprefs.confirmations.service import ConfirmationService
 from commprefs.domain.clock import Clock, SystemClock
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
@@ -22,6 +23,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import upgrade
+from commprefs.subjects.export import SubjectExport
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -41,6 +43,9 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
+    # Consent context and double opt-in (issue 16).
+    confirmations: ConfirmationService
+    subjects: SubjectExport
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -82,6 +87,8 @@ class Services:
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            confirmations=ConfirmationService(transactions, clock, settings, links),
+            subjects=SubjectExport(transactions, clock),
         )
 
     @staticmethod

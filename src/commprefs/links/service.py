@@ -16,7 +16,16 @@ from commprefs.domain.clock import Clock
 from commprefs.domain.errors import ErrorDetail, InvalidInput
 from commprefs.domain.faults import active_definition
 from commprefs.domain.languages import normalise_language
-from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
+from commprefs.domain.link_signing import (
+    DAY_MS,
+    KeyRing,
+    check_csrf,
+    csrf_token,
+    sign,
+    sign_confirmation,
+    verify,
+    verify_confirmation,
+)
 from commprefs.domain.links import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
@@ -80,6 +89,23 @@ class LinkService:
 
     def check_csrf(self, link: VerifiedLink, field: str | None, cookie: str | None) -> None:
         check_csrf(link.secret, link.token, field, cookie, self.clock.now_ms())
+
+    # -- double opt-in (issue 16) ----------------------------------------------------------------
+
+    async def confirmation_token(self, confirmation_id: str) -> str:
+        """The token of a confirmation's link, signed with the key that signs links now."""
+        async with self.database.read() as repo:
+            ring = await self._ring(repo)
+        if ring.signer is None:
+            ring = await self._first_key()
+        return sign_confirmation(ring, confirmation_id)
+
+    async def verify_confirmation(self, token: str) -> tuple[str, bytes]:
+        """The confirmation a genuine token names, and the key's secret (for CSRF tokens)."""
+        async with self.database.read() as repo:
+            ring = await self._ring(repo)
+        confirmation_id, key = verify_confirmation(ring, token, self.clock.now_ms())
+        return confirmation_id, key.secret
 
     # -- keys ------------------------------------------------------------------------------------
 

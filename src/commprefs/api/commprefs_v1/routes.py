@@ -2,6 +2,8 @@
 
 GET /commprefs/v1/subscribers/{subscriberIdString}/history — every change, in recorded order
 GET /commprefs/v1/subscribers/{subscriberIdString}/state?asOf=… — the statuses at a moment
+
+and issue 16's confirmations and export (api/commprefs_v1/subjects.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from commprefs.api.commprefs_v1.schemas import History, SubscriberState
+from commprefs.api.commprefs_v1.subjects import add_subject_routes
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
 from commprefs.api.responses import JSONBody
@@ -78,6 +81,7 @@ def build_router() -> APIRouter:
         )
         return JSONBody(render_state(found))
 
+    add_subject_routes(router)  # issue 16
     return router
 
 
