@@ -80,7 +80,7 @@ def create_app(
         mail = (
             mailing(services.confirmations, settings)
             if services.confirmations.mail_configured
-            else contextlib.nullcontext()
+            else contextlib.nullcontext()  # confirmation mails wait for a server that has SMTP
         )
         async with worker, mail:
             yield

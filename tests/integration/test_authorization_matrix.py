@@ -152,10 +152,30 @@ V3_OPERATIONS = [
     ),
 ]
 
+# Issue 16's reads (the confirmation request, which needs SMTP, is held to its scope in
+# test_double_opt_in.py): an export reuses the status-read family.
+SUBJECT_OPERATIONS = [
+    Operation(
+        "subject export",
+        "GET",
+        "/commprefs/v1/subscribers/{s}/export",
+        READ_STATUS,
+        lambda t, s: ({}, None),
+    ),
+    Operation(
+        "pending confirmations",
+        "GET",
+        "/commprefs/v1/subscribers/{s}/confirmations",
+        READ_STATUS,
+        lambda t, s: ({}, None),
+    ),
+]
+
 OPERATIONS = [
     *_operations("/communication-preferences/v4"),
     *_operations("/communication-preferences/2026-03"),
     *V3_OPERATIONS,
+    *SUBJECT_OPERATIONS,
 ]
 
 

@@ -267,3 +267,35 @@ def test_a_mail_waits_out_an_smtp_server_that_is_down_across_a_restart(tmp_path:
             time.sleep(0.05)
         assert mail["messageId"] == delivered["Message-ID"]
         assert mail["attempts"] == 2
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_kept_truncated(
+    client: httpx.Client, module_factory: Factory
+) -> None:
+    tenant = module_factory.tenant(types=1)
+    subscriber = email("proxied")
+    for forwarded in ("2001:db8:abcd:12::1", "6.6.6.6, 198.51.100.77"):
+        changed = client.post(
+            f"/communication-preferences/v4/statuses/{subscriber}",
+            json={
+                "channel": "EMAIL",
+                "statusState": "SUBSCRIBED",
+                "subscriptionId": tenant.definitions[0].id,
+            },
+            headers={**tenant.headers, "X-Forwarded-For": forwarded},
+        )
+        assert changed.status_code == 200, changed.text
+        client.post(
+            f"/communication-preferences/v4/statuses/{subscriber}/unsubscribe-all",
+            params={"channel": "EMAIL"},
+            headers={**tenant.headers, "X-Forwarded-For": forwarded},
+        )
+    history = client.get(
+        f"{V1}/subscribers/{subscriber}/history",
+        params={"channel": "EMAIL"},
+        headers=tenant.headers,
+    ).json()["results"]
+    ips = [entry["context"]["ip"] for entry in history]
+    assert ips[0] == "2001:db8:abcd::"  # its /48
+    assert ips[-1] == "198.51.100.0"  # the rightmost untrusted hop, its /24; never 6.6.6.6
+    assert set(ips) == {"2001:db8:abcd::", "198.51.100.0"}

@@ -41,7 +41,8 @@ from commprefs.links.service import LinkService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
 
-_GONE = "This link no longer points at anything we send. Nothing was changed."
+GONE = "This link no longer points at anything we send. Nothing was changed."
+_GONE = GONE
 
 
 class PageService:

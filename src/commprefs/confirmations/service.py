@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from commprefs.centre.models import PageContext, SubmittedForm
-from commprefs.centre.service import brand_of, translations_in
+from commprefs.centre.service import GONE, brand_of, translations_in
 from commprefs.config import Settings
 from commprefs.confirmations.mail import MailView
 from commprefs.confirmations.models import ConfirmationPage, ConfirmedPage
@@ -29,13 +29,12 @@ from commprefs.domain.confirmations import (
     Confirmation,
     ConfirmationGone,
     DueMail,
-    MailNotConfigured,
     needs_new_mail,
     proof,
 )
 from commprefs.domain.consent import link_identifier
 from commprefs.domain.errors import CommprefsError, ErrorDetail, InvalidInput
-from commprefs.domain.faults import active_definition
+from commprefs.domain.faults import active_definition, other_unit
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.links import InvalidLink, LinkClaims, VerifiedLink
 from commprefs.domain.preferences import Actor, LegalBasis, State, StatusChange
@@ -48,7 +47,6 @@ from commprefs.webhooks.service import backoff_ms
 
 CONFIRM_PATH = f"{PAGES_PATH}/confirm"
 API = "confirmation"
-_GONE = "This link no longer points at anything we send. Nothing was changed."
 
 
 class _Joined:
@@ -98,11 +96,9 @@ class ConfirmationService:
         explanation: str | None = None,
     ) -> tuple[Confirmation, bool]:
         """A pending confirmation of these types, and whether a mail was queued for it: a repeat
-        request of the same types within a minute of the last mail queues none."""
-        if not self.mail_configured:
-            raise MailNotConfigured(
-                "Double opt-in needs COMMPREFS_SMTP_URL and COMMPREFS_MAIL_FROM to be set."
-            )
+        request of the same types within a minute of the last mail queues none. Without SMTP
+        configured here, the mail waits in the outbox for a server that has it (the listing
+        shows it unsent): delayed, never lost."""
         key = subscriber_key(subscriber)
         code = normalise_language(language)
         storable_text("legalBasisExplanation", explanation)
@@ -172,7 +168,7 @@ class ConfirmationService:
             now = self.clock.now_ms()
             current = await repo.confirmation_by_public_id(confirmation.public_id)
             if current is None:
-                raise InvalidLink(_GONE)
+                raise InvalidLink(GONE)
             _check_pending(current, now)
             if not await repo.mark_confirmed(current.id, now):
                 _check_pending(await repo.confirmation_by_public_id(current.public_id), now)
@@ -204,7 +200,7 @@ class ConfirmationService:
         async with self.database.read() as repo:
             confirmation = await repo.confirmation_by_public_id(public_id)
         if confirmation is None:
-            raise InvalidLink(_GONE)
+            raise InvalidLink(GONE)
         _check_pending(confirmation, self.clock.now_ms())
         claims = LinkClaims(
             confirmation.portal_id,
@@ -224,7 +220,7 @@ class ConfirmationService:
             portal = await repo.get_portal(confirmation.portal_id)
             branding = await repo.branding(confirmation.portal_id, confirmation.business_unit_id)
         if portal is None or branding is None:
-            raise InvalidLink(_GONE)
+            raise InvalidLink(GONE)
         urls = {"confirm": self._url(link.token)}
         csrf = self.links.csrf_for(link, nonce) if nonce else ""
         brand = brand_of(portal, branding)
@@ -328,7 +324,7 @@ class ConfirmationService:
 
 def _check_pending(confirmation: Confirmation | None, now: int) -> None:
     if confirmation is None:
-        raise InvalidLink(_GONE)
+        raise InvalidLink(GONE)
     if confirmation.confirmed_at is not None:
         raise ConfirmationGone(
             "This subscription is confirmed already: there is nothing more to do."
@@ -356,10 +352,6 @@ async def _check_types(
             details.append(ErrorDetail(error.message, "subscriptionIds", "INVALID_VALUE"))
             continue
         if definition.business_unit_id != business_unit_id:
-            message = (
-                f"Subscription {subscription_id} belongs to business unit "
-                f"{definition.business_unit_id}, not {business_unit_id}."
-            )
-            details.append(ErrorDetail(message, "subscriptionIds", "INVALID_VALUE"))
+            details.append(other_unit(definition, business_unit_id, "subscriptionIds"))
     if details:
         raise InvalidInput("Invalid input: " + " ".join(d.message for d in details), details)

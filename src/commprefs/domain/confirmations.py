@@ -81,13 +81,6 @@ class ConfirmationGone(CommprefsError):
     category = "OBJECT_NOT_FOUND"
 
 
-class MailNotConfigured(CommprefsError):
-    """503: double opt-in needs COMMPREFS_SMTP_URL and COMMPREFS_MAIL_FROM."""
-
-    status_code = 503
-    category = "SERVICE_UNAVAILABLE"
-
-
 def proof(confirmation: Confirmation, now: int, origin: Mapping[str, Any]) -> dict[str, Any]:
     """The consent context of the changes a confirmation makes: the whole proof, from who asked
     to who confirmed, from where."""

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import ErrorDetail, InvalidInput
-from commprefs.domain.faults import active_definition
+from commprefs.domain.faults import active_definition, other_unit
 from commprefs.domain.languages import normalise_language
 from commprefs.domain.link_signing import (
     DAY_MS,
@@ -158,9 +158,5 @@ async def _scope_errors(
     found = await repo.get_definition(portal_id, subscription_id)
     definition = _collect(errors, lambda: active_definition(found, subscription_id))
     if definition is not None and definition.business_unit_id != business_unit_id:
-        message = (
-            f"Subscription {subscription_id} belongs to business unit "
-            f"{definition.business_unit_id}, not {business_unit_id}."
-        )
-        errors.append(ErrorDetail(message, "subscriptionId", "INVALID_VALUE"))
+        errors.append(other_unit(definition, business_unit_id, "subscriptionId"))
     return errors
