@@ -15,6 +15,7 @@ import httpx
 from commprefs.domain.consent import link_identifier
 from tests.support import cli, pages, v3
 from tests.support.factories import Factory, email
+from tests.support.imports import import_file
 from tests.support.server import Server
 from tests.support.v4 import V4
 
@@ -59,17 +60,7 @@ def test_every_change_keeps_its_context_and_the_export_holds_them_all(
     assert one_click.status_code == 200
     records = tmp_path / "crm-export.csv"
     records.write_text(f"email,subscriptionId,status\n{subscriber},{updates.id},SUBSCRIBED\n")
-    imported = cli.json_of(
-        "import",
-        "--portal",
-        str(tenant.portal.id),
-        str(records),
-        "--no-progress",
-        "--actor",
-        "ops@shop.example",
-        "--database",
-        server.database_url,
-    )
+    _, imported = import_file(server, tenant, records, "--actor", "ops@shop.example")
     assert imported["imported"] == 1
 
     exported = http.get(f"{V1}/subscribers/{subscriber.upper()}/export", headers=tenant.headers)

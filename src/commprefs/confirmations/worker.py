@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
 
 from commprefs.config import Settings
 from commprefs.confirmations.mail import MailComposer
@@ -22,6 +21,7 @@ from commprefs.confirmations.service import ConfirmationService
 from commprefs.confirmations.smtp import MailError, SmtpSender, SmtpTarget
 from commprefs.domain.confirmations import DueMail
 from commprefs.store.errors import DatabaseUnavailable
+from commprefs.webhooks.worker import in_background
 
 log = logging.getLogger("commprefs.mail")
 
@@ -80,14 +80,9 @@ class MailWorker:
         await self.service.mail_sent(due, self.owner, str(message["Message-ID"]))
 
 
-@contextlib.asynccontextmanager
-async def mailing(service: ConfirmationService, settings: Settings) -> AsyncIterator[None]:
+def mailing(
+    service: ConfirmationService, settings: Settings
+) -> contextlib.AbstractAsyncContextManager[None]:
     """Run a mail worker in the background for the duration of a block (the server runs one
     whenever COMMPREFS_SMTP_URL is set)."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(MailWorker(service, settings).run(stop))
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
+    return in_background(MailWorker(service, settings).run)
