@@ -299,3 +299,21 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_kept_truncated(
     assert ips[0] == "2001:db8:abcd::"  # its /48
     assert ips[-1] == "198.51.100.0"  # the rightmost untrusted hop, its /24; never 6.6.6.6
     assert set(ips) == {"2001:db8:abcd::", "198.51.100.0"}
+
+
+def test_a_retried_request_with_its_idempotency_key_replays_and_sends_one_mail(
+    client: httpx.Client, smtp: SmtpServer, module_factory: Factory
+) -> None:
+    tenant = module_factory.tenant(types=1)
+    subscriber = email("retry")
+    headers = {**tenant.headers, "Idempotency-Key": f"signup-{subscriber}"}
+    body = {"subscriptionIds": [tenant.definitions[0].id]}
+    path = f"{V1}/subscribers/{subscriber}/confirmations"
+    first = client.post(path, json=body, headers=headers)
+    retried = client.post(path, json=body, headers=headers)
+    assert (first.status_code, retried.status_code) == (202, 202)
+    assert retried.content == first.content
+    smtp.inbox.wait_for(subscriber)
+    assert [p["id"] for p in _pending(client, tenant, subscriber)] == [first.json()["id"]]
+    time.sleep(0.3)  # six polls of the mail worker: a second mail would have gone out
+    assert len(smtp.inbox.to(subscriber)) == 1
