@@ -327,11 +327,13 @@ def _check_pending(confirmation: Confirmation | None, now: int) -> None:
         raise InvalidLink(GONE)
     if confirmation.confirmed_at is not None:
         raise ConfirmationGone(
-            "This subscription is confirmed already: there is nothing more to do."
+            "This subscription is confirmed already: there is nothing more to do.",
+            "Already confirmed",
         )
     if now >= confirmation.expires_at:
         raise ConfirmationGone(
-            "This confirmation link has expired. Nothing was changed; please sign up again."
+            "This confirmation link has expired. Nothing was changed; please sign up again.",
+            "This link has expired",
         )
 
 

@@ -80,6 +80,10 @@ class ConfirmationGone(CommprefsError):
     status_code = 410
     category = "OBJECT_NOT_FOUND"
 
+    def __init__(self, message: str, page_title: str) -> None:
+        super().__init__(message)
+        self.page_title = page_title  # what the friendly page is headed with
+
 
 def proof(confirmation: Confirmation, now: int, origin: Mapping[str, Any]) -> dict[str, Any]:
     """The consent context of the changes a confirmation makes: the whole proof, from who asked

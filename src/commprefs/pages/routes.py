@@ -63,7 +63,8 @@ class PageRoute(APIRoute):
             except CommprefsError as error:
                 if error.status_code >= 500:  # the service's fault (its database away)
                     _log_line(request, error)
-                return _error_page(request, error.status_code, error.message)
+                title = getattr(error, "page_title", None)  # a fault that names itself
+                return _error_page(request, error.status_code, error.message, title)
             except HTTPException as error:
                 return _error_page(request, error.status_code, "The request could not be read.")
             except ClientDisconnect:
@@ -103,8 +104,11 @@ def _renderer(request: Request) -> PageRenderer:
     return found
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
-    title = _TITLES.get(status, "Something went wrong" if status >= 500 else "Request not accepted")
+def _error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+    if title is None:
+        title = _TITLES.get(
+            status, "Something went wrong" if status >= 500 else "Request not accepted"
+        )
     try:
         return _renderer(request).page("error.html", status, NEUTRAL, title=title, message=message)
     except Exception:
