@@ -76,8 +76,16 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture(scope="module")
-def client(module_sqlite_url: str, smtp: SmtpServer, clock: MovableClock) -> Iterator[httpx.Client]:
-    with _served(module_sqlite_url, smtp.url, clock) as served:
+def module_factory(database_url: str) -> Iterator[Factory]:
+    """On SQLite and PostgreSQL: this module's own app serves the session's databases."""
+    made = Factory(database_url)
+    yield made
+    made.close()
+
+
+@pytest.fixture(scope="module")
+def client(database_url: str, smtp: SmtpServer, clock: MovableClock) -> Iterator[httpx.Client]:
+    with _served(database_url, smtp.url, clock) as served:
         yield served
 
 
