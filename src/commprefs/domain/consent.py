@@ -30,6 +30,8 @@ IP_MODES = (IP_FULL, IP_TRUNCATED, IP_OFF)
 
 MAX_USER_AGENT = 500  # longer user agents are cut: they are evidence, not a storage channel
 MAX_FORWARDED_HOPS = 32
+_V4_MASK = (2**32 - 1) ^ (2**8 - 1)  # keeps the /24
+_V6_MASK = (2**128 - 1) ^ (2**80 - 1)  # keeps the /48
 
 
 def canonical(context: Mapping[str, Any] | None) -> str | None:
@@ -82,10 +84,14 @@ def client_ip(
     rightmost address of ``X-Forwarded-For`` (all its headers, in order) that is not itself a
     trusted proxy. Nobody else's ``X-Forwarded-For`` is believed, and a malformed hop ends the
     walk at the last address that was trustworthy."""
-    address = _address(peer) if peer else None
+    if not peer:
+        return None
+    if not proxies:  # the common case, on every request: the peer as the server reports it
+        return peer
+    address = _address(peer)
     if address is None:
         return None
-    if not proxies or not _trusted(address, proxies):
+    if not _trusted(address, proxies):
         return str(address)
     hops = [hop for header in forwarded_for for hop in header.split(",")]
     for hop in reversed(hops[-MAX_FORWARDED_HOPS:]):
@@ -106,8 +112,9 @@ def minimised_ip(address: str | None, mode: str) -> str | None:
     if mode == IP_FULL:
         return address
     found = ipaddress.ip_address(address)
-    prefix = 24 if found.version == 4 else 48
-    return str(ipaddress.ip_network(f"{found}/{prefix}", strict=False).network_address)
+    if isinstance(found, ipaddress.IPv4Address):
+        return str(ipaddress.IPv4Address(int(found) & _V4_MASK))
+    return str(ipaddress.IPv6Address(int(found) & _V6_MASK))
 
 
 def user_agent(value: str | None) -> str | None:
@@ -143,6 +150,7 @@ def origin(
     """The ``ip`` and ``userAgent`` of a request's context (``client``: the ASGI scope's
     (host, port) of the TCP peer), as the operator keeps them."""
     peer = str(client[0]) if client else None
-    address = client_ip(peer, headers.getlist("x-forwarded-for"), proxies)
+    forwarded = headers.getlist("x-forwarded-for") if proxies else ()
+    address = client_ip(peer, forwarded, proxies)
     agent = user_agent(headers.get("user-agent"))
     return without_none({"ip": minimised_ip(address, ip_mode), "userAgent": agent})
