@@ -126,6 +126,8 @@ def test_every_change_keeps_its_context_and_the_export_holds_them_all(
     )
     assert printed.returncode == 0, printed.stderr
     assert _without_time(json.loads(printed.stdout)) == _without_time(document)
+    # Gone again, so that other modules' delivery workers never try its unreachable endpoint.
+    factory.run(factory.services.webhooks.remove(webhook.id))
     lines = cli.run(
         "history",
         "--portal",
