@@ -21,7 +21,7 @@ from commprefs.store.queries import Queries
 _CHAIN_LOCK_CLASS = 7_236_115
 
 
-def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
+def _ledger_row(entry: LedgerEntry, seq: int, context: str | None) -> dict[str, Any]:
     return {
         "portal_id": entry.portal_id,
         "seq": seq,
@@ -40,7 +40,7 @@ def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
         "request_id": entry.request_id,
         "created_at": entry.created_at,
         "occurred_at": entry.occurred_at,
-        "context": canonical(entry.context),
+        "context": context,
     }
 
 
@@ -94,12 +94,17 @@ class LedgerQueries(Queries):
         for entry in entries:
             by_portal.setdefault(entry.portal_id, []).append(entry)
         rows: list[dict[str, Any]] = []
+        # A call's entries share their actor's context: serialised once per context object.
+        texts: dict[int, str | None] = {}
         for portal_id in sorted(by_portal):
             await self._lock_chain(portal_id)
             seq, previous = await self.chain_head(portal_id)
             for entry in by_portal[portal_id]:
                 seq += 1
-                row = _ledger_row(entry, seq)
+                key = id(entry.context)
+                if key not in texts:
+                    texts[key] = canonical(entry.context)
+                row = _ledger_row(entry, seq, texts[key])
                 row["prev_hash"] = previous
                 row["hash"] = previous = entry_hash(previous, row)
                 rows.append(row)
