@@ -209,6 +209,9 @@ def test_an_expired_link_gets_the_friendly_page_and_changes_nothing(
     link = _link(parts(mail)["text/plain"])
     shown = client.get(link)
     assert shown.status_code == 200
+    altered = client.get(link[:-3] + ("aaa" if not link.endswith("aaa") else "bbb"))
+    assert altered.status_code == 404
+    assert "This link is not valid" in altered.text
     clock.advance(168 * HOUR_MS + 1)  # COMMPREFS_CONFIRMATION_TTL_HOURS' default
     assert _pending(client, tenant, subscriber) == []
     for late in (client.get(link), client.post(link, data={"csrf": "x"})):
