@@ -66,6 +66,11 @@ def test_addresses_are_kept_as_the_operator_chose(
     assert minimised_ip("2001:db8:abcd:12::1", mode) == v6
 
 
+def test_a_peer_that_is_no_ip_address_is_never_a_fault() -> None:
+    assert minimised_ip("testclient", "truncated") is None
+    assert client_ip("testclient", ["198.51.100.7"], PROXIES) is None
+
+
 def test_bad_settings_fail_at_start_up() -> None:
     with pytest.raises(ValidationError, match="consent IP"):
         Settings(consent_ip="hashed")

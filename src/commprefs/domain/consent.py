@@ -111,7 +111,9 @@ def minimised_ip(address: str | None, mode: str) -> str | None:
         return None
     if mode == IP_FULL:
         return address
-    found = ipaddress.ip_address(address)
+    found = _address(address)
+    if found is None:  # not an IP address (a Unix socket's peer): nothing to keep of it
+        return None
     if isinstance(found, ipaddress.IPv4Address):
         return str(ipaddress.IPv4Address(int(found) & _V4_MASK))
     return str(ipaddress.IPv6Address(int(found) & _V6_MASK))
