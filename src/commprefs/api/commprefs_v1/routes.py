@@ -18,6 +18,7 @@ from commprefs.api.commprefs_v1.subjects import add_subject_routes
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
 from commprefs.api.responses import JSONBody
+from commprefs.api.routing import ApiRoute
 from commprefs.api.v4.schemas import Error
 from commprefs.domain.bodies import render_history, render_state
 from commprefs.domain.clock import InstantError, parse_instant
@@ -40,7 +41,12 @@ AsOfQuery = Annotated[
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(responses={"default": {"model": Error, "description": "An error."}})
+    # ApiRoute: a body that is not JSON (the confirmation request's) is reported after
+    # authentication, as on HubSpot's paths (api/routing.py).
+    router = APIRouter(
+        responses={"default": {"model": Error, "description": "An error."}},
+        route_class=ApiRoute.serving(API),
+    )
     reader = require(READ_STATUS, API)
 
     @router.get(
