@@ -5,7 +5,8 @@ Templates are looked up, first match wins, in the operator's directory
 (``COMMPREFS_MAIL_TEMPLATES``, if set) and then in the built-in ``templates/``:
 ``unit-<id>/<language>/confirm.<ext>``, ``unit-<id>/confirm.<ext>``, ``<language>/…``, the
 language without its region (``pt`` for ``pt-br``), and ``en/…``. The text template sets the
-subject (``{% set subject = … %}``).
+subject (``{% set subject = … %}``); an HTML template may extend the branded ``layout.html`` and
+fill its blocks (``heading``, ``intro``, ``button``, ``footnote``).
 """
 
 from __future__ import annotations
