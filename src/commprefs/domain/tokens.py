@@ -77,6 +77,11 @@ BATCH_WRITE = _rule(
     (f"{_CP}.statuses.batch.write",),
     ("subscription-status-batch-write",),
 )
+# Issue 16 (our /commprefs/v1 extensions) reuse HubSpot's families: the access export and the list
+# of pending confirmations read what a status read reads; asking for a double opt-in is a write.
+EXPORT_SUBJECT = READ_STATUS
+READ_CONFIRMATIONS = READ_STATUS
+REQUEST_CONFIRMATION = WRITE_STATUS
 
 ALL_SCOPES: tuple[str, ...] = (
     f"{_CP}.read",

@@ -26,14 +26,15 @@ from commprefs.api.responses import JSONBody
 from commprefs.domain.bodies import render_confirmation
 from commprefs.domain.preferences import Actor
 from commprefs.domain.subscribers import subscriber_key
-from commprefs.domain.tokens import READ_STATUS, WRITE_STATUS
+from commprefs.domain.tokens import EXPORT_SUBJECT, READ_CONFIRMATIONS, REQUEST_CONFIRMATION
 
 API = "commprefs-v1"
 
 
 def add_subject_routes(router: APIRouter) -> None:
-    reader = require(READ_STATUS, API)
-    writer = require(WRITE_STATUS, API)
+    asker = require(REQUEST_CONFIRMATION, API)
+    lister = require(READ_CONFIRMATIONS, API)
+    exporter = require(EXPORT_SUBJECT, API)
 
     @router.post(
         "/subscribers/{subscriberIdString}/confirmations",
@@ -45,7 +46,7 @@ def add_subject_routes(router: APIRouter) -> None:
         request: Request,
         subscriber: SubscriberPath,
         body: ConfirmationRequest,
-        actor: Actor = Depends(writer),
+        actor: Actor = Depends(asker),
     ) -> Response:
         confirmation, queued = await services(request).confirmations.request(
             actor,
@@ -63,7 +64,7 @@ def add_subject_routes(router: APIRouter) -> None:
         summary="A subscriber's pending double opt-in confirmations",
     )
     async def pending_confirmations(
-        request: Request, subscriber: SubscriberPath, actor: Actor = Depends(reader)
+        request: Request, subscriber: SubscriberPath, actor: Actor = Depends(lister)
     ) -> Response:
         found = await services(request).confirmations.pending(actor.portal_id, subscriber)
         return JSONBody(
@@ -79,6 +80,6 @@ def add_subject_routes(router: APIRouter) -> None:
         summary="Everything held about a subscriber, in one document (GDPR Art. 15)",
     )
     async def export_subject(
-        request: Request, subscriber: SubscriberPath, actor: Actor = Depends(reader)
+        request: Request, subscriber: SubscriberPath, actor: Actor = Depends(exporter)
     ) -> Response:
         return JSONBody(await services(request).subjects.export(actor.portal_id, subscriber))
