@@ -328,3 +328,34 @@ def test_a_retried_request_with_its_idempotency_key_replays_and_sends_one_mail(
     assert [p["id"] for p in _pending(client, tenant, subscriber)] == [first.json()["id"]]
     time.sleep(0.3)  # six polls of the mail worker: a second mail would have gone out
     assert len(smtp.inbox.to(subscriber)) == 1
+
+
+def test_a_broken_operator_template_is_a_failed_attempt_and_the_worker_goes_on(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    url = f"sqlite:///{tmp_path / 'templates.db'}"
+    factory = Factory(url)
+    tenant = factory.tenant(types=1)
+    unit = factory.business_unit(tenant.portal)
+    other = factory.definition(tenant.portal, business_unit_id=unit.id)
+    factory.close()
+    templates = tmp_path / "templates"
+    (templates / "unit-0").mkdir(parents=True)
+    (templates / "unit-0" / "confirm.txt").write_text("{% if %}", encoding="utf-8")
+    broken, fine = email("broken"), email("fine")
+    with _served(url, smtp.url, MovableClock(), mail_templates=str(templates)) as served:
+        assert _request(served, tenant, broken).status_code == 202
+        deadline = time.monotonic() + 15
+        while not (mail := _pending(served, tenant, broken)[0]["mail"])["lastError"]:
+            assert time.monotonic() < deadline, "the mail was never tried"
+            time.sleep(0.05)
+        assert mail["lastError"].startswith("template: ")
+        assert mail["attempts"] == 1
+        asked = served.post(
+            f"{V1}/subscribers/{fine}/confirmations",
+            json={"subscriptionIds": [other.id], "businessUnitId": unit.id},
+            headers=tenant.headers,
+        )
+        assert asked.status_code == 202, asked.text
+        smtp.inbox.wait_for(fine)  # another business unit's mail, built in: still sent
+    assert smtp.inbox.to(broken) == []

@@ -15,6 +15,8 @@ import contextlib
 import logging
 import uuid
 
+from jinja2 import TemplateError
+
 from commprefs.config import Settings
 from commprefs.confirmations.mail import MailComposer
 from commprefs.confirmations.service import ConfirmationService
@@ -64,17 +66,18 @@ class MailWorker:
         if view is None:
             await self.service.mail_dropped(due, self.owner, "no longer pending")
             return
-        message = self.composer.compose(view)
         try:
+            message = self.composer.compose(view)
             await self.sender.send(message)
-        except MailError as error:
-            later = await self.service.mail_failed(due, self.owner, str(error))
+        except (MailError, TemplateError) as error:  # an operator's template may be broken
+            reason = str(error) if isinstance(error, MailError) else f"template: {error}"
+            later = await self.service.mail_failed(due, self.owner, reason)
             log.warning(
                 "confirmation mail %s: attempt %s failed, next at %s ms: %s",
                 due.mail.id,
                 due.mail.attempts + 1,
                 later,
-                error,
+                reason,
             )
             return
         await self.service.mail_sent(due, self.owner, str(message["Message-ID"]))
