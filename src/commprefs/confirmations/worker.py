@@ -27,6 +27,7 @@ from commprefs.webhooks.worker import in_background
 
 log = logging.getLogger("commprefs.mail")
 
+# Mails sent before the next look for due ones (and for ``stop``).
 BATCH = 20
 
 
@@ -45,7 +46,7 @@ class MailWorker:
         log.info("confirmation mail started (%s, via %s)", self.owner, self.sender.target)
         try:
             while not stop.is_set():
-                await self._send_due()
+                await self._send_due(stop)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
         finally:
@@ -53,13 +54,19 @@ class MailWorker:
                 await self.service.release(self.owner)
             log.info("confirmation mail stopped (%s)", self.owner)
 
-    async def _send_due(self) -> None:
+    async def _send_due(self, stop: asyncio.Event) -> None:
+        """Send due mails one claim at a time: a lease covers one SMTP conversation, so it never
+        runs out while the mail is still queued behind others."""
         try:
-            claimed = await self.service.claim_due_mails(self.owner, self.lease_ms, BATCH)
-            for due in claimed:
-                await self._send(due)
+            for _ in range(BATCH):
+                claimed = await self.service.claim_due_mails(self.owner, self.lease_ms, 1)
+                if not claimed or stop.is_set():
+                    return
+                await self._send(claimed[0])
         except DatabaseUnavailable as exc:  # the lease runs out; the mail is sent later
             log.warning("confirmation mail paused: %s", exc)
+        except Exception:  # a bug met by one mail must not stop all the others
+            log.exception("confirmation mail: unexpected error; the worker goes on")
 
     async def _send(self, due: DueMail) -> None:
         view = await self.service.mail_view(due)
