@@ -20,6 +20,7 @@ from commprefs.centre.models import (
     SubmittedForm,
     TypeRow,
 )
+from commprefs.centre.translations import translations_in
 from commprefs.domain.brand_rules import shown_colour, shown_logo
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock
@@ -211,24 +212,6 @@ class PageService:
             paths["unsubscribe_single"] = urls.unsubscribe_single_url
         csrf = self.links.csrf_for(link, nonce) if nonce else ""
         return PageContext(brand_of(portal, branding), link.claims.subscriber, paths, csrf, nonce)
-
-
-async def translations_in(
-    database: Transactions[Repository], language: str | None, ids: list[int]
-) -> dict[int, Translation]:
-    """The best translation in ``language`` of each type that has one: the language itself,
-    else the language without its region ("pt-br", then "pt")."""
-    if not language:
-        return {}
-    candidates = [language, language.split("-", 1)[0]]
-    async with database.read() as repo:
-        found = await repo.translations(ids)
-    best: dict[int, Translation] = {}
-    for definition_id, translations in found.items():
-        usable = [t for t in translations if t.language_code in candidates]
-        if usable:
-            best[definition_id] = min(usable, key=lambda t: candidates.index(t.language_code))
-    return best
 
 
 def shown_as_subscribed(state: State, gdpr: bool) -> bool:

@@ -14,21 +14,18 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
-from urllib.parse import quote
 
 from commprefs.centre.models import PageContext, SubmittedForm
-from commprefs.centre.service import GONE, brand_of, translations_in
+from commprefs.centre.service import GONE, brand_of
 from commprefs.config import Settings
-from commprefs.confirmations.mail import MailView
 from commprefs.confirmations.models import ConfirmationPage, ConfirmedPage
+from commprefs.confirmations.outbox import MailOutbox, confirmation_url, type_names
 from commprefs.domain.clock import Clock, iso_ms
 from commprefs.domain.confirmations import (
     CONFIRMED_EXPLANATION,
-    MAX_MAIL_ERROR,
     SOURCE_DOUBLE_OPT_IN,
     Confirmation,
     ConfirmationGone,
-    DueMail,
     needs_new_mail,
     proof,
 )
@@ -39,13 +36,11 @@ from commprefs.domain.languages import normalise_language
 from commprefs.domain.links import InvalidLink, LinkClaims, VerifiedLink
 from commprefs.domain.preferences import Actor, LegalBasis, State, StatusChange
 from commprefs.domain.subscribers import storable_text, subscriber_key
-from commprefs.links.service import PAGES_PATH, LinkService
+from commprefs.links.service import LinkService
 from commprefs.portals.checks import require_business_unit
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
-from commprefs.webhooks.service import backoff_ms
 
-CONFIRM_PATH = f"{PAGES_PATH}/confirm"
 API = "confirmation"
 
 
@@ -79,6 +74,7 @@ class ConfirmationService:
         self.settings = settings
         self.links = links
         self.ttl_ms = settings.confirmation_ttl_hours * 3_600_000
+        self.outbox = MailOutbox(database, clock, settings, links)  # the mail worker's side
 
     @property
     def mail_configured(self) -> bool:
@@ -215,111 +211,16 @@ class ConfirmationService:
         self, confirmation: Confirmation, link: VerifiedLink, nonce: str
     ) -> tuple[PageContext, list[str]]:
         """The page's brand and form, and the types' names as the subscriber reads them."""
-        names = await self._names(confirmation)
+        names = await type_names(self.database, confirmation)
         async with self.database.read() as repo:
             portal = await repo.get_portal(confirmation.portal_id)
             branding = await repo.branding(confirmation.portal_id, confirmation.business_unit_id)
         if portal is None or branding is None:
             raise InvalidLink(GONE)
-        urls = {"confirm": self._url(link.token)}
+        urls = {"confirm": confirmation_url(self.settings, link.token)}
         csrf = self.links.csrf_for(link, nonce) if nonce else ""
         brand = brand_of(portal, branding)
         return PageContext(brand, confirmation.subscriber, urls, csrf, nonce), names
-
-    async def _names(self, confirmation: Confirmation) -> list[str]:
-        ids = list(confirmation.subscription_ids)
-        async with self.database.read() as repo:
-            definitions = {d.id: d for d in await repo.definitions(confirmation.portal_id)}
-        translated = await translations_in(self.database, confirmation.language, ids)
-        names = []
-        for i in ids:
-            if i in translated:
-                names.append(translated[i].name)
-            else:
-                names.append(definitions[i].name if i in definitions else f"#{i}")
-        return names
-
-    def _url(self, token: str) -> str:
-        return f"{self.settings.public_url}{CONFIRM_PATH}/{quote(token, safe='')}"
-
-    # -- the mail worker (confirmations/worker.py) -----------------------------------------------
-
-    async def claim_due_mails(self, owner: str, lease_ms: int, limit: int) -> list[DueMail]:
-        now = self.clock.now_ms()
-        async with self.database.read() as repo:
-            candidates = await repo.due_mails(now, limit)
-        if not candidates:
-            return []
-        claimed = []
-        async with self.database.write() as repo:
-            for mail_id in candidates:
-                due = await repo.claim_mail(mail_id, owner, now, now + lease_ms)
-                if due is not None:
-                    claimed.append(due)
-        return claimed
-
-    async def mail_view(self, due: DueMail) -> MailView | None:
-        """What the mail says; None when its confirmation is no longer pending."""
-        confirmation = due.confirmation
-        if not confirmation.pending(self.clock.now_ms()):
-            return None
-        token = await self.links.confirmation_token(confirmation.public_id)
-        async with self.database.read() as repo:
-            portal = await repo.get_portal(confirmation.portal_id)
-            branding = await repo.branding(confirmation.portal_id, confirmation.business_unit_id)
-        if portal is None or branding is None:
-            return None
-        return MailView(
-            subscriber=confirmation.subscriber,
-            business_unit_id=confirmation.business_unit_id,
-            language=confirmation.language,
-            brand=brand_of(portal, branding),
-            types=await self._names(confirmation),
-            link=self._url(token),
-            expires=iso_ms(confirmation.expires_at),
-        )
-
-    async def mail_sent(self, due: DueMail, owner: str, message_id: str) -> None:
-        now = self.clock.now_ms()
-        values = {
-            "sent_at": now,
-            "message_id": message_id[:255],
-            "attempts": due.mail.attempts + 1,
-            "last_attempt_at": now,
-            "last_error": None,
-            "next_attempt_at": None,
-        }
-        async with self.database.write() as repo:
-            await repo.record_mail(due.mail.id, owner, values)
-
-    async def mail_failed(self, due: DueMail, owner: str, error: str) -> int:
-        """Schedule the next attempt with exponential backoff; when it is (epoch ms)."""
-        attempts = due.mail.attempts + 1
-        now = self.clock.now_ms()
-        settings = self.settings
-        later = now + backoff_ms(
-            attempts, settings.mail_backoff_base_seconds, settings.mail_backoff_max_seconds
-        )
-        values = {
-            "attempts": attempts,
-            "last_attempt_at": now,
-            "last_error": error[:MAX_MAIL_ERROR],
-            "next_attempt_at": later,
-        }
-        async with self.database.write() as repo:
-            await repo.record_mail(due.mail.id, owner, values)
-        return later
-
-    async def mail_dropped(self, due: DueMail, owner: str, reason: str) -> None:
-        """Nothing more to try: the confirmation expired, was confirmed, or its portal left."""
-        async with self.database.write() as repo:
-            await repo.record_mail(
-                due.mail.id, owner, {"next_attempt_at": None, "last_error": reason}
-            )
-
-    async def release(self, owner: str) -> None:
-        async with self.database.write() as repo:
-            await repo.release_mails(owner)
 
 
 def _check_pending(confirmation: Confirmation | None, now: int) -> None:

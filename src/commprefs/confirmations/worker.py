@@ -51,7 +51,7 @@ class MailWorker:
                     await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
         finally:
             with contextlib.suppress(DatabaseUnavailable):
-                await self.service.release(self.owner)
+                await self.service.outbox.release(self.owner)
             log.info("confirmation mail stopped (%s)", self.owner)
 
     async def _send_due(self, stop: asyncio.Event) -> None:
@@ -59,7 +59,7 @@ class MailWorker:
         runs out while the mail is still queued behind others."""
         try:
             for _ in range(BATCH):
-                claimed = await self.service.claim_due_mails(self.owner, self.lease_ms, 1)
+                claimed = await self.service.outbox.claim_due_mails(self.owner, self.lease_ms, 1)
                 if not claimed or stop.is_set():
                     return
                 await self._send(claimed[0])
@@ -69,16 +69,16 @@ class MailWorker:
             log.exception("confirmation mail: unexpected error; the worker goes on")
 
     async def _send(self, due: DueMail) -> None:
-        view = await self.service.mail_view(due)
+        view = await self.service.outbox.mail_view(due)
         if view is None:
-            await self.service.mail_dropped(due, self.owner, "no longer pending")
+            await self.service.outbox.mail_dropped(due, self.owner, "no longer pending")
             return
         try:
             message = self.composer.compose(view)
             await self.sender.send(message)
         except (MailError, TemplateError) as error:  # an operator's template may be broken
             reason = str(error) if isinstance(error, MailError) else f"template: {error}"
-            later = await self.service.mail_failed(due, self.owner, reason)
+            later = await self.service.outbox.mail_failed(due, self.owner, reason)
             log.warning(
                 "confirmation mail %s: attempt %s failed, next at %s ms: %s",
                 due.mail.id,
@@ -87,7 +87,7 @@ class MailWorker:
                 reason,
             )
             return
-        await self.service.mail_sent(due, self.owner, str(message["Message-ID"]))
+        await self.service.outbox.mail_sent(due, self.owner, str(message["Message-ID"]))
 
 
 def mailing(
