@@ -81,6 +81,7 @@ CASES: dict[str, list[str]] = {
     "links rotate-key": ["links", "rotate-key"],
     "links keys": ["links", "keys"],
     "links headers": ["links", "headers", "--portal", "{portal}", "--email", "{subscriber}"],
+    "subjects export": ["subjects", "export", "--portal", "{portal}", "--email", "{subscriber}"],
 }
 
 # The cases that must write to the database, whatever is in it.
