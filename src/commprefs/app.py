@@ -45,8 +45,10 @@ from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
+from commprefs.confirmations.worker import mailing
 from commprefs.domain.clock import Clock
 from commprefs.observability.logs import uvicorn_log_config
+from commprefs.pages import confirmations as confirmation_pages
 from commprefs.pages.oauth_consent import router as consent_router
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
@@ -96,7 +98,13 @@ def create_app(
             if settings.webhook_worker
             else contextlib.nullcontext()
         )
-        async with worker:
+        # Double opt-in (issue 16): confirmation mails go out wherever SMTP is configured.
+        mail = (
+            mailing(services.confirmations, settings)
+            if services.confirmations.mail_configured
+            else contextlib.nullcontext()  # confirmation mails wait for a server that has SMTP
+        )
+        async with worker, mail:
             yield
         await services.close()
         if settings.metrics:
@@ -138,6 +146,7 @@ def create_app(
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]
+    app.include_router(confirmation_pages.router)  # issue 16; before the pages' catch-all
     app.include_router(pages_router)
     app.include_router(consent_router)  # issue 14: the OAuth consent page
     app.state.page_renderer = PageRenderer()
@@ -214,6 +223,10 @@ def run_server(
         "access_log": False,
         "http": limited_protocol(settings),
         "timeout_keep_alive": settings.keep_alive_timeout,
+        # Consent context (issue 16): commprefs decides whose X-Forwarded-For it believes
+        # (COMMPREFS_TRUSTED_PROXIES, domain/consent.py); uvicorn's own rewriting of the client
+        # from 127.0.0.1's header would pre-empt that.
+        "proxy_headers": False,
     }
     if settings.log_format == "json":  # issue 17: every process logs JSON lines
         server_options["log_config"] = uvicorn_log_config()

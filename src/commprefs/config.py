@@ -6,11 +6,14 @@ Bad values fail at start-up, never at the first request that happens to use them
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from commprefs.domain.consent import IP_MODES, IpNetwork, trusted_networks
 from commprefs.domain.urls import UnsafeUrl, normalise
 
 SUPPORTED_SCHEMES = ("sqlite", "postgresql", "postgres")
@@ -85,6 +88,23 @@ class Settings(BaseSettings):
     def known_tokens(self) -> list[str]:
         return [t.strip() for t in self.token.get_secret_value().split(",") if t.strip()]
 
+    # -- Consent context and double opt-in (issue 16) -------------------------------------------
+    # How much of a client's address the ledger keeps: full, truncated (/24, /48) or off.
+    consent_ip: str = "full"
+    # Comma-separated addresses or CIDRs of the proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
+    # Where confirmation mails go out: smtp://host:port or smtps://user:password@host:465.
+    # Empty: no mail worker runs, and double opt-in requests are refused.
+    smtp_url: SecretStr = SecretStr("")
+    mail_from: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    confirmation_ttl_hours: int = Field(default=168, ge=1, le=24 * 366)
+    mail_backoff_base_seconds: float = Field(default=5.0, ge=0.01, le=3600)
+    mail_backoff_max_seconds: float = Field(default=3600.0, ge=0.01, le=7 * 86400)
+    mail_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
+    # A directory of the operator's own mail templates, searched before the built-in ones.
+    mail_templates: str = ""
+
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""
         exported = {}
@@ -133,6 +153,42 @@ class Settings(BaseSettings):
     def previous_link_keys(self) -> list[str]:
         raw = self.link_previous_signing_keys.get_secret_value()
         return [key.strip() for key in raw.split(",") if key.strip()]
+
+    @field_validator("consent_ip")
+    @classmethod
+    def _ip_mode(cls, value: str) -> str:
+        if value not in IP_MODES:
+            raise ValueError(f"consent IP is one of {', '.join(IP_MODES)}")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        try:
+            trusted_networks(value)
+        except ValueError:
+            raise ValueError("trusted proxies are comma-separated addresses or CIDRs") from None
+        return value
+
+    @cached_property
+    def proxy_networks(self) -> tuple[IpNetwork, ...]:
+        return trusted_networks(self.trusted_proxies)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr) -> SecretStr:
+        text = value.get_secret_value()
+        if text and not (text.startswith(("smtp://", "smtps://")) and urlsplit(text).hostname):
+            # Never repeated: it may hold a password.
+            raise ValueError("SMTP URL must look like smtp://host:port or smtps://user:pw@host:465")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        if value and ("@" not in value or any(c in value for c in "\r\n")):
+            raise ValueError("mail from must be an address such as news@example.com")
+        return value
 
     @field_validator("redis_url")
     @classmethod

@@ -16,6 +16,7 @@ from commprefs.admin.service import AdminService
 from commprefs.auth.service import TokenService
 from commprefs.centre.service import PageService
 from commprefs.config import Settings
+from commprefs.confirmations.service import ConfirmationService
 from commprefs.domain.clock import Clock, SystemClock
 from commprefs.domain.errors import CommprefsError
 from commprefs.emulator.clock import ControllableClock
@@ -29,6 +30,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import current_revision, head_revision, upgrade
+from commprefs.subjects.export import SubjectExport
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -52,6 +54,9 @@ class Services:
     # The admin API (issue 17): administrative changes with their audit records, import jobs.
     admin: AdminService
     import_jobs: ImportJobs
+    # Consent context and double opt-in (issue 16).
+    confirmations: ConfirmationService
+    subjects: SubjectExport
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -116,6 +121,8 @@ class Services:
             admin=AdminService(database, clock, settings),
             import_jobs=ImportJobs(database, clock, imports),
             emulator=emulator,
+            confirmations=ConfirmationService(transactions, clock, settings, links),
+            subjects=SubjectExport(transactions, clock),
         )
 
     @staticmethod

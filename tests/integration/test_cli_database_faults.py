@@ -87,6 +87,7 @@ CASES: dict[str, list[str]] = {
     ],
     "apps list": ["apps", "list"],
     "apps authorize": ["apps", "authorize", "--app", "{app}"],
+    "subjects export": ["subjects", "export", "--portal", "{portal}", "--email", "{subscriber}"],
 }
 
 # The cases that must write to the database, whatever is in it.

@@ -123,3 +123,35 @@ def test_removing_entries_a_webhook_acknowledged_is_caught(fresh_url: str) -> No
             "message": "entries 4 to 5 are missing (a webhook acknowledged their change events)",
         }
     ]
+
+
+def test_verify_finds_a_consent_context_edited_or_dropped(fresh_url: str) -> None:
+    """Issue 16: the context is part of what an entry's hash covers; taking it away (NULL, the
+    form of entries from before it) does not pass for an older entry either."""
+    factory = Factory(fresh_url)
+    try:
+        edited, dropped, untouched = (factory.portal() for _ in range(3))
+        for portal in (edited, dropped, untouched):
+            definition = factory.definition(portal)
+            context = {"via": "api", "ip": "198.51.100.7", "userAgent": "Shop/1"}
+            actor = Actor(portal.id, None, str(uuid.uuid4()), "test", context)
+            change = StatusChange(email(), definition.id, State.SUBSCRIBED)
+            factory.run(factory.services.preferences.update_statuses(actor, [change]))
+    finally:
+        factory.close()
+    assert verify(fresh_url)[0] == 0
+    raw_sql.disable_append_only(fresh_url)
+    raw_sql.execute(
+        fresh_url,
+        "UPDATE ledger SET context = replace(context, '198.51.100.7', '203.0.113.1') "
+        "WHERE portal_id = ?",
+        (edited.id,),
+    )
+    raw_sql.execute(
+        fresh_url, "UPDATE ledger SET context = NULL WHERE portal_id = ?", (dropped.id,)
+    )
+    code, after = verify(fresh_url)
+    assert code == 1
+    assert [p["sequence"] for p in after[edited.id]["problems"]] == [1]
+    assert [p["sequence"] for p in after[dropped.id]["problems"]] == [1]
+    assert after[untouched.id]["intact"] is True

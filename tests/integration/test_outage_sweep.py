@@ -36,6 +36,7 @@ API_CASES = [(op, False) for op in EVERY_OPERATION] + [(op, True) for op in WRIT
 # The admin API (issue 17): each with any id in its path (the token is looked up first: a 503).
 ADMIN_CASES = [*ADMIN_OPERATIONS, *INSTANCE_OPERATIONS]
 PAGE_LINKS = ["managePreferencesUrl", "unsubscribeAllUrl", "unsubscribeSingleUrl"]
+PAGE_LINKS.append("confirmationUrl")  # issue 16: a double opt-in's page
 # (method, link, what the form holds): every page route that is not the unknown-page 404.
 PAGE_CASES = [
     *((method, link, None) for method in ("GET", "HEAD") for link in PAGE_LINKS),
@@ -68,8 +69,25 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
                 links = generate(client, tenant, email(), subscriptionId=tenant.definitions[0].id)
                 page = client.get(links["managePreferencesUrl"])
                 csrf, cookies = form_value(page.text, "csrf"), client.cookies
+                links["confirmationUrl"] = _confirmation_url(client, url, tenant)
             with refusing(url):
                 yield Outage(served, tenant, links, csrf, cookies)
+
+
+def _confirmation_url(client: httpx.Client, url: str, tenant: Tenant) -> str:
+    """The link a double opt-in mail would carry (no SMTP here: signed as the worker signs it)."""
+    asked = client.post(
+        f"/commprefs/v1/subscribers/{email()}/confirmations",
+        json={"subscriptionIds": [tenant.definitions[0].id]},
+        headers=tenant.headers,
+    )
+    assert asked.status_code == 202, asked.text
+    factory = Factory(url)
+    try:
+        token = factory.run(factory.services.links.confirmation_token(asked.json()["id"]))
+    finally:
+        factory.close()
+    return f"{client.base_url}/preferences/confirm/{token}"
 
 
 def template(path: str) -> str:

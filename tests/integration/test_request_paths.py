@@ -160,7 +160,7 @@ def test_well_formed_escapes_are_decoded_as_utf8(
 
     answer = call(served.port, op, tenant, segment)
 
-    assert answer.status == 200, answer.body[:500]
+    assert answer.status == op.ok, answer.body[:500]
     text = answer.body.decode()
     assert "\ufffd" not in text
     assert "@example.com" not in text or unquote(segment) in text

@@ -17,7 +17,13 @@ from fastapi import FastAPI
 def serving(app: FastAPI, port: int, timeout: float = 30.0) -> Iterator[str]:
     """Serve ``app`` on ``port`` (from ``free_port()``) until the block ends; yields its URL."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        ws="none",
+        lifespan="on",
+        proxy_headers=False,  # as run_server: the app decides whose X-Forwarded-For it believes
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="in-process server", daemon=True)

@@ -1,18 +1,18 @@
 """``Idempotency-Key`` on writes: our extension of HubSpot's API, over HTTP.
 
-Any write (POST, PUT or DELETE under ``/communication-preferences/`` other than the batch reads
-and link generation, which change nothing) may carry ``Idempotency-Key`` (1 to
-255 visible ASCII characters). The first request with a key runs, and its 2xx response is stored;
-a retry with the same key and the same method, path, query and body gets that response again,
-byte for byte, with ``Idempotent-Replayed: true``, and runs nothing. The same key with a different
-request is a 409. Keys belong to the token's portal and are forgotten after
+Any write (POST, PUT or DELETE under ``/communication-preferences/`` other than the batch reads and
+link generation, which change nothing, and under our ``/commprefs/v1/``) may carry
+``Idempotency-Key`` (1 to 255 visible ASCII characters). The first request with a key runs, and its
+2xx response is stored; a retry with the same key and the same method, path, query and body gets
+that response again, byte for byte, with ``Idempotent-Replayed: true``, and runs nothing. The same
+key with a different request is a 409. Keys belong to the token's portal and are forgotten after
 ``COMMPREFS_IDEMPOTENCY_TTL_SECONDS``. A response other than 2xx is not stored (nothing was
-written), so its retry runs again; nor is anything of a request whose transaction fails as it
-ends (the database gone under the operation, the reply or the commit): its answer is the 503 an
-un-keyed write gets, and its retry runs again (or replays, if the commit took after all). Every
-route that authenticates through ``api.deps.require`` is covered: the middleware sees the header,
-the auth dependency claims the key for the portal and hands the operation the services bound to
-the transaction that holds it.
+written), so its retry runs again; nor is anything of a request whose transaction fails as it ends
+(the database gone under the operation, the reply or the commit): its answer is the 503 an un-keyed
+write gets, and its retry runs again (or replays, if the commit took after all). Every route that
+authenticates through ``api.deps.require`` is covered: the middleware sees the header, the auth
+dependency claims the key for the portal and hands the operation the services bound to the
+transaction that holds it.
 
 The rules, that transaction, and how they make a write apply once (the claim, the write and the
 stored response commit together, and the response is sent only after that commit) are the
@@ -41,7 +41,8 @@ from commprefs.idempotency.service import (
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
-API_PREFIX = "/communication-preferences/"
+# HubSpot's paths, and ours (issue 16: a double opt-in request queues one mail, however retried).
+API_PREFIXES = ("/communication-preferences/", "/commprefs/v1/")
 # POSTs that only read (or only compute): a retry must see fresh data, never a replay.
 READS_BY_POST = ("/statuses/batch/read", "/statuses/batch/unsubscribe-all/read", "/links/generate")
 STATE_KEY = "idempotency"
@@ -143,7 +144,7 @@ def _reply(held: list[Message]) -> tuple[int, str, bytes]:
 def _key_of(scope: Scope) -> str | None:
     if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
         return None
-    if not scope["path"].startswith(API_PREFIX) or scope["path"].endswith(READS_BY_POST):
+    if not scope["path"].startswith(API_PREFIXES) or scope["path"].endswith(READS_BY_POST):
         return None
     for name, value in scope.get("headers", []):
         if name == b"idempotency-key":

@@ -3,6 +3,9 @@ make. Every change goes through PreferencesService, with the page's source in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from commprefs.centre.models import (
     DEFAULT_COLOUR,
     PAGE_LEGAL_BASIS,
@@ -17,9 +20,11 @@ from commprefs.centre.models import (
     SubmittedForm,
     TypeRow,
 )
+from commprefs.centre.translations import translations_in
 from commprefs.domain.brand_rules import shown_colour, shown_logo
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock
+from commprefs.domain.consent import link_identifier, without_none
 from commprefs.domain.errors import CommprefsError
 from commprefs.domain.links import InvalidLink, VerifiedLink
 from commprefs.domain.numbers import ascii_digits
@@ -37,7 +42,8 @@ from commprefs.links.service import LinkService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
 
-_GONE = "This link no longer points at anything we send. Nothing was changed."
+GONE = "This link no longer points at anything we send. Nothing was changed."
+_GONE = GONE
 
 
 class PageService:
@@ -97,7 +103,13 @@ class PageService:
 
     # -- changes (POST only) ---------------------------------------------------------------------
 
-    async def save(self, token: str, form: SubmittedForm, request_id: str) -> DonePage:
+    async def save(
+        self,
+        token: str,
+        form: SubmittedForm,
+        request_id: str,
+        origin: Mapping[str, Any] | None = None,
+    ) -> DonePage:
         """Applies the manage form: only types the page showed, and only where the box now
         differs from what the page showed, so a partial form never switches anything else.
 
@@ -120,14 +132,19 @@ class PageService:
                 continue
             by_id[status.definition.id] = status
             changes.append(_page_change(link, status.definition.id, wanted))
-        outcome = await self.preferences.update_statuses(
-            _actor(link, request_id), changes, SOURCE_PAGE
-        )
+        actor = _actor(link, request_id, page_context(link, "manage", "preferences", origin))
+        outcome = await self.preferences.update_statuses(actor, changes, SOURCE_PAGE)
         failed = [_name(by_id[changes[i].subscription_id], names) for i, _ in outcome.errors]
         return DonePage(context, "saved", _changes(outcome.statuses, names), failed)
 
     async def unsubscribe(
-        self, token: str, single: bool, source: str, request_id: str, form: SubmittedForm | None
+        self,
+        token: str,
+        single: bool,
+        source: str,
+        request_id: str,
+        form: SubmittedForm | None,
+        origin: Mapping[str, Any] | None = None,
     ) -> DonePage:
         """Unsubscribe-all (portal-wide for business unit 0, else that unit's) or from the
         link's one type. ``form`` is None for an RFC 8058 one-click POST: no cookie, no CSRF."""
@@ -135,7 +152,10 @@ class PageService:
         if form is not None:
             self.links.check_csrf(link, form.csrf, form.cookie)
         portal, branding = await self._tenant(link)
-        actor = _actor(link, request_id)
+        page, kind = ("unsubscribe" if single else "unsubscribe-all"), "confirm"
+        actor = _actor(
+            link, request_id, page_context(link, page, kind if form else "one-click", origin)
+        )
         context = self._context(link, portal, branding, "")
         if single:
             status = await self._single_status(link, request_id)
@@ -181,18 +201,7 @@ class PageService:
         )
 
     async def _translations(self, link: VerifiedLink, ids: list[int]) -> dict[int, Translation]:
-        language = link.claims.language
-        if not language:
-            return {}
-        candidates = [language, language.split("-", 1)[0]]  # "pt-br", then "pt"
-        async with self.database.read() as repo:
-            found = await repo.translations(ids)
-        best: dict[int, Translation] = {}
-        for definition_id, translations in found.items():
-            usable = [t for t in translations if t.language_code in candidates]
-            if usable:
-                best[definition_id] = min(usable, key=lambda t: candidates.index(t.language_code))
-        return best
+        return await translations_in(self.database, link.claims.language, ids)
 
     def _context(
         self, link: VerifiedLink, portal: Portal, branding: Branding, nonce: str
@@ -238,8 +247,24 @@ def _ids(values: list[str]) -> set[int]:
     return {int(v) for v in values if ascii_digits(v) and len(v) <= 19}
 
 
-def _actor(link: VerifiedLink, request_id: str) -> Actor:
-    return Actor(link.claims.portal_id, token_id=None, request_id=request_id, api="pages")
+def _actor(link: VerifiedLink, request_id: str, context: Mapping[str, Any] | None = None) -> Actor:
+    return Actor(link.claims.portal_id, None, request_id, "pages", context)
+
+
+def page_context(
+    link: VerifiedLink, page: str, form: str, origin: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The consent context of a page's change: which page and form, the link (by a hash of its
+    token, never the token) and its language, and where the request came from."""
+    return without_none(
+        {
+            "via": "pages",
+            "page": page,
+            "form": form,
+            "linkId": link_identifier(link.token),
+            "language": link.claims.language,
+        }
+    ) | dict(origin or {})
 
 
 def _page_change(link: VerifiedLink, subscription_id: int, subscribe: bool) -> StatusChange:

@@ -72,6 +72,8 @@ def _entry_line(entry: HistoryEntry) -> str:
         parts.append(f"legal basis {entry.legal_basis}: {entry.legal_basis_explanation or ''}")
     if entry.occurred_at is not None:
         parts.append(f"occurred {iso_ms(entry.occurred_at)}")
+    if entry.context is not None:
+        parts.append("context " + json.dumps(entry.context, sort_keys=True, ensure_ascii=False))
     return "  ".join(parts)
 
 

@@ -18,6 +18,7 @@ from commprefs.cli.definitions import definitions_app
 from commprefs.cli.links import links_app
 from commprefs.cli.portals import portals_app, units_app
 from commprefs.cli.serve import migrate, serve
+from commprefs.cli.subjects import subjects_app
 from commprefs.cli.support import CliError
 from commprefs.cli.tokens import tokens_app
 from commprefs.cli.transfer import export_app, import_statuses
@@ -44,6 +45,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
 app.add_typer(apps_app, name="apps")  # issue 14: OAuth apps
+app.add_typer(subjects_app, name="subjects")  # issue 16: access requests
 
 
 def main(argv: list[str] | None = None) -> None:

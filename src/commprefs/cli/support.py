@@ -8,7 +8,9 @@ them report errors the same way through ``cli.main.main``.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +29,11 @@ DatabaseOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 PortalOption = Annotated[int, typer.Option("--portal", help="Portal id.")]
+# Consent context (issue 16): who runs a command that changes statuses.
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who acts, for the ledger (default: the OS user)."),
+]
 
 
 class CliError(Exception):
@@ -69,6 +76,17 @@ def instant_option(option: str, text: str) -> int:
         return parse_instant(text)
     except InstantError as error:
         raise CliError(f"{option}: {error}") from None
+
+
+def acting_user(actor: str | None) -> dict[str, Any]:
+    """The consent context of a command: ``--actor``, or the user the process runs as."""
+    if actor is not None and actor.strip():
+        return {"actor": actor.strip()[:200]}
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        user = f"uid {os.getuid()}"
+    return {"actor": user}
 
 
 def emit(as_json: bool, payload: dict[str, Any], line: str) -> None:

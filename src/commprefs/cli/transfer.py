@@ -15,7 +15,15 @@ from typing import Annotated, Any, BinaryIO, TextIO
 import typer
 
 from commprefs.cli.progress import ProgressBar
-from commprefs.cli.support import CliError, DatabaseOption, JsonOption, PortalOption, run_admin
+from commprefs.cli.support import (
+    ActorOption,
+    CliError,
+    DatabaseOption,
+    JsonOption,
+    PortalOption,
+    acting_user,
+    run_admin,
+)
 from commprefs.domain.transfer import Rejection
 from commprefs.services import Services
 from commprefs.transfer.formats import (
@@ -54,6 +62,7 @@ def import_statuses(
         typer.Option("--rejects", help="Where to list rejected rows (default: FILE.rejects.*)."),
     ] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    actor: ActorOption = None,
     as_json: JsonOption = False,
     database: DatabaseOption = None,
 ) -> None:
@@ -85,7 +94,14 @@ def import_statuses(
             report = run_admin(
                 database,
                 lambda s: s.imports.run(
-                    portal, reader, reject, advanced, source, match_by_name=match == "name"
+                    portal,
+                    reader,
+                    reject,
+                    advanced,
+                    source,
+                    match_by_name=match == "name",
+                    context={"fileName": Path(file).name if file != "-" else "-"}
+                    | acting_user(actor),
                 ),
             )
         finally:

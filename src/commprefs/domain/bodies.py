@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from commprefs.domain.clock import iso_ms
+from commprefs.domain.confirmations import Confirmation
 from commprefs.domain.ledger import HistoryEntry, HistoryPage, StateAsOf
 from commprefs.domain.preferences import (
     Channel,
@@ -132,6 +133,8 @@ def render_entry(entry: HistoryEntry) -> dict[str, Any]:
         "tokenName": entry.token_name,
         "requestId": entry.request_id,
         "hash": entry.hash,
+        # Who, from where, through what (domain/consent.py); null on entries from before it.
+        "context": dict(entry.context) if entry.context is not None else None,
     }
 
 
@@ -153,3 +156,34 @@ def render_state(state: StateAsOf) -> dict[str, Any]:
         "statuses": [render_status(s) for s in state.statuses],
         "wideStatuses": [render_wide(w) for w in state.wide_statuses],
     }
+
+
+# -- double opt-in and access requests (issue 16) ----------------------------------------------
+
+
+def render_confirmation(confirmation: Confirmation) -> dict[str, Any]:
+    """A confirmation as ``/commprefs/v1/…/confirmations`` lists it (and the export holds it)."""
+    last = confirmation.last_mail
+    sent = confirmation.sent_mail
+    return {
+        "id": confirmation.public_id,
+        "subscriberIdString": confirmation.subscriber,
+        "businessUnitId": confirmation.business_unit_id,
+        "subscriptionIds": list(confirmation.subscription_ids),
+        "language": confirmation.language,
+        "legalBasisExplanation": confirmation.legal_basis_explanation,
+        "requestedAt": iso_ms(confirmation.requested_at),
+        "expiresAt": iso_ms(confirmation.expires_at),
+        "confirmedAt": _iso_or_none(confirmation.confirmed_at),
+        "requestedBy": dict(confirmation.request_context or {}),
+        "mail": {
+            "sentAt": _iso_or_none(sent.sent_at if sent else None),
+            "messageId": sent.message_id if sent else None,
+            "attempts": last.attempts if last else 0,
+            "lastError": last.last_error if last else None,
+        },
+    }
+
+
+def _iso_or_none(epoch_ms: int | None) -> str | None:
+    return None if epoch_ms is None else iso_ms(epoch_ms)

@@ -5,7 +5,7 @@ words them, so v3, v4, links, imports and the CLI all say the same thing."""
 
 from __future__ import annotations
 
-from commprefs.domain.errors import InvalidInput, MissingScopes, NotFound
+from commprefs.domain.errors import ErrorDetail, InvalidInput, MissingScopes, NotFound
 from commprefs.domain.preferences import Definition, LegalBasis
 
 _LEGAL_BASES = frozenset(LegalBasis)
@@ -25,6 +25,15 @@ def unknown_subscription(subscription_id: int) -> InvalidInput:
     return InvalidInput.field(
         "subscriptionId", f"Subscription {subscription_id} does not exist in this account."
     )
+
+
+def other_unit(definition: Definition, business_unit_id: int, field: str) -> ErrorDetail:
+    """A type named for a business unit that is not its own (links, double opt-in)."""
+    message = (
+        f"Subscription {definition.id} belongs to business unit "
+        f"{definition.business_unit_id}, not {business_unit_id}."
+    )
+    return ErrorDetail(message, field, "INVALID_VALUE")
 
 
 def active_definition(definition: Definition | None, subscription_id: int) -> Definition:

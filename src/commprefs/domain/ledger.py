@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from commprefs.domain.preferences import Channel, State, Status, WideStatus, WideType
 
@@ -30,6 +32,8 @@ class HistoryEntry:
     created_at: int
     occurred_at: int | None
     hash: str
+    # The consent context of the change (domain/consent.py); None on entries from before it.
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -212,3 +212,37 @@ def check_csrf(
 
 def valid_nonce(value: str | None) -> TypeGuard[str]:
     return bool(value and _NONCE.fullmatch(value))
+
+
+# -- double opt-in (issue 16): a link that names one pending confirmation -----------------------
+
+_CONFIRM_DOMAIN = b"commprefs-confirm-v1."
+_CONFIRMATION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def sign_confirmation(ring: KeyRing, confirmation_id: str) -> str:
+    """``<kid>.<confirmation id>.<signature>``: the link names its confirmation, which holds
+    everything else (and may expire or be used up, unlike a preference link)."""
+    if ring.signer is None:
+        raise RuntimeError("no signing key")  # the service creates one before signing
+    key = ring.keys[ring.signer]
+    return (
+        f"{key.kid}.{confirmation_id}.{_mac(key.secret, _CONFIRM_DOMAIN, key.kid, confirmation_id)}"
+    )
+
+
+def verify_confirmation(ring: KeyRing, token: str, now: int) -> tuple[str, RingKey]:
+    """The confirmation id of a genuine token; InvalidLink or ExpiredLink as for links."""
+    parts = token.split(".") if len(token) <= MAX_TOKEN_LENGTH else []
+    if len(parts) != 3 or not _CONFIRMATION_ID.fullmatch(parts[1]):
+        raise InvalidLink(_INVALID)
+    kid, confirmation_id, signature = parts
+    key = ring.keys.get(kid)
+    if key is None or not _TOKEN_ALPHABET.match(signature):
+        raise InvalidLink(_INVALID)
+    expected = _mac(key.secret, _CONFIRM_DOMAIN, kid, confirmation_id)
+    if not hmac.compare_digest(expected, signature):
+        raise InvalidLink(_INVALID)
+    if key.verifies_until is not None and now >= key.verifies_until:
+        raise ExpiredLink(_EXPIRED)
+    return confirmation_id, key

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Channel(StrEnum):
@@ -121,6 +123,8 @@ class Actor:
     token_id: int | None
     request_id: str
     api: str
+    # The consent context of the changes it makes (domain/consent.py), kept in their entries.
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,8 @@ class LedgerEntry:
     legal_basis_explanation: str | None = None
     # When the change happened according to its source, if not when it is recorded (imports).
     occurred_at: int | None = None
+    # Who, from where and through what (domain/consent.py); None on entries from before it.
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,11 @@ BATCH_WRITE = _rule(
     (f"{_CP}.statuses.batch.write",),
     ("subscription-status-batch-write",),
 )
+# Issue 16 (our /commprefs/v1 extensions) reuse HubSpot's families: the access export and the list
+# of pending confirmations read what a status read reads; asking for a double opt-in is a write.
+EXPORT_SUBJECT = READ_STATUS
+READ_CONFIRMATIONS = READ_STATUS
+REQUEST_CONFIRMATION = WRITE_STATUS
 
 # Email Subscriptions v1 (issue 14): HubSpot names its legacy scope ``content``; our v3/v4
 # families grant the same reads and writes there too.

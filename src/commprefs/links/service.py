@@ -14,9 +14,18 @@ from urllib.parse import quote
 from commprefs.config import Settings
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
-from commprefs.domain.faults import active_definition
+from commprefs.domain.faults import active_definition, other_unit
 from commprefs.domain.languages import normalise_language
-from commprefs.domain.link_signing import DAY_MS, KeyRing, check_csrf, csrf_token, sign, verify
+from commprefs.domain.link_signing import (
+    DAY_MS,
+    KeyRing,
+    check_csrf,
+    csrf_token,
+    sign,
+    sign_confirmation,
+    verify,
+    verify_confirmation,
+)
 from commprefs.domain.links import GeneratedLinks, KeyInfo, LinkClaims, VerifiedLink
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
@@ -95,6 +104,23 @@ class LinkService:
         assert ring.signer is not None
         return ring.keys[ring.signer].secret
 
+    # -- double opt-in (issue 16) ----------------------------------------------------------------
+
+    async def confirmation_token(self, confirmation_id: str) -> str:
+        """The token of a confirmation's link, signed with the key that signs links now."""
+        async with self.database.read() as repo:
+            ring = await self._ring(repo)
+        if ring.signer is None:
+            ring = await self._first_key()
+        return sign_confirmation(ring, confirmation_id)
+
+    async def verify_confirmation(self, token: str) -> tuple[str, bytes]:
+        """The confirmation a genuine token names, and the key's secret (for CSRF tokens)."""
+        async with self.database.read() as repo:
+            ring = await self._ring(repo)
+        confirmation_id, key = verify_confirmation(ring, token, self.clock.now_ms())
+        return confirmation_id, key.secret
+
     # -- keys ------------------------------------------------------------------------------------
 
     async def rotate_key(self) -> list[KeyInfo]:
@@ -148,9 +174,5 @@ async def _scope_errors(
     found = await repo.get_definition(portal_id, subscription_id)
     definition = _collect(errors, lambda: active_definition(found, subscription_id))
     if definition is not None and definition.business_unit_id != business_unit_id:
-        message = (
-            f"Subscription {subscription_id} belongs to business unit "
-            f"{definition.business_unit_id}, not {business_unit_id}."
-        )
-        errors.append(ErrorDetail(message, "subscriptionId", "INVALID_VALUE"))
+        errors.append(other_unit(definition, business_unit_id, "subscriptionId"))
     return errors

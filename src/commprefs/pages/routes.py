@@ -28,6 +28,7 @@ from commprefs.centre.models import (
     SubmittedForm,
 )
 from commprefs.centre.service import PageService, readable_on
+from commprefs.domain.consent import origin
 from commprefs.domain.errors import CommprefsError
 from commprefs.domain.link_signing import valid_nonce
 from commprefs.pages.render import CSRF_COOKIE, PageRenderer, plain, set_csrf_cookie, text
@@ -62,7 +63,8 @@ class PageRoute(APIRoute):
             except CommprefsError as error:
                 if error.status_code >= 500:  # the service's fault (its database away)
                     _log_line(request, error)
-                return _error_page(request, error.status_code, error.message)
+                title = getattr(error, "page_title", None)  # a fault that names itself
+                return _error_page(request, error.status_code, error.message, title)
             except HTTPException as error:
                 return _error_page(request, error.status_code, "The request could not be read.")
             except ClientDisconnect:
@@ -102,8 +104,11 @@ def _renderer(request: Request) -> PageRenderer:
     return found
 
 
-def _error_page(request: Request, status: int, message: str) -> Response:
-    title = _TITLES.get(status, "Something went wrong" if status >= 500 else "Request not accepted")
+def _error_page(request: Request, status: int, message: str, title: str | None = None) -> Response:
+    if title is None:
+        title = _TITLES.get(
+            status, "Something went wrong" if status >= 500 else "Request not accepted"
+        )
     try:
         return _renderer(request).page("error.html", status, NEUTRAL, title=title, message=message)
     except Exception:
@@ -155,6 +160,14 @@ def _submitted(request: Request, form: FormData) -> SubmittedForm:
     )
 
 
+def page_origin(request: Request) -> dict[str, Any]:
+    """The IP and user agent of a page's request, for its consent context (as the API's)."""
+    settings = _services(request).settings
+    return origin(
+        request.scope.get("client"), request.headers, settings.proxy_networks, settings.consent_ip
+    )
+
+
 def _with_cookie(request: Request, response: Response, nonce: str) -> Response:
     set_csrf_cookie(response, nonce, _services(request).settings.public_url)
     return response
@@ -172,7 +185,9 @@ async def manage_page(request: Request, token: str) -> Response:
 async def save_preferences(request: Request, token: str) -> Response:
     form = await request.form()
     submitted = _submitted(request, form)
-    done = await _pages(request).save(token, submitted, request.state.request_id)
+    done = await _pages(request).save(
+        token, submitted, request.state.request_id, page_origin(request)
+    )
     return _done(request, done)
 
 
@@ -187,11 +202,16 @@ async def _unsubscribe(request: Request, token: str, single: bool) -> Response:
     raw = await request.body()  # read first: the form is then parsed from the kept bytes
     form = await request.form()
     pages = _pages(request)
+    origin = page_origin(request)
     if _is_one_click(raw, form):
-        await pages.unsubscribe(token, single, SOURCE_ONE_CLICK, request.state.request_id, None)
+        await pages.unsubscribe(
+            token, single, SOURCE_ONE_CLICK, request.state.request_id, None, origin
+        )
         return text("Unsubscribed.")
     submitted = _submitted(request, form)
-    done = await pages.unsubscribe(token, single, SOURCE_PAGE, request.state.request_id, submitted)
+    done = await pages.unsubscribe(
+        token, single, SOURCE_PAGE, request.state.request_id, submitted, origin
+    )
     return _done(request, done)
 
 

@@ -138,4 +138,5 @@ def ledger_entry(
         legal_basis=legal_basis,
         legal_basis_explanation=explanation,
         occurred_at=occurred_at,
+        context=actor.context,
     )

@@ -30,6 +30,7 @@ from commprefs.domain.preferences import (
 from commprefs.domain.tokens import TokenRecord
 from commprefs.domain.webhooks import Rewind, Webhook
 from commprefs.store.oauth_interface import OAuthStore
+from commprefs.store.subject_interface import Confirmations, Subjects
 
 
 class Tenants(Protocol):
@@ -333,6 +334,8 @@ class Repository(
     IdempotencyKeys,
     OAuthStore,
     Administration,
+    Confirmations,
+    Subjects,
     Protocol,
 ):
     """Everything the store keeps, for one transaction."""

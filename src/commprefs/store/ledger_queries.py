@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, null, select
 
 from commprefs.domain.chain import GENESIS, entry_hash
+from commprefs.domain.consent import canonical, parsed
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.preferences import Channel, LedgerEntry, State, WideType
 from commprefs.store import statements
@@ -20,7 +21,7 @@ from commprefs.store.queries import Queries
 _CHAIN_LOCK_CLASS = 7_236_115
 
 
-def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
+def _ledger_row(entry: LedgerEntry, seq: int, context: str | None) -> dict[str, Any]:
     return {
         "portal_id": entry.portal_id,
         "seq": seq,
@@ -39,6 +40,7 @@ def _ledger_row(entry: LedgerEntry, seq: int) -> dict[str, Any]:
         "request_id": entry.request_id,
         "created_at": entry.created_at,
         "occurred_at": entry.occurred_at,
+        "context": context,
     }
 
 
@@ -63,6 +65,7 @@ def _history_entry(row: Any) -> HistoryEntry:
         created_at=row.created_at,
         occurred_at=row.occurred_at,
         hash=row.hash,
+        context=parsed(row.context),
     )
 
 
@@ -92,12 +95,17 @@ class LedgerQueries(Queries):
         for entry in entries:
             by_portal.setdefault(entry.portal_id, []).append(entry)
         rows: list[dict[str, Any]] = []
+        # A call's entries share their actor's context: serialised once per context object.
+        texts: dict[int, str | None] = {}
         for portal_id in sorted(by_portal):
             await self._lock_chain(portal_id)
             seq, previous = await self.chain_head(portal_id)
             for entry in by_portal[portal_id]:
                 seq += 1
-                row = _ledger_row(entry, seq)
+                key = id(entry.context)
+                if key not in texts:
+                    texts[key] = canonical(entry.context)
+                row = _ledger_row(entry, seq, texts[key])
                 row["prev_hash"] = previous
                 row["hash"] = previous = entry_hash(previous, row)
                 rows.append(row)

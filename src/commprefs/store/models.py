@@ -164,6 +164,9 @@ ledger = Table(
     # When the change happened according to its source, where that differs from when it was
     # recorded (an import of older consent records); NULL means "when recorded".
     Column("occurred_at", BigInteger),
+    # The consent context (domain/consent.py): JSON with sorted keys, covered by the hash; NULL
+    # on entries recorded before revision 0007.
+    Column("context", Text),
     # The hash chain (domain/chain.py): seq counts a portal's entries from 1, hash covers this
     # entry and prev_hash, the hash of the portal's previous entry.
     Column("seq", BigInteger, nullable=False),
@@ -327,4 +330,49 @@ import_rejects = Table(
     Column("n", BigInteger, primary_key=True, autoincrement=False),
     Column("row", Text, nullable=False),  # JSON object: the record's fields, _line, _field, _error
     ForeignKeyConstraint(["job_id"], ["import_jobs.id"]),
+)
+
+# Double opt-in (issue 16): a subscriber's pending consent to some types of one business unit,
+# confirmed (or left to expire) through the signed link its mail carries. ``public_id`` is what
+# the link names; ``request_context`` who asked (domain/consent.py).
+confirmations = Table(
+    "confirmations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("public_id", String(36), nullable=False),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("subscriber", String(EMAIL_LENGTH), nullable=False),
+    Column("business_unit_id", BigInteger, nullable=False),
+    Column("subscription_ids", Text, nullable=False),  # a JSON array of ids
+    Column("language", String(16)),
+    Column("legal_basis_explanation", Text),
+    Column("requested_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("request_context", Text),
+    Column("confirmed_at", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    UniqueConstraint("public_id"),
+    Index(None, "portal_id", "subscriber"),
+)
+
+# The outbox of confirmation mails: written in the request's transaction, sent by the mail worker
+# (confirmations/worker.py) after it commits, retried with backoff until sent. ``next_attempt_at``
+# is NULL once nothing more is to be tried (sent, or its confirmation expired or confirmed).
+confirmation_mails = Table(
+    "confirmation_mails",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("confirmation_id", BigInteger, nullable=False),
+    Column("requested_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", BigInteger),
+    Column("last_attempt_at", BigInteger),
+    Column("last_error", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", BigInteger),
+    Column("sent_at", BigInteger),
+    Column("message_id", String(255)),
+    ForeignKeyConstraint(["confirmation_id"], ["confirmations.id"]),
+    Index(None, "next_attempt_at"),
+    Index(None, "confirmation_id"),
 )

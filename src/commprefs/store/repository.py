@@ -11,10 +11,12 @@ repository would cost every transaction about 15 µs.
 from __future__ import annotations
 
 from commprefs.store.admin_queries import AdminQueries
+from commprefs.store.confirmation_queries import ConfirmationQueries
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.oauth_queries import OAuthQueries
 from commprefs.store.status_queries import StatusQueries
+from commprefs.store.subject_queries import SubjectQueries
 from commprefs.store.tenant_queries import SigningKeyQueries, TenantQueries, TokenQueries
 from commprefs.store.transfer_queries import TransferQueries
 from commprefs.store.webhook_queries import WebhookQueries
@@ -31,5 +33,7 @@ class SqlRepository(
     IdempotencyQueries,
     OAuthQueries,
     AdminQueries,
+    ConfirmationQueries,  # issue 16: double opt-in
+    SubjectQueries,  # issue 16: access requests
 ):
     """Every query of the store on one connection (``conn``, with a transaction open on it)."""

@@ -103,8 +103,8 @@ LOCK_CHAIN = sql("SELECT pg_advisory_xact_lock(?, ?)")
 
 CHAIN_HEAD = sql("SELECT seq, hash FROM ledger WHERE portal_id = ? ORDER BY seq DESC LIMIT 1")
 
-# The chained record's fields (domain/chain.py) and the chain itself.
-LEDGER_COLUMNS = (*FIELDS, "prev_hash", "hash")
+# The chained record's fields (domain/chain.py), its consent context, and the chain itself.
+LEDGER_COLUMNS = (*FIELDS, "context", "prev_hash", "hash")
 INSERT_LEDGER = sql(
     f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)})"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from commprefs.domain.clock import Clock
@@ -73,14 +73,19 @@ class ImportService:
         token_id: int | None = None,
         request_id: str | None = None,
         checkpoint: Callable[[ImportReport], Awaitable[None]] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> ImportReport:
         """``token_id`` is who acted, recorded in the ledger (the admin API's imports; none for
         the CLI's); ``checkpoint`` is awaited after each batch has committed (the admin API's
-        import jobs record their progress there)."""
+        import jobs record their progress there); ``context``: what the caller knows of the
+        import (its file name, who runs it), kept with the import's id in the consent context of
+        every change it makes."""
         started = time.perf_counter()
-        actor = Actor(portal_id, token_id, request_id or new_import_id(), IMPORT_API)
+        import_id = request_id or new_import_id()
+        consent = {**(context or {}), "via": "import", "importId": import_id}
+        actor = Actor(portal_id, token_id, import_id, IMPORT_API, consent)
         report = ImportReport(actor.request_id)
-        context = await self._context(portal_id, source, match_by_name)
+        rows_context = await self._context(portal_id, source, match_by_name)
         batch: list[Row] = []
 
         def rejected(record: RawRecord, field: str | None, message: str) -> None:
@@ -100,7 +105,7 @@ class ImportService:
         for record in records:
             report.rows += 1
             try:
-                row = parse_row(record, context)
+                row = parse_row(record, rows_context)
             except RowError as error:
                 rejected(record, error.field, error.message)
                 continue

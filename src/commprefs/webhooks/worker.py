@@ -14,7 +14,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import httpx
 
@@ -178,12 +179,21 @@ def _without_credentials(url: str) -> tuple[httpx.URL, httpx.Auth]:
 
 
 @contextlib.asynccontextmanager
-async def delivering(service: WebhookService, settings: Settings) -> AsyncIterator[None]:
-    """Run a worker in the background for the duration of a block (``serve --webhooks``)."""
+async def in_background(
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]],
+) -> AsyncIterator[None]:
+    """Run a worker's ``run(stop)`` for the duration of a block; stop it and wait at the end."""
     stop = asyncio.Event()
-    task = asyncio.create_task(DeliveryWorker(service, settings).run(stop))
+    task = asyncio.create_task(run(stop))
     try:
         yield
     finally:
         stop.set()
         await task
+
+
+def delivering(
+    service: WebhookService, settings: Settings
+) -> contextlib.AbstractAsyncContextManager[None]:
+    """Run a worker in the background for the duration of a block (``serve --webhooks``)."""
+    return in_background(DeliveryWorker(service, settings).run)

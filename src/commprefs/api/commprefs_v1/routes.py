@@ -2,6 +2,8 @@
 
 GET /commprefs/v1/subscribers/{subscriberIdString}/history — every change, in recorded order
 GET /commprefs/v1/subscribers/{subscriberIdString}/state?asOf=… — the statuses at a moment
+
+and issue 16's confirmations and export (api/commprefs_v1/subjects.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from commprefs.api.commprefs_v1.schemas import History, SubscriberState
+from commprefs.api.commprefs_v1.subjects import add_subject_routes
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
 from commprefs.api.responses import JSONBody
+from commprefs.api.routing import ApiRoute
 from commprefs.api.v4.schemas import Error
 from commprefs.domain.bodies import render_history, render_state
 from commprefs.domain.clock import InstantError, parse_instant
@@ -37,7 +41,12 @@ AsOfQuery = Annotated[
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(responses={"default": {"model": Error, "description": "An error."}})
+    # ApiRoute: a body that is not JSON (the confirmation request's) is reported after
+    # authentication, as on HubSpot's paths (api/routing.py).
+    router = APIRouter(
+        responses={"default": {"model": Error, "description": "An error."}},
+        route_class=ApiRoute.serving(API),
+    )
     reader = require(READ_STATUS, API)
 
     @router.get(
@@ -78,6 +87,7 @@ def build_router() -> APIRouter:
         )
         return JSONBody(render_state(found))
 
+    add_subject_routes(router)  # issue 16
     return router
 
 

@@ -7,8 +7,9 @@ The models document the API in ``/openapi.json``; ``domain/bodies.py`` renders w
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from commprefs.api.v4.schemas import (
     ChannelValue,
@@ -41,6 +42,14 @@ class LedgerEntry(BaseModel):
     tokenName: str | None  # noqa: N815
     requestId: str  # noqa: N815
     hash: str
+    context: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            "The consent context: via (api, pages, import, confirmation) and, as applicable, "
+            "tokenId, tokenName, ip, userAgent, page, form, linkId, language, importId, "
+            "fileName, actor, and a double opt-in's proof. Null on entries recorded before it."
+        ),
+    )
 
 
 class NextPage(BaseModel):
