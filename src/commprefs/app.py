@@ -29,6 +29,7 @@ from commprefs.api.v3.routes import build_router as build_v3_router
 from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
+from commprefs.console.routes import router as console_router
 from commprefs.domain.clock import Clock
 from commprefs.pages.render import PageRenderer
 from commprefs.pages.routes import router as pages_router
@@ -111,6 +112,7 @@ def create_app(
     app.openapi = document  # type: ignore[method-assign]
     app.include_router(pages_router)
     app.state.page_renderer = PageRenderer()
+    app.include_router(console_router)  # the web console (issue 17)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)

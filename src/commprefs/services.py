@@ -17,6 +17,9 @@ from commprefs.domain.clock import Clock, SystemClock
 from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
+from commprefs.operators.changes import ConsoleActions
+from commprefs.operators.dashboard import DashboardService
+from commprefs.operators.service import OperatorService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
@@ -41,6 +44,10 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
+    # The console (issue 17): its users and sessions, overview, and operators' changes.
+    operators: OperatorService
+    dashboard: DashboardService
+    console: ConsoleActions
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -68,20 +75,26 @@ class Services:
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
+        ledger = LedgerService(transactions, clock)
+        portals = PortalService(transactions, clock)
+        tokens = TokenService(transactions, clock)
         return cls(
             settings=settings,
             database=database,
             clock=clock,
-            tokens=TokenService(transactions, clock),
-            portals=PortalService(transactions, clock),
+            tokens=tokens,
+            portals=portals,
             preferences=preferences,
-            ledger=LedgerService(transactions, clock),
+            ledger=ledger,
             webhooks=WebhookService(transactions, clock),
             imports=ImportService(database, clock),
             exports=ExportService(transactions),
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            operators=OperatorService(transactions, clock, settings),
+            dashboard=DashboardService(transactions, clock, ledger),
+            console=ConsoleActions(transactions, preferences, portals, tokens, ledger),
         )
 
     @staticmethod

@@ -20,6 +20,7 @@ from commprefs.cli.serve import migrate, serve
 from commprefs.cli.support import CliError
 from commprefs.cli.tokens import tokens_app
 from commprefs.cli.transfer import export_app, import_statuses
+from commprefs.cli.users import users_app
 from commprefs.cli.webhooks import webhooks_app
 from commprefs.domain.errors import CommprefsError
 
@@ -42,6 +43,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
+app.add_typer(users_app, name="users")  # the console's users (issue 17)
 
 
 def main(argv: list[str] | None = None) -> None:

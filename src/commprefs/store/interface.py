@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypeVar
 from commprefs.domain.branding import Branding
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.links import SigningKey
+from commprefs.domain.operators import ConsoleSession, ConsoleUser, LoginFailures, Role
 from commprefs.domain.preferences import (
     BusinessUnit,
     Channel,
@@ -255,6 +256,76 @@ class IdempotencyKeys(Protocol):
     async def purge_idempotency_keys(self, expired_before: int) -> None: ...
 
 
+# -- the console (issue 17) ----------------------------------------------------------------------
+
+
+class Operators(Protocol):
+    """The console's users, their sessions and failed logins."""
+
+    async def create_user(
+        self, portal_id: int, email: str, password_hash: str, role: Role, now: int
+    ) -> ConsoleUser | None:
+        """None when the address is taken."""
+
+    async def user_by_email(self, email: str) -> ConsoleUser | None: ...
+
+    async def list_users(self, portal_id: int | None = None) -> list[ConsoleUser]: ...
+
+    async def disable_user(self, user_id: int, now: int) -> bool:
+        """Disable the user and end its sessions; False when no such active user."""
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+    async def create_session(
+        self, secret_sha256: str, user_id: int, csrf: str, now: int
+    ) -> None: ...
+
+    async def session_by_digest(self, secret_sha256: str) -> ConsoleSession | None: ...
+
+    async def touch_session(self, secret_sha256: str, now: int) -> None: ...
+
+    async def delete_session(self, secret_sha256: str) -> None: ...
+
+    async def login_failures(self, email: str) -> LoginFailures | None: ...
+
+    async def put_login_failures(self, failures: LoginFailures) -> None: ...
+
+    async def clear_login_failures(self, email: str) -> None: ...
+
+
+class Dashboard(Protocol):
+    """The console's overview figures and subscriber search."""
+
+    async def count_addresses(self, portal_id: int, channel: Channel) -> int: ...
+
+    async def stored_counts(self, portal_id: int, channel: Channel) -> dict[tuple[int, str], int]:
+        """Stored choices per (type, state)."""
+
+    async def covered_counts(
+        self, portal_id: int, channel: Channel
+    ) -> dict[tuple[int, str | None], int]:
+        """Per (type, stored state or None): addresses an active opt-out of all email covers."""
+
+    async def changes_since(
+        self, portal_id: int, since: int
+    ) -> list[tuple[int, str, str, Any, int]]:
+        """Type changes per (day number, new state, source, legal basis) since ``since``."""
+
+    async def opt_outs_by_scope(self, portal_id: int, channel: Channel) -> dict[int, int]: ...
+
+    async def entry_time(self, portal_id: int, seq: int) -> int | None: ...
+
+    async def last_verification(self, portal_id: int) -> tuple[int, int, str, bool] | None: ...
+
+    async def record_verification(
+        self, portal_id: int, now: int, head_seq: int, head_hash: str, intact: bool
+    ) -> None: ...
+
+    async def subscribers_with_prefix(
+        self, portal_id: int, prefix: str, limit: int
+    ) -> list[str]: ...
+
+
 class PreferencesRepository(Tenants, Statuses, LedgerAppends, Protocol):
     """What the preference rules (preferences/) need of the store."""
 
@@ -269,6 +340,8 @@ class Repository(
     Webhooks,
     Exports,
     IdempotencyKeys,
+    Operators,
+    Dashboard,
     Protocol,
 ):
     """Everything the store keeps, for one transaction."""

@@ -105,6 +105,10 @@ subscription_statuses = Table(
     Column("legal_basis_explanation", Text),
     Column("updated_at", BigInteger, nullable=False),
     ForeignKeyConstraint(["subscription_id"], ["subscription_definitions.id"]),
+    # The console's counts per type and state, read from the index alone (migration 0009).
+    Index(
+        "ix_subscription_statuses_type_counts", "portal_id", "channel", "subscription_id", "status"
+    ),
 )
 
 # One row per (subscriber, channel, scope). scope is PORTAL_WIDE (business_unit_id 0) or
@@ -121,6 +125,8 @@ wide_statuses = Table(
     Column("status", String(16), nullable=False),
     Column("source", String(200), nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # The console's opt-outs per brand (migration 0009).
+    Index(None, "portal_id", "status", "wide_type", "business_unit_id"),
 )
 
 tokens = Table(
@@ -170,6 +176,8 @@ ledger = Table(
     Column("hash", String(64), nullable=False),
     Index(None, "portal_id", "subscriber", "id"),
     UniqueConstraint("portal_id", "seq"),
+    # The console's changes per day (migration 0009).
+    Index(None, "portal_id", "created_at"),
 )
 
 # A webhook's events are its portal's ledger entries, in seq order: written in the writes' own
@@ -223,4 +231,59 @@ link_signing_keys = Table(
     Column("secret", String(64), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("retired_at", BigInteger),
+)
+
+# -- the console (issue 17, migration 0009) ------------------------------------------------------
+
+# Operators of the web console: each belongs to one portal, as "admin" or "viewer". The password
+# is kept as an argon2id hash only; a disabled user can no longer log in.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("email", String(EMAIL_LENGTH), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    UniqueConstraint("email"),
+)
+
+# A logged-in browser: the SHA-256 of its cookie's secret (the secret is never stored), the
+# session's CSRF token, and when it was last used (the idle timeout).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("secret_sha256", String(64), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["user_id"], ["console_users.id"]),
+    Index(None, "user_id"),
+)
+
+# Failed logins per address (known or not), for throttling: after too many within the window
+# the address is locked until ``locked_until``.
+console_login_failures = Table(
+    "console_login_failures",
+    metadata,
+    Column("email", String(EMAIL_LENGTH), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_failure_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger),
+)
+
+# The last verification of each portal's ledger chain (the console's overview shows it).
+ledger_verifications = Table(
+    "ledger_verifications",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("verified_at", BigInteger, nullable=False),
+    Column("head_seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("intact", Boolean, nullable=False),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
 )

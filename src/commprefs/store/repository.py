@@ -10,8 +10,10 @@ repository would cost every transaction about 15 µs.
 
 from __future__ import annotations
 
+from commprefs.store.dashboard_queries import DashboardQueries
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
+from commprefs.store.operator_queries import OperatorQueries
 from commprefs.store.status_queries import StatusQueries
 from commprefs.store.tenant_queries import SigningKeyQueries, TenantQueries, TokenQueries
 from commprefs.store.transfer_queries import TransferQueries
@@ -27,5 +29,7 @@ class SqlRepository(
     WebhookQueries,
     TransferQueries,
     IdempotencyQueries,
+    OperatorQueries,  # the console (issue 17)
+    DashboardQueries,
 ):
     """Every query of the store on one connection (``conn``, with a transaction open on it)."""

@@ -1,7 +1,10 @@
 """console users and sessions (issue 17)
 
-Reserved so that the features of issues 14 to 17 each have their own revision in one chain; this
-revision changes nothing until the issue named here fills it in.
+The operators' web console: its users (one portal each, admin or viewer, argon2id password
+hashes), their sessions (stored as the SHA-256 of the cookie's secret, with the session's CSRF
+token), the failed logins that throttle guessing, and each portal's last ledger verification.
+Indexes for the console's overview: the ledger by portal and time, statuses by type and state,
+wide statuses by scope.
 
 Revision ID: 0009
 Revises: 0008
@@ -10,15 +13,88 @@ Create Date: 2026-12-06 20:45:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
-    """Nothing yet (issue 17 fills this in)."""
+    op.create_table(
+        "console_users",
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        sa.Column("portal_id", sa.BigInteger(), nullable=False),
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("password_hash", sa.String(200), nullable=False),
+        sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("disabled_at", sa.BigInteger()),
+        sa.ForeignKeyConstraint(
+            ["portal_id"], ["portals.id"], name="fk_console_users_portal_id_portals"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_console_users"),
+        sa.UniqueConstraint("email", name="uq_console_users_email"),
+    )
+    op.create_table(
+        "console_sessions",
+        sa.Column("secret_sha256", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("csrf", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("last_seen_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["console_users.id"], name="fk_console_sessions_user_id_console_users"
+        ),
+        sa.PrimaryKeyConstraint("secret_sha256", name="pk_console_sessions"),
+    )
+    op.create_index("ix_console_sessions_user_id", "console_sessions", ["user_id"])
+    op.create_table(
+        "console_login_failures",
+        sa.Column("email", sa.String(320), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("first_failure_at", sa.BigInteger(), nullable=False),
+        sa.Column("locked_until", sa.BigInteger()),
+        sa.PrimaryKeyConstraint("email", name="pk_console_login_failures"),
+    )
+    op.create_table(
+        "ledger_verifications",
+        sa.Column("portal_id", sa.BigInteger(), nullable=False),
+        sa.Column("verified_at", sa.BigInteger(), nullable=False),
+        sa.Column("head_seq", sa.BigInteger(), nullable=False),
+        sa.Column("head_hash", sa.String(64), nullable=False),
+        sa.Column("intact", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["portal_id"], ["portals.id"], name="fk_ledger_verifications_portal_id_portals"
+        ),
+        sa.PrimaryKeyConstraint("portal_id", name="pk_ledger_verifications"),
+    )
+    op.create_index("ix_ledger_portal_id_created_at", "ledger", ["portal_id", "created_at"])
+    op.create_index(
+        "ix_subscription_statuses_type_counts",
+        "subscription_statuses",
+        ["portal_id", "channel", "subscription_id", "status"],
+    )
+    op.create_index(
+        "ix_wide_statuses_portal_id_status_wide_type_business_unit_id",
+        "wide_statuses",
+        ["portal_id", "status", "wide_type", "business_unit_id"],
+    )
 
 
 def downgrade() -> None:
-    """Nothing yet (issue 17 fills this in)."""
+    op.drop_index("ix_wide_statuses_portal_id_status_wide_type_business_unit_id", "wide_statuses")
+    op.drop_index(
+        "ix_subscription_statuses_type_counts",
+        "subscription_statuses",
+    )
+    op.drop_index("ix_ledger_portal_id_created_at", "ledger")
+    op.drop_table("ledger_verifications")
+    op.drop_table("console_login_failures")
+    op.drop_index("ix_console_sessions_user_id", "console_sessions")
+    op.drop_table("console_sessions")
+    op.drop_table("console_users")

@@ -1,0 +1,156 @@
+"""SQL of the console's operators: users, sessions, failed logins (store/interface.py's
+Operators)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from commprefs.domain.operators import ConsoleSession, ConsoleUser, LoginFailures, Role
+from commprefs.store.models import console_login_failures, console_sessions, console_users
+from commprefs.store.queries import Queries
+
+
+def _user(row: Any) -> ConsoleUser:
+    return ConsoleUser(
+        id=row.id,
+        portal_id=row.portal_id,
+        email=row.email,
+        role=Role(row.role),
+        created_at=row.created_at,
+        disabled_at=row.disabled_at,
+        password_hash=row.password_hash,
+    )
+
+
+class OperatorQueries(Queries):
+    """store/interface.py's Operators."""
+
+    async def create_user(
+        self, portal_id: int, email: str, password_hash: str, role: Role, now: int
+    ) -> ConsoleUser | None:
+        """None when the address is taken."""
+        taken = await self.user_by_email(email)
+        if taken is not None:
+            return None
+        result = await self.conn.execute(
+            insert(console_users)
+            .values(
+                portal_id=portal_id,
+                email=email,
+                password_hash=password_hash,
+                role=role.value,
+                created_at=now,
+            )
+            .returning(console_users)
+        )
+        return _user(result.one())
+
+    async def user_by_email(self, email: str) -> ConsoleUser | None:
+        row = (
+            await self.conn.execute(select(console_users).where(console_users.c.email == email))
+        ).first()
+        return _user(row) if row else None
+
+    async def list_users(self, portal_id: int | None = None) -> list[ConsoleUser]:
+        query = select(console_users).order_by(console_users.c.id)
+        if portal_id is not None:
+            query = query.where(console_users.c.portal_id == portal_id)
+        return [_user(row) for row in await self.conn.execute(query)]
+
+    async def disable_user(self, user_id: int, now: int) -> bool:
+        """Disable the user and end its sessions; False when no such active user."""
+        result = await self.conn.execute(
+            update(console_users)
+            .where(console_users.c.id == user_id, console_users.c.disabled_at.is_(None))
+            .values(disabled_at=now)
+        )
+        await self.conn.execute(
+            delete(console_sessions).where(console_sessions.c.user_id == user_id)
+        )
+        return bool(result.rowcount)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.conn.execute(
+            update(console_users)
+            .where(console_users.c.id == user_id)
+            .values(password_hash=password_hash)
+        )
+
+    async def create_session(self, secret_sha256: str, user_id: int, csrf: str, now: int) -> None:
+        await self.conn.execute(
+            insert(console_sessions).values(
+                secret_sha256=secret_sha256,
+                user_id=user_id,
+                csrf=csrf,
+                created_at=now,
+                last_seen_at=now,
+            )
+        )
+
+    async def session_by_digest(self, secret_sha256: str) -> ConsoleSession | None:
+        row = (
+            await self.conn.execute(
+                select(
+                    console_sessions.c.secret_sha256,
+                    console_sessions.c.csrf,
+                    console_sessions.c.created_at.label("session_created_at"),
+                    console_sessions.c.last_seen_at,
+                    console_users,
+                )
+                .join(console_users, console_users.c.id == console_sessions.c.user_id)
+                .where(console_sessions.c.secret_sha256 == secret_sha256)
+            )
+        ).first()
+        if row is None:
+            return None
+        return ConsoleSession(
+            secret_sha256=row.secret_sha256,
+            user=_user(row),
+            csrf=row.csrf,
+            created_at=row.session_created_at,
+            last_seen_at=row.last_seen_at,
+        )
+
+    async def touch_session(self, secret_sha256: str, now: int) -> None:
+        await self.conn.execute(
+            update(console_sessions)
+            .where(console_sessions.c.secret_sha256 == secret_sha256)
+            .values(last_seen_at=now)
+        )
+
+    async def delete_session(self, secret_sha256: str) -> None:
+        await self.conn.execute(
+            delete(console_sessions).where(console_sessions.c.secret_sha256 == secret_sha256)
+        )
+
+    async def login_failures(self, email: str) -> LoginFailures | None:
+        row = (
+            await self.conn.execute(
+                select(console_login_failures).where(console_login_failures.c.email == email)
+            )
+        ).first()
+        if row is None:
+            return None
+        return LoginFailures(row.email, row.failures, row.first_failure_at, row.locked_until)
+
+    async def put_login_failures(self, failures: LoginFailures) -> None:
+        values = {
+            "email": failures.email,
+            "failures": failures.failures,
+            "first_failure_at": failures.first_failure_at,
+            "locked_until": failures.locked_until,
+        }
+        statement = self._upsert(console_login_failures).values(**values)
+        await self.conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[console_login_failures.c.email],
+                set_={k: v for k, v in values.items() if k != "email"},
+            )
+        )
+
+    async def clear_login_failures(self, email: str) -> None:
+        await self.conn.execute(
+            delete(console_login_failures).where(console_login_failures.c.email == email)
+        )
