@@ -1,0 +1,130 @@
+"""The console's overview on a seeded data set equals what the API reads, subscriber by
+subscriber (SQLite and PostgreSQL); and the sessions' idle timeout, on a clock the test drives."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import httpx
+
+from commprefs.config import Settings
+from commprefs.services import Services
+from tests.support.console import PASSWORD, Console, console_user
+from tests.support.factories import Factory, email
+from tests.support.server import Server
+from tests.support.v4 import V4
+
+PREFIX = "/communication-preferences/v4"
+
+
+def _cells(page: str, row_attribute: str) -> dict[str, list[str]]:
+    rows = re.findall(rf'<tr {row_attribute}="(\d+)">(.*?)</tr>', page, re.S)
+    return {key: re.findall(r'<td class="n[^"]*">(\d+)</td>', cells) for key, cells in rows}
+
+
+def test_the_overview_counts_equal_the_apis_reads(server: Server, factory: Factory) -> None:
+    tenant = factory.tenant(types=2)
+    brand = factory.business_unit(tenant.portal)
+    tenant.definitions.append(factory.definition(tenant.portal, business_unit_id=brand.id))
+    first, second, branded = tenant.definitions
+    people = [email("seed") for _ in range(12)]
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        api = V4(http, PREFIX, tenant)
+        plan = [
+            (0, first.id, "SUBSCRIBED"),
+            (1, first.id, "SUBSCRIBED"),
+            (2, first.id, "UNSUBSCRIBED"),
+            (3, second.id, "SUBSCRIBED"),
+            (4, branded.id, "SUBSCRIBED"),
+            (5, branded.id, "UNSUBSCRIBED"),
+            (6, first.id, "SUBSCRIBED"),
+            (6, first.id, "NOT_SPECIFIED"),  # back to no choice
+            (7, first.id, "SUBSCRIBED"),
+            (8, branded.id, "SUBSCRIBED"),
+        ]
+        for who, subscription, state in plan:
+            assert api.update(people[who], subscription, state).status_code == 200
+        assert api.unsubscribe_all(people[7]).status_code == 200  # portal-wide
+        assert api.unsubscribe_all(people[8], businessUnitId=brand.id).status_code == 200
+        assert api.unsubscribe_all(people[9], businessUnitId=brand.id).status_code == 200
+        expected: Counter[tuple[int, str]] = Counter()
+        known = 0
+        for person in people:
+            states = api.states(person)
+            if person in people[:10]:
+                known += 1
+            for subscription, state in states.items():
+                expected[subscription, state] += 1
+        wide = Counter()
+        for person in people:
+            for opt_out in api.wide(person).json()["results"]:
+                wide[opt_out["businessUnitId"]] += 1
+        admin = console_user(factory, tenant.portal, "viewer")
+        with Console(server.url) as console:
+            assert console.log_in(admin).status_code == 303
+            page = console.http.get("/console/").text
+    assert f"{known} known addresses." in page
+    counts = _cells(page, "data-type")
+    unknown = len(people) - known  # read NOT_SPECIFIED by the API, but not known addresses
+    for definition in tenant.definitions:
+        subscribed, unsubscribed, never = map(int, counts[str(definition.id)])
+        assert subscribed == expected[definition.id, "SUBSCRIBED"]
+        assert unsubscribed == expected[definition.id, "UNSUBSCRIBED"]
+        assert never == expected[definition.id, "NOT_SPECIFIED"] - unknown
+    brands = {unit: int(cells[0]) for unit, cells in _cells(page, "data-unit").items()}
+    assert brands == {str(unit): n for unit, n in wide.items()}
+    assert brands == {"0": 1, str(brand.id): 2}
+    # 10 type changes + unsubscribe-all writes: every one of them today, by the public API.
+    assert re.search(r"Public status API</th><td class=\"n\">(\d+)</td>", page)
+
+
+def test_a_session_ends_after_the_idle_timeout(server: Server, factory: Factory) -> None:
+    """Through the service on the server's database, with a clock the test moves."""
+
+    class Clock:
+        now = 1_800_000_000_000
+
+        def now_ms(self) -> int:
+            return self.now
+
+    clock = Clock()
+    services = Services.build(
+        Settings(database_url=server.database_url, console_idle_minutes=30), clock
+    )
+    user = console_user(factory, factory.portal(), "admin")
+    try:
+        _, secret = factory.run(services.operators.log_in(user.email, PASSWORD))
+        clock.now += 29 * 60_000
+        assert factory.run(services.operators.session(secret)) is not None  # used: kept alive
+        clock.now += 29 * 60_000
+        assert factory.run(services.operators.session(secret)) is not None
+        clock.now += 31 * 60_000
+        assert factory.run(services.operators.session(secret)) is None
+        clock.now -= 31 * 60_000  # ended for good: it was removed, not just refused
+        assert factory.run(services.operators.session(secret)) is None
+    finally:
+        factory.run(services.close())
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(server: Server, factory: Factory) -> None:
+    class Clock:
+        now = 1_800_000_000_000
+
+        def now_ms(self) -> int:
+            return self.now
+
+    clock = Clock()
+    services = Services.build(
+        Settings(database_url=server.database_url, console_session_hours=1), clock
+    )
+    user = console_user(factory, factory.portal(), "viewer")
+    try:
+        _, secret = factory.run(services.operators.log_in(user.email, PASSWORD))
+        for _ in range(5):
+            clock.now += 10 * 60_000
+            assert factory.run(services.operators.session(secret)) is not None
+        clock.now += 11 * 60_000
+        assert factory.run(services.operators.session(secret)) is None
+    finally:
+        factory.run(services.close())
