@@ -19,6 +19,7 @@ from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.operators.changes import ConsoleActions
 from commprefs.operators.dashboard import DashboardService
+from commprefs.operators.imports import ConsoleTransfers
 from commprefs.operators.service import OperatorService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
@@ -48,6 +49,7 @@ class Services:
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
+    transfers: ConsoleTransfers
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -78,6 +80,8 @@ class Services:
         ledger = LedgerService(transactions, clock)
         portals = PortalService(transactions, clock)
         tokens = TokenService(transactions, clock)
+        imports = ImportService(database, clock)
+        exports = ExportService(transactions)
         return cls(
             settings=settings,
             database=database,
@@ -87,14 +91,15 @@ class Services:
             preferences=preferences,
             ledger=ledger,
             webhooks=WebhookService(transactions, clock),
-            imports=ImportService(database, clock),
-            exports=ExportService(transactions),
+            imports=imports,
+            exports=exports,
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
             operators=OperatorService(transactions, clock, settings),
             dashboard=DashboardService(transactions, clock, ledger),
             console=ConsoleActions(transactions, preferences, portals, tokens, ledger),
+            transfers=ConsoleTransfers(imports, exports),
         )
 
     @staticmethod

@@ -106,6 +106,7 @@ POSTS = {
     "/console/tokens": {"name": "viewer's", "scopes": "communication_preferences.read"},
     "/console/tokens/revoke": {"token": "1"},
     "/console/ledger/verify": {},
+    "/console/imports": {"format": "csv"},
 }
 
 
@@ -249,3 +250,41 @@ def test_every_page_answers_with_the_strict_policy(as_admin: Console, tenant: Te
     assert missing.status_code == 404
     bad_date = as_admin.http.get(f"/console/subscriber?address={subscriber}&as_of=yesterday")
     assert bad_date.status_code == 400
+
+
+def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_exports_stream(
+    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
+) -> None:
+    first = tenant.definitions[0]
+    good, bad = email("imported"), "not-an-address"
+    body = (
+        f"email,subscriptionId,status\n{good},{first.id},SUBSCRIBED\n{bad},{first.id},SUBSCRIBED\n"
+    )
+    started = as_admin.http.post(
+        "/console/imports",
+        data={"csrf": as_admin.csrf(), "format": ""},
+        files={"file": ("people.csv", body.encode(), "text/csv")},
+    )
+    assert started.status_code == 303
+    job = started.headers["location"]
+    for _ in range(100):
+        page = as_admin.http.get(job)
+        if "Finished" in page.text:
+            break
+    assert "Finished: 1 of 2 rows imported, 1 rejected." in page.text
+    assert 'http-equiv="refresh"' not in page.text  # it stops reloading when done
+    rejects = as_admin.http.get(job + "/rejects")
+    assert rejects.status_code == 200
+    assert bad in rejects.text
+    assert "_error" in rejects.text.splitlines()[0]
+    with httpx.Client(base_url=server.url, headers=tenant.headers) as api:
+        read = api.get(f"{V4}/statuses/{good}", params={"channel": "EMAIL"}).json()
+    status = {r["subscriptionId"]: r for r in read["results"]}[first.id]
+    assert status["status"] == "SUBSCRIBED"
+    assert status["source"] == f"console user {admin.id} ({admin.email}): import of people.csv"
+    exported = as_admin.http.get("/console/exports/statuses.csv")
+    assert exported.status_code == 200
+    assert exported.headers["content-disposition"] == 'attachment; filename="statuses.csv"'
+    assert good in exported.text
+    assert exported.text.startswith("email,")
+    assert as_admin.http.get("/console/exports/nothing.csv").status_code == 404

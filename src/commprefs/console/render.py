@@ -10,10 +10,10 @@ import secrets
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from commprefs.domain.clock import iso_ms
 
@@ -93,3 +93,14 @@ def set_login_cookie(response: Response, nonce: str, public_url: str) -> None:
         httponly=True,
         samesite="strict",
     )
+
+
+def console_page(template: str, session: Any, active: str, **values: Any) -> HTMLResponse:
+    """A page of a logged-in user: the navigation marks ``active``; forms carry the session's
+    CSRF token."""
+    return html(template, session=session, active=active, **values)
+
+
+def back(path: str, notice: str = "") -> Response:
+    target = path + (("&" if "?" in path else "?") + "notice=" + quote(notice) if notice else "")
+    return RedirectResponse(target, status_code=303)

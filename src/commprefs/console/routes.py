@@ -8,7 +8,6 @@ the console's own origin (console/guard.py); it answers with a redirect to the p
 from __future__ import annotations
 
 import secrets
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -26,31 +25,23 @@ from commprefs.console.guard import (
     services,
     session,
 )
+from commprefs.console.operations_routes import router as operations_router
 from commprefs.console.render import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    back,
     clear_session_cookie,
+    console_page,
     html,
     set_login_cookie,
     set_session_cookie,
 )
 from commprefs.domain.errors import Unauthenticated
-from commprefs.domain.operators import ConsoleSession
 from commprefs.domain.preferences import LegalBasis, State
-from commprefs.domain.tokens import ALL_SCOPES
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
 STATES = [s.value for s in State]
 BASES = [b.value for b in LegalBasis]
-
-
-def _page(template: str, signed_in: ConsoleSession, active: str, **values: Any) -> Response:
-    return html(template, session=signed_in, active=active, **values)
-
-
-def _back(path: str, notice: str = "") -> Response:
-    target = path + (("&" if "?" in path else "?") + "notice=" + quote(notice) if notice else "")
-    return RedirectResponse(target, status_code=303)
 
 
 # -- logging in and out --------------------------------------------------------------------------
@@ -100,7 +91,7 @@ async def log_out(request: Request) -> Response:
 async def overview(request: Request) -> Response:
     signed_in = await session(request)
     figures = await services(request).dashboard.overview(signed_in.user.portal_id)
-    return _page(
+    return console_page(
         "overview.html",
         signed_in,
         "overview",
@@ -114,7 +105,7 @@ async def overview(request: Request) -> Response:
 async def verify_ledger(request: Request) -> Response:
     signed_in, _ = await posted(request)
     report = await services(request).dashboard.verify_chain(signed_in.user)
-    return _back(
+    return back(
         "/console/", "The ledger is intact." if report.intact else "The ledger is NOT intact."
     )
 
@@ -127,7 +118,7 @@ async def subscribers(request: Request) -> Response:
     signed_in = await session(request)
     query = request.query_params.get("q", "").strip()
     found = await services(request).console.search(signed_in.user, query)
-    return _page("subscribers.html", signed_in, "subscribers", query=query, found=found)
+    return console_page("subscribers.html", signed_in, "subscribers", query=query, found=found)
 
 
 @router.get("/subscriber")
@@ -137,7 +128,7 @@ async def subscriber(request: Request) -> Response:
     view = await services(request).console.subscriber(
         signed_in.user, request.state.request_id, params.get("address", ""), params.get("as_of")
     )
-    return _page(
+    return console_page(
         "subscriber.html",
         signed_in,
         "subscribers",
@@ -163,7 +154,7 @@ async def change_status(request: Request) -> Response:
         field(form, "legal_basis"),
         field(form, "explanation"),
     )
-    return _back(f"/console/subscriber?address={quote(address)}", "The status is changed.")
+    return back(f"/console/subscriber?address={quote(address)}", "The status is changed.")
 
 
 # -- subscription types and brands -------------------------------------------------------------
@@ -174,7 +165,7 @@ async def types(request: Request) -> Response:
     signed_in = await session(request)
     listed = await services(request).console.definitions(signed_in.user)
     units = await services(request).console.business_units(signed_in.user)
-    return _page(
+    return console_page(
         "types.html",
         signed_in,
         "types",
@@ -194,7 +185,7 @@ async def create_type(request: Request) -> Response:
         number(form, "business_unit"),
         field(form, "purpose"),
     )
-    return _back("/console/types", f"Created {created.name}.")
+    return back("/console/types", f"Created {created.name}.")
 
 
 @router.post("/types/translation")
@@ -207,14 +198,14 @@ async def translate_type(request: Request) -> Response:
         field(form, "name"),
         field(form, "description"),
     )
-    return _back("/console/types", f"Saved the {done.language_code} translation.")
+    return back("/console/types", f"Saved the {done.language_code} translation.")
 
 
 @router.get("/brands")
 async def brands(request: Request) -> Response:
     signed_in = await session(request)
     units = await services(request).console.business_units(signed_in.user)
-    return _page(
+    return console_page(
         "brands.html",
         signed_in,
         "brands",
@@ -227,7 +218,7 @@ async def brands(request: Request) -> Response:
 async def create_brand(request: Request) -> Response:
     signed_in, form = await posted(request)
     unit = await services(request).console.create_business_unit(signed_in.user, field(form, "name"))
-    return _back("/console/brands", f"Created brand {unit}.")
+    return back("/console/brands", f"Created brand {unit}.")
 
 
 @router.post("/brands/branding")
@@ -240,61 +231,10 @@ async def brand(request: Request) -> Response:
         field(form, "colour"),
         field(form, "logo_url"),
     )
-    return _back("/console/brands", "Branding saved.")
+    return back("/console/brands", "Branding saved.")
 
 
-# -- tokens and webhooks -----------------------------------------------------------------------
-
-
-@router.get("/tokens")
-async def tokens(request: Request) -> Response:
-    signed_in = await session(request)
-    listed = await services(request).console.list_tokens(signed_in.user)
-    return _page(
-        "tokens.html",
-        signed_in,
-        "tokens",
-        tokens=listed,
-        scopes=ALL_SCOPES,
-        secret=None,
-        notice=request.query_params.get("notice", ""),
-    )
-
-
-@router.post("/tokens")
-async def create_token(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    record, secret = await services(request).console.create_token(
-        signed_in.user,
-        field(form, "name"),
-        [s for s in form.getlist("scopes") if isinstance(s, str)],
-    )
-    listed = await services(request).console.list_tokens(signed_in.user)
-    # Shown once, on this answer to the post; never again.
-    return _page(
-        "tokens.html",
-        signed_in,
-        "tokens",
-        tokens=listed,
-        scopes=ALL_SCOPES,
-        secret=(record, secret),
-        notice="",
-    )
-
-
-@router.post("/tokens/revoke")
-async def revoke_token(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    token_id = number(form, "token")
-    await services(request).console.revoke_token(signed_in.user, token_id)
-    return _back("/console/tokens", f"Token {token_id} is revoked.")
-
-
-@router.get("/webhooks")
-async def webhooks(request: Request) -> Response:
-    signed_in = await session(request)
-    figures = await services(request).dashboard.overview(signed_in.user.portal_id)
-    return _page("webhooks.html", signed_in, "webhooks", webhooks=figures.webhooks)
+router.include_router(operations_router)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST"])
