@@ -10,7 +10,7 @@ from commprefs.domain.operators import DayCounts
 
 WIDTH = 360  # 4 units a day for 90 days
 HALF = 70  # the height of each half
-TOP = 14  # room for the labels above
+TOP = 4  # a margin above the tallest bar
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def day_chart(days: list[DayCounts]) -> Chart:
             bars.append(Bar(x, axis, width, height, "out", f"{day.day}: {day.opt_outs} opt-outs"))
     return Chart(
         width=WIDTH,
-        height=TOP + 2 * HALF + 14,
+        height=2 * (TOP + HALF),
         axis_y=axis,
         bars=bars,
         peak=peak,
