@@ -69,6 +69,7 @@ class DashboardService:
         channel = Channel.EMAIL
         today = self.clock.now_ms() // DAY_MS
         first_day = today - DAYS + 1
+        await self._roll_up(portal_id, first_day, today - 1)
         async with self.database.snapshot() as repo:
             await require_portal(repo, portal_id)
             definitions = await repo.definitions(portal_id)
@@ -76,7 +77,9 @@ class DashboardService:
             addresses = await repo.count_addresses(portal_id, channel)
             stored = await repo.stored_counts(portal_id, channel)
             covered = await repo.covered_counts(portal_id, channel)
-            changes = await repo.changes_since(portal_id, first_day * DAY_MS)
+            # Past days from their counts, today from the ledger itself.
+            changes = await repo.day_counts(portal_id, first_day, today - 1)
+            changes += await repo.changes_since(portal_id, today * DAY_MS)
             opt_outs = await repo.opt_outs_by_scope(portal_id, channel)
             head_seq, head_hash = await repo.chain_head(portal_id)
             verified = await repo.last_verification(portal_id)
@@ -126,6 +129,18 @@ class DashboardService:
             ),
             webhooks=webhooks,
         )
+
+    async def _roll_up(self, portal_id: int, first_day: int, yesterday: int) -> None:
+        """Count the days that ended since the last overview (at most the 90 shown), once."""
+        async with self.database.read() as repo:
+            through = await repo.rolled_up_through(portal_id)
+        if through is not None and through >= yesterday:
+            return
+        async with self.database.write() as repo:
+            through = await repo.rolled_up_through(portal_id)
+            if through is None or through < yesterday:
+                start = first_day if through is None else max(first_day, through + 1)
+                await repo.roll_up(portal_id, start, yesterday)
 
     async def verify_chain(self, user: ConsoleUser) -> ChainReport:
         """Recompute the user's portal's chain and record the result for the overview."""

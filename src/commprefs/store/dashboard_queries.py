@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, distinct, func, or_, select
 
 from commprefs.domain.preferences import Channel, State, WideType
 from commprefs.store.models import (
+    console_day_counts,
+    console_rollups,
     ledger,
     ledger_verifications,
     subscription_definitions,
@@ -34,18 +36,37 @@ class DashboardQueries(Queries):
     """store/interface.py's Dashboard."""
 
     async def count_addresses(self, portal_id: int, channel: Channel) -> int:
-        """Addresses with any recorded choice or opt-out."""
-        known = union(
-            select(subscription_statuses.c.subscriber).where(
-                subscription_statuses.c.portal_id == portal_id,
-                subscription_statuses.c.channel == channel.value,
-            ),
-            select(wide_statuses.c.subscriber).where(
-                wide_statuses.c.portal_id == portal_id, wide_statuses.c.channel == channel.value
-            ),
-        ).subquery()
-        found = await self.conn.execute(select(func.count()).select_from(known))
-        return int(found.scalar_one())
+        """Addresses with any recorded choice or opt-out: the distinct subscribers of the status
+        rows, plus those with only an opt-out of all."""
+        s, w = subscription_statuses.c, wide_statuses.c
+        # count(DISTINCT) reads the primary key in order: half the time of a DISTINCT subquery.
+        chosen = select(func.count(distinct(s.subscriber))).where(
+            s.portal_id == portal_id, s.channel == channel.value
+        )
+        only_wide = (
+            select(w.subscriber)
+            .distinct()
+            .where(
+                w.portal_id == portal_id,
+                w.channel == channel.value,
+                ~select(s.subscriber)
+                .where(
+                    s.portal_id == portal_id,
+                    s.subscriber == w.subscriber,
+                    s.channel == channel.value,
+                )
+                .exists(),
+            )
+            .subquery()
+        )
+        found = await self.conn.execute(
+            select(
+                chosen.scalar_subquery(),
+                select(func.count()).select_from(only_wide).scalar_subquery(),
+            )
+        )
+        first, second = tuple(found.one())
+        return int(first) + int(second)
 
     async def stored_counts(self, portal_id: int, channel: Channel) -> dict[tuple[int, str], int]:
         """Stored choices per (type, state)."""
@@ -105,8 +126,8 @@ class DashboardQueries(Queries):
         self, portal_id: int, since: int
     ) -> list[tuple[int, str, str, Any, int]]:
         """Changes of one type's status recorded since ``since``, counted per (day number, new
-        state, source, legal basis): one pass over the ledger's (portal, time) index."""
-        day = ledger.c.created_at // DAY_MS  # integer division on both dialects
+        state, source, legal basis): a range of the ledger's (portal, time) index."""
+        day = (ledger.c.created_at // DAY_MS).label("day")  # integer division on both dialects
         rows = await self.conn.execute(
             select(day, ledger.c.new_status, ledger.c.source, ledger.c.legal_basis, func.count())
             .where(
@@ -119,6 +140,60 @@ class DashboardQueries(Queries):
         return [
             (int(n), str(state), str(src), basis, int(c))
             for n, state, src, basis, c in _tuples(rows)
+        ]
+
+    async def rolled_up_through(self, portal_id: int) -> int | None:
+        found = await self.conn.execute(
+            select(console_rollups.c.through_day).where(console_rollups.c.portal_id == portal_id)
+        )
+        value = found.scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def roll_up(self, portal_id: int, first_day: int, last_day: int) -> None:
+        """Count the changes of days ``first_day`` to ``last_day`` (days that are over) into
+        console_day_counts, once: a concurrent roll-up of the same days counts the same."""
+        day = (ledger.c.created_at // DAY_MS).label("day")
+        basis = func.coalesce(ledger.c.legal_basis, "").label("legal_basis")
+        counted = (
+            select(
+                ledger.c.portal_id, day, ledger.c.new_status, ledger.c.source, basis, func.count()
+            )
+            .where(
+                ledger.c.portal_id == portal_id,
+                ledger.c.created_at >= first_day * DAY_MS,
+                ledger.c.created_at < (last_day + 1) * DAY_MS,
+                ledger.c.subscription_id.is_not(None),
+            )
+            .group_by(ledger.c.portal_id, day, ledger.c.new_status, ledger.c.source, basis)
+        )
+        c = console_day_counts.c
+        await self.conn.execute(
+            self._upsert(console_day_counts)
+            .from_select(
+                [c.portal_id, c.day, c.new_status, c.source, c.legal_basis, c.changes], counted
+            )
+            .on_conflict_do_nothing()
+        )
+        mark = self._upsert(console_rollups).values(portal_id=portal_id, through_day=last_day)
+        await self.conn.execute(
+            mark.on_conflict_do_update(
+                index_elements=[console_rollups.c.portal_id], set_={"through_day": last_day}
+            )
+        )
+
+    async def day_counts(
+        self, portal_id: int, first_day: int, last_day: int
+    ) -> list[tuple[int, str, str, Any, int]]:
+        """The counted changes of days ``first_day`` to ``last_day``, as changes_since has them."""
+        c = console_day_counts.c
+        rows = await self.conn.execute(
+            select(c.day, c.new_status, c.source, c.legal_basis, c.changes).where(
+                c.portal_id == portal_id, c.day >= first_day, c.day <= last_day
+            )
+        )
+        return [
+            (int(n), str(state), str(src), basis or None, int(count))
+            for n, state, src, basis, count in _tuples(rows)
         ]
 
     async def opt_outs_by_scope(self, portal_id: int, channel: Channel) -> dict[int, int]:

@@ -311,6 +311,16 @@ class Dashboard(Protocol):
     ) -> list[tuple[int, str, str, Any, int]]:
         """Type changes per (day number, new state, source, legal basis) since ``since``."""
 
+    async def rolled_up_through(self, portal_id: int) -> int | None: ...
+
+    async def roll_up(self, portal_id: int, first_day: int, last_day: int) -> None:
+        """Count the changes of days that are over into the overview's day counts, once."""
+
+    async def day_counts(
+        self, portal_id: int, first_day: int, last_day: int
+    ) -> list[tuple[int, str, str, Any, int]]:
+        """The counted changes of past days, as ``changes_since`` gives them."""
+
     async def opt_outs_by_scope(self, portal_id: int, channel: Channel) -> dict[int, int]: ...
 
     async def entry_time(self, portal_id: int, seq: int) -> int | None: ...

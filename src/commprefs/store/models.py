@@ -287,3 +287,25 @@ ledger_verifications = Table(
     Column("intact", Boolean, nullable=False),
     ForeignKeyConstraint(["portal_id"], ["portals.id"]),
 )
+
+# The console overview's changes per day, for days that are over (an entry is recorded when it is
+# written, so a past day's counts never change): counted once from the ledger, then read here.
+# legal_basis '' stands for none (it is part of the key).
+console_day_counts = Table(
+    "console_day_counts",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("day", BigInteger, primary_key=True, autoincrement=False),  # days since 1970-01-01 UTC
+    Column("new_status", String(16), primary_key=True),
+    Column("source", String(200), primary_key=True),
+    Column("legal_basis", String(40), primary_key=True),
+    Column("changes", BigInteger, nullable=False),
+)
+
+# Up to which day a portal's changes are counted in console_day_counts.
+console_rollups = Table(
+    "console_rollups",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("through_day", BigInteger, nullable=False),
+)

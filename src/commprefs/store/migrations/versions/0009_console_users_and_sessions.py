@@ -2,7 +2,9 @@
 
 The operators' web console: its users (one portal each, admin or viewer, argon2id password
 hashes), their sessions (stored as the SHA-256 of the cookie's secret, with the session's CSRF
-token), the failed logins that throttle guessing, and each portal's last ledger verification.
+token), the failed logins that throttle guessing, each portal's last ledger verification, and
+the overview's changes per day of past days (which never change: the ledger is append-only and
+records entries at the time they are written), so that it reads today's entries only.
 Indexes for the console's overview: the ledger by portal and time, statuses by type and state,
 wide statuses by scope.
 
@@ -73,6 +75,24 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("portal_id", name="pk_ledger_verifications"),
     )
+    op.create_table(
+        "console_day_counts",
+        sa.Column("portal_id", sa.BigInteger(), nullable=False),
+        sa.Column("day", sa.BigInteger(), nullable=False),
+        sa.Column("new_status", sa.String(16), nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("legal_basis", sa.String(40), nullable=False),
+        sa.Column("changes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "portal_id", "day", "new_status", "source", "legal_basis", name="pk_console_day_counts"
+        ),
+    )
+    op.create_table(
+        "console_rollups",
+        sa.Column("portal_id", sa.BigInteger(), nullable=False),
+        sa.Column("through_day", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("portal_id", name="pk_console_rollups"),
+    )
     op.create_index("ix_ledger_portal_id_created_at", "ledger", ["portal_id", "created_at"])
     op.create_index(
         "ix_subscription_statuses_type_counts",
@@ -93,6 +113,8 @@ def downgrade() -> None:
         "subscription_statuses",
     )
     op.drop_index("ix_ledger_portal_id_created_at", "ledger")
+    op.drop_table("console_rollups")
+    op.drop_table("console_day_counts")
     op.drop_table("ledger_verifications")
     op.drop_table("console_login_failures")
     op.drop_index("ix_console_sessions_user_id", "console_sessions")
