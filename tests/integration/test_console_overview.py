@@ -9,6 +9,8 @@ from collections import Counter
 import httpx
 
 from commprefs.config import Settings
+from commprefs.domain.preferences import Actor, State, StatusChange
+from commprefs.operators.dashboard import DAY_MS, day_name
 from commprefs.services import Services
 from tests.support.console import PASSWORD, Console, console_user
 from tests.support.factories import Factory, email
@@ -126,5 +128,54 @@ def test_a_session_ends_after_its_lifetime_however_busy(server: Server, factory:
             assert factory.run(services.operators.session(secret)) is not None
         clock.now += 11 * 60_000
         assert factory.run(services.operators.session(secret)) is None
+    finally:
+        factory.run(services.close())
+
+
+def test_changes_per_day_count_past_days_once_and_today_live(
+    server: Server, factory: Factory
+) -> None:
+    """Past days come from the day counts, made once; today from the ledger."""
+
+    class Clock:
+        now = 1_800_000_000_000 // DAY_MS * DAY_MS + 3_600_000  # 01:00 UTC of a day
+
+        def now_ms(self) -> int:
+            return self.now
+
+    clock = Clock()
+    services = Services.build(Settings(database_url=server.database_url), clock)
+    tenant = factory.tenant(types=1)
+    [kind] = tenant.definitions
+    actor = Actor(tenant.portal.id, None, "test", "test")
+
+    def change(state: State) -> None:
+        factory.run(
+            services.preferences.update_status(
+                actor, StatusChange(email("daily"), kind.id, state), source="Day test"
+            )
+        )
+
+    def days() -> dict[str, tuple[int, int]]:
+        overview = factory.run(services.dashboard.overview(tenant.portal.id))
+        return {d.day: (d.opt_ins, d.opt_outs) for d in overview.days if d.opt_ins or d.opt_outs}
+
+    try:
+        change(State.SUBSCRIBED)
+        change(State.UNSUBSCRIBED)
+        clock.now += DAY_MS
+        change(State.SUBSCRIBED)
+        first, second = (day_name(clock.now // DAY_MS - 1), day_name(clock.now // DAY_MS))
+        assert days() == {first: (1, 1), second: (1, 0)}
+        change(State.SUBSCRIBED)  # today: read live
+        assert days() == {first: (1, 1), second: (2, 0)}
+        clock.now += DAY_MS  # the day ends: counted once, and the same as before
+        assert days() == {first: (1, 1), second: (2, 0)}
+        change(State.UNSUBSCRIBED)
+        assert days() == {first: (1, 1), second: (2, 0), day_name(clock.now // DAY_MS): (0, 1)}
+        clock.now += 100 * DAY_MS  # older than 90 days: no longer shown
+        assert days() == {}
+        overview = factory.run(services.dashboard.overview(tenant.portal.id))
+        assert overview.by_source == []
     finally:
         factory.run(services.close())

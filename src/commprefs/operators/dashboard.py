@@ -29,7 +29,7 @@ DAYS = 90
 NO_BASIS = "(none)"
 
 
-def _day(number: int) -> str:
+def day_name(number: int) -> str:
     return datetime.fromtimestamp(number * 86_400, UTC).strftime("%Y-%m-%d")
 
 
@@ -113,7 +113,7 @@ class DashboardService:
         return Overview(
             addresses=addresses,
             types=[type_counts(d, addresses, stored, covered) for d in definitions],
-            days=[DayCounts(_day(n), ins[n], outs[n]) for n in sorted(ins)],
+            days=[DayCounts(day_name(n), ins[n], outs[n]) for n in sorted(ins)],
             by_source=sorted(sources.items(), key=lambda item: (-item[1], item[0])),
             by_legal_basis=sorted(bases.items(), key=lambda item: (-item[1], item[0])),
             opt_outs_by_brand=[
