@@ -98,7 +98,7 @@ class Services:
             idempotency=idempotency,
             operators=OperatorService(transactions, clock, settings),
             dashboard=DashboardService(transactions, clock, ledger),
-            console=ConsoleActions(transactions, preferences, portals, tokens, ledger),
+            console=ConsoleActions(transactions, clock, preferences, portals, tokens, ledger),
             transfers=ConsoleTransfers(imports, exports),
         )
 

@@ -101,6 +101,7 @@ POSTS = {
     },
     "/console/types": {"name": "Viewer's type", "description": "", "business_unit": "0"},
     "/console/types/translation": {"definition": "1", "language": "de", "name": "X"},
+    "/console/types/edit": {"definition": "1", "name": "Renamed by a viewer"},
     "/console/brands": {"name": "Viewer's brand"},
     "/console/brands/branding": {"unit": "0", "name": "Viewer"},
     "/console/tokens": {"name": "viewer's", "scopes": "communication_preferences.read"},
@@ -288,3 +289,34 @@ def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_expor
     assert good in exported.text
     assert exported.text.startswith("email,")
     assert as_admin.http.get("/console/exports/nothing.csv").status_code == 404
+
+
+def test_a_type_is_renamed_deactivated_and_reactivated_in_the_console(
+    as_admin: Console, factory: Factory, server: Server
+) -> None:
+    tenant = factory.tenant(types=2)
+    admin = console_user(factory, tenant.portal, "admin")
+    kind, other = tenant.definitions
+    with Console(server.url) as console, httpx.Client(base_url=server.url) as api:
+        assert console.log_in(admin).status_code == 303
+
+        def definitions() -> dict[int, dict[str, object]]:
+            found = api.get(f"{V4}/definitions", headers=tenant.headers).json()["results"]
+            return {int(d["id"]): d for d in found}
+
+        edit = {"definition": str(kind.id), "description": "Now described.", "purpose": "News"}
+        renamed = console.post("/console/types/edit", {**edit, "name": "Renamed", "active": "on"})
+        assert renamed.status_code == 303
+        assert definitions()[kind.id]["name"] == "Renamed"
+        assert definitions()[kind.id]["description"] == "Now described."
+        assert console.post("/console/types/edit", {**edit, "name": "Renamed"}).status_code == 303
+        assert definitions()[kind.id]["isActive"] is False
+        taken = console.post("/console/types/edit", {**edit, "name": other.name, "active": "on"})
+        assert taken.status_code == 409
+        assert definitions()[kind.id]["name"] == "Renamed"  # nothing half-written
+        assert definitions()[kind.id]["isActive"] is False
+        elsewhere = console.post("/console/types/edit", {**edit, "definition": "999999999"})
+        assert elsewhere.status_code == 400
+        back = console.post("/console/types/edit", {**edit, "name": "Renamed", "active": "on"})
+        assert back.status_code == 303
+        assert definitions()[kind.id]["isActive"] is True

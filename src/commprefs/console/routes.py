@@ -188,6 +188,20 @@ async def create_type(request: Request) -> Response:
     return back("/console/types", f"Created {created.name}.")
 
 
+@router.post("/types/edit")
+async def edit_type(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    await services(request).console.edit_definition(
+        signed_in.user,
+        number(form, "definition"),
+        field(form, "name"),
+        field(form, "description"),
+        field(form, "purpose"),
+        field(form, "active") == "on",
+    )
+    return back("/console/types", "Saved the type.")
+
+
 @router.post("/types/translation")
 async def translate_type(request: Request) -> Response:
     signed_in, form = await posted(request)

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from commprefs.auth.service import TokenService
 from commprefs.domain.branding import Branding
-from commprefs.domain.clock import InstantError, parse_instant
-from commprefs.domain.errors import InvalidInput, NotFound
+from commprefs.domain.clock import Clock, InstantError, parse_instant
+from commprefs.domain.errors import Conflict, InvalidInput, NotFound
+from commprefs.domain.faults import unknown_subscription
 from commprefs.domain.ledger import HistoryEntry, StateAsOf
 from commprefs.domain.operators import ConsoleUser
 from commprefs.domain.preferences import (
@@ -68,12 +69,14 @@ class ConsoleActions:
     def __init__(
         self,
         database: Transactions[Repository],
+        clock: Clock,
         preferences: PreferencesService,
         portals: PortalService,
         tokens: TokenService,
         ledger: LedgerService,
     ) -> None:
         self.database = database
+        self.clock = clock
         self.preferences = preferences
         self.portals = portals
         self.tokens = tokens
@@ -144,6 +147,35 @@ class ConsoleActions:
         return await self.portals.create_definition(
             user.portal_id, name, description, business_unit_id, purpose=purpose
         )
+
+    async def edit_definition(
+        self,
+        user: ConsoleUser,
+        definition_id: int,
+        name: str,
+        description: str,
+        purpose: str,
+        active: bool,
+    ) -> None:
+        """Rename, describe, (de)activate a type. A deactivated type is no longer read or offered;
+        the choices recorded for it stay, and come back with it."""
+        require_admin(user)
+        name = " ".join(name.split())
+        if not name or len(name) > 200 or "\x00" in name + description:
+            raise InvalidInput.field("name", "A name has 1 to 200 characters.")
+        values = {
+            "name": name,
+            "description": description.strip(),
+            "purpose": purpose.strip()[:100],
+            "is_active": active,
+            "updated_at": self.clock.now_ms(),
+        }
+        async with self.database.write() as repo:
+            done = await repo.edit_definition(user.portal_id, definition_id, values)
+        if done is None:
+            raise Conflict(f"Another type of that brand is named {name!r}.")
+        if not done:
+            raise unknown_subscription(definition_id)
 
     async def translate(
         self, user: ConsoleUser, definition_id: int, language: str, name: str, description: str

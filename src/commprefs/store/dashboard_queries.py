@@ -39,10 +39,15 @@ class DashboardQueries(Queries):
         """Addresses with any recorded choice or opt-out: the distinct subscribers of the status
         rows, plus those with only an opt-out of all."""
         s, w = subscription_statuses.c, wide_statuses.c
-        # count(DISTINCT) reads the primary key in order: half the time of a DISTINCT subquery.
-        chosen = select(func.count(distinct(s.subscriber))).where(
-            s.portal_id == portal_id, s.channel == channel.value
-        )
+        mine = (s.portal_id == portal_id, s.channel == channel.value)
+        if self.dialect == "postgresql":
+            # Groups along the primary key (an index-only scan) rather than count(DISTINCT),
+            # which PostgreSQL answers with a sort of every row.
+            grouped = select(s.subscriber).where(*mine).group_by(s.subscriber).subquery()
+            chosen = select(func.count()).select_from(grouped)
+        else:
+            # SQLite's count(DISTINCT) reads the key in order: half a DISTINCT subquery's time.
+            chosen = select(func.count(distinct(s.subscriber))).where(*mine)
         only_wide = (
             select(w.subscriber)
             .distinct()
@@ -81,46 +86,61 @@ class DashboardQueries(Queries):
     async def covered_counts(
         self, portal_id: int, channel: Channel
     ) -> dict[tuple[int, str | None], int]:
-        """Per (type, stored state or None): the addresses an active opt-out of all email covers
-        for that type (portal-wide, or the type's own brand); a read shows them UNSUBSCRIBED."""
+        """Per (type, stored state or None for none): the addresses an active opt-out of all
+        email covers for that type (portal-wide, or the type's own brand); a read shows them
+        UNSUBSCRIBED. One pass from the opt-outs to their own status rows (primary-key ranges),
+        and per brand the number covered: those without a row are the difference."""
         d, w, s = subscription_definitions.c, wide_statuses.c, subscription_statuses.c
-        covered = (
-            select(d.id.label("subscription_id"), w.subscriber)
-            .distinct()
-            .select_from(subscription_definitions)
-            .join(
-                wide_statuses,
-                and_(
-                    w.portal_id == d.portal_id,
-                    w.channel == channel.value,
-                    w.status == State.UNSUBSCRIBED.value,
-                    or_(
-                        w.wide_type == WideType.PORTAL_WIDE.value,
-                        and_(
-                            w.wide_type == WideType.BUSINESS_UNIT_WIDE.value,
-                            w.business_unit_id == d.business_unit_id,
-                        ),
-                    ),
-                ),
-            )
-            .where(d.portal_id == portal_id)
-            .subquery()
+        opted_out = (w.portal_id == portal_id, w.channel == channel.value)
+        active = w.status == State.UNSUBSCRIBED.value
+        covers = or_(
+            w.wide_type == WideType.PORTAL_WIDE.value,
+            and_(
+                w.wide_type == WideType.BUSINESS_UNIT_WIDE.value,
+                w.business_unit_id == d.business_unit_id,
+            ),
         )
         rows = await self.conn.execute(
-            select(covered.c.subscription_id, s.status, func.count())
-            .select_from(covered)
-            .outerjoin(
+            select(s.subscription_id, s.status, func.count(distinct(s.subscriber)))
+            .select_from(wide_statuses)
+            .join(
                 subscription_statuses,
                 and_(
-                    s.portal_id == portal_id,
-                    s.subscriber == covered.c.subscriber,
-                    s.channel == channel.value,
-                    s.subscription_id == covered.c.subscription_id,
+                    s.portal_id == w.portal_id,
+                    s.subscriber == w.subscriber,
+                    s.channel == w.channel,
                 ),
             )
-            .group_by(covered.c.subscription_id, s.status)
+            .join(subscription_definitions, d.id == s.subscription_id)
+            .where(*opted_out, active, covers)
+            .group_by(s.subscription_id, s.status)
         )
-        return {(int(t), state): int(n) for t, state, n in _tuples(rows)}
+        found: dict[tuple[int, str | None], int] = {
+            (int(t), str(state)): int(n) for t, state, n in _tuples(rows)
+        }
+        units = select(d.business_unit_id).distinct().where(d.portal_id == portal_id).subquery()
+        in_unit = or_(
+            w.wide_type == WideType.PORTAL_WIDE.value,
+            and_(
+                w.wide_type == WideType.BUSINESS_UNIT_WIDE.value,
+                w.business_unit_id == units.c.business_unit_id,
+            ),
+        )
+        per_unit = await self.conn.execute(
+            select(units.c.business_unit_id, func.count(distinct(w.subscriber)))
+            .select_from(units)
+            .join(wide_statuses, and_(*opted_out, active, in_unit))
+            .group_by(units.c.business_unit_id)
+        )
+        covered_in = {int(unit): int(n) for unit, n in _tuples(per_unit)}
+        types = await self.conn.execute(
+            select(d.id, d.business_unit_id).where(d.portal_id == portal_id)
+        )
+        for t, unit in _tuples(types):
+            with_row = sum(n for (kind, _), n in found.items() if kind == t)
+            if covered_in.get(int(unit), 0) - with_row:
+                found[int(t), None] = covered_in.get(int(unit), 0) - with_row
+        return found
 
     async def changes_since(
         self, portal_id: int, since: int

@@ -292,6 +292,12 @@ class Operators(Protocol):
 
     async def clear_login_failures(self, email: str) -> None: ...
 
+    async def edit_definition(
+        self, portal_id: int, definition_id: int, values: dict[str, Any]
+    ) -> bool | None:
+        """Set columns of one type: True when done, False when there is no such type, None when
+        its new name is taken in its business unit."""
+
 
 class Dashboard(Protocol):
     """The console's overview figures and subscriber search."""

@@ -1,14 +1,20 @@
-"""SQL of the console's operators: users, sessions, failed logins (store/interface.py's
-Operators)."""
+"""SQL of the console's operators: users, sessions, failed logins, and the edits of a type that
+the console makes (store/interface.py's Operators)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from commprefs.domain.operators import ConsoleSession, ConsoleUser, LoginFailures, Role
-from commprefs.store.models import console_login_failures, console_sessions, console_users
+from commprefs.store.models import (
+    console_login_failures,
+    console_sessions,
+    console_users,
+    subscription_definitions,
+)
 from commprefs.store.queries import Queries
 
 
@@ -154,3 +160,20 @@ class OperatorQueries(Queries):
         await self.conn.execute(
             delete(console_login_failures).where(console_login_failures.c.email == email)
         )
+
+    async def edit_definition(
+        self, portal_id: int, definition_id: int, values: dict[str, Any]
+    ) -> bool | None:
+        """Set columns of one type: True when done, False when there is no such type, None when
+        its new name is taken in its business unit."""
+        d = subscription_definitions.c
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(
+                    update(subscription_definitions)
+                    .where(d.portal_id == portal_id, d.id == definition_id)
+                    .values(**values)
+                )
+        except IntegrityError:
+            return None
+        return bool(result.rowcount)
