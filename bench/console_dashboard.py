@@ -113,7 +113,7 @@ def load(url: str, portal: int, types: list[int], unit: int, count: int) -> None
                 db.executemany(statement.format(", ".join("?" * width)), rows)
             db.execute("ANALYZE")
         return
-    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1)) as db:
+    with psycopg.connect(url) as db:
         for statement, _, rows in tables:
             columns = statement.split("(", 1)[1].split(")", 1)[0]
             table = statement.split()[2]
@@ -121,7 +121,10 @@ def load(url: str, portal: int, types: list[int], unit: int, count: int) -> None
                 for row in rows:
                     copy.write_row(row)
         db.commit()
-        db.execute("ANALYZE")
+    # As autovacuum leaves a table in production: statistics and the visibility map, which
+    # index-only scans need.
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute("VACUUM ANALYZE")
 
 
 async def timed(action: Callable[[], Awaitable[Any]]) -> float:

@@ -142,9 +142,10 @@ def test_an_operator_works_through_every_page_on_a_desktop(
 
     # Create a type and translate it; the preference page then shows it in that language.
     page = desktop.visit("/console/types", "Subscription types")
-    page.get_by_label("Name", exact=True).fill("Console newsletter")
-    page.get_by_label("Description", exact=True).fill("Made in the console.")
-    page.get_by_role("button", name="Create type").click()
+    create = page.locator("form[action='/console/types']")
+    create.get_by_label("Name", exact=True).fill("Console newsletter")
+    create.get_by_label("Description", exact=True).fill("Made in the console.")
+    create.get_by_role("button", name="Create type").click()
     expect(page.get_by_role("status")).to_have_text("Created Console newsletter.")
     expect(page.locator(".preview")).to_contain_text("Console newsletter")
     page.get_by_label("Type", exact=True).select_option(label="Console newsletter")
