@@ -80,18 +80,20 @@ class Operator:
         assert path.stat().st_size > 5000
 
 
-@pytest.fixture
-def desktop(browser: Browser, server: Server) -> Iterator[Operator]:
-    operator = Operator(browser, server, DESKTOP)
+def _operator(browser: Browser, server: Server, viewport: dict[str, int]) -> Iterator[Operator]:
+    operator = Operator(browser, server, viewport)
     yield operator
     operator.context.close()
+
+
+@pytest.fixture
+def desktop(browser: Browser, server: Server) -> Iterator[Operator]:
+    yield from _operator(browser, server, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser: Browser, server: Server) -> Iterator[Operator]:
-    operator = Operator(browser, server, PHONE)
-    yield operator
-    operator.context.close()
+    yield from _operator(browser, server, PHONE)
 
 
 def api(server: Server, tenant: Tenant) -> httpx.Client:
