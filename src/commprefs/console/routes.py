@@ -44,6 +44,11 @@ STATES = [s.value for s in State]
 BASES = [b.value for b in LegalBasis]
 
 
+@router.get("")
+async def console_root() -> Response:
+    return RedirectResponse("/console/", status_code=308)
+
+
 # -- logging in and out --------------------------------------------------------------------------
 
 

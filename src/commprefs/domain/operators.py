@@ -84,6 +84,8 @@ class WebhookLag:
     backlog: int
     lag_ms: int | None  # age of the oldest event not yet acknowledged
     last_error: str | None
+    attempts: int = 0  # failed attempts at the next batch since the last success
+    last_attempt_at: int | None = None
 
 
 @dataclass(frozen=True)

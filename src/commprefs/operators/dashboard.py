@@ -95,6 +95,8 @@ class DashboardService:
                     if pending
                     else None,
                     webhook.last_error,
+                    webhook.attempts,
+                    webhook.last_attempt_at,
                 )
                 for webhook, pending in await repo.list_webhooks(portal_id)
             ]
