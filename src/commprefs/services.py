@@ -18,6 +18,7 @@ from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.operators.changes import ConsoleActions
+from commprefs.operators.configuration import ConsoleConfiguration
 from commprefs.operators.dashboard import DashboardService
 from commprefs.operators.imports import ConsoleTransfers
 from commprefs.operators.service import OperatorService
@@ -49,6 +50,7 @@ class Services:
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
+    configuration: ConsoleConfiguration
     transfers: ConsoleTransfers
 
     @classmethod
@@ -98,8 +100,9 @@ class Services:
             idempotency=idempotency,
             operators=OperatorService(transactions, clock, settings),
             dashboard=DashboardService(transactions, clock, ledger),
-            console=ConsoleActions(transactions, clock, preferences, portals, tokens, ledger),
+            console=ConsoleActions(transactions, clock, preferences, tokens, ledger),
             transfers=ConsoleTransfers(imports, exports),
+            configuration=ConsoleConfiguration(database, clock),
         )
 
     @staticmethod

@@ -320,3 +320,41 @@ def test_a_type_is_renamed_deactivated_and_reactivated_in_the_console(
         back = console.post("/console/types/edit", {**edit, "name": "Renamed", "active": "on"})
         assert back.status_code == 303
         assert definitions()[kind.id]["isActive"] is True
+
+
+def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transaction(
+    factory: Factory, server: Server
+) -> None:
+    tenant = factory.tenant(types=1)
+    admin = console_user(factory, tenant.portal, "admin")
+    with Console(server.url) as console:
+        assert console.log_in(admin).status_code == 303
+        created = console.post(
+            "/console/types", {"name": "Audited", "description": "", "business_unit": "0"}
+        )
+        assert created.status_code == 303
+        taken = console.post(
+            "/console/types", {"name": "Audited", "description": "", "business_unit": "0"}
+        )
+        assert taken.status_code == 409  # refused: nothing recorded for it
+        made = console.post(
+            "/console/tokens", {"name": "audited token", "scopes": "communication_preferences.read"}
+        )
+        secret = re.search(r'id="new-secret" readonly value="([^"]+)"', made.text)
+        assert secret
+        token_id = re.search(r"Token (\d+) \(audited token\) is created", made.text)
+        assert token_id
+        console.post("/console/tokens/revoke", {"token": token_id.group(1)})
+        console.post("/console/brands/branding", {"unit": "0", "colour": "#123456"})
+        overview = console.http.get("/console/").text
+    recorded = re.findall(
+        r'<li><span class="when">[^<]+</span> ([^:]+): ([^—]+) — ([^<]+)</li>', overview
+    )
+    assert [(who, what.strip()) for who, what, _ in recorded] == [
+        (admin.email, "brand styled"),
+        (admin.email, "token revoked"),
+        (admin.email, "token created"),
+        (admin.email, "type created"),
+    ]
+    assert recorded[2][2] == f"token {token_id.group(1)}: audited token"
+    assert secret.group(1) not in overview

@@ -107,8 +107,9 @@ async def tokens(request: Request) -> Response:
 @router.post("/tokens")
 async def create_token(request: Request) -> Response:
     signed_in, form = await posted(request)
-    record, secret = await services(request).console.create_token(
+    record, secret = await services(request).configuration.create_token(
         signed_in.user,
+        request.state.request_id,
         field(form, "name"),
         [s for s in form.getlist("scopes") if isinstance(s, str)],
     )
@@ -129,7 +130,9 @@ async def create_token(request: Request) -> Response:
 async def revoke_token(request: Request) -> Response:
     signed_in, form = await posted(request)
     token_id = number(form, "token")
-    await services(request).console.revoke_token(signed_in.user, token_id)
+    await services(request).configuration.revoke_token(
+        signed_in.user, request.state.request_id, token_id
+    )
     return back("/console/tokens", f"Token {token_id} is revoked.")
 
 

@@ -183,8 +183,9 @@ async def types(request: Request) -> Response:
 @router.post("/types")
 async def create_type(request: Request) -> Response:
     signed_in, form = await posted(request)
-    created = await services(request).console.create_definition(
+    created = await services(request).configuration.create_definition(
         signed_in.user,
+        request.state.request_id,
         field(form, "name"),
         field(form, "description"),
         number(form, "business_unit"),
@@ -196,8 +197,9 @@ async def create_type(request: Request) -> Response:
 @router.post("/types/edit")
 async def edit_type(request: Request) -> Response:
     signed_in, form = await posted(request)
-    await services(request).console.edit_definition(
+    await services(request).configuration.edit_definition(
         signed_in.user,
+        request.state.request_id,
         number(form, "definition"),
         field(form, "name"),
         field(form, "description"),
@@ -210,8 +212,9 @@ async def edit_type(request: Request) -> Response:
 @router.post("/types/translation")
 async def translate_type(request: Request) -> Response:
     signed_in, form = await posted(request)
-    done = await services(request).console.translate(
+    done = await services(request).configuration.translate(
         signed_in.user,
+        request.state.request_id,
         number(form, "definition"),
         field(form, "language"),
         field(form, "name"),
@@ -236,15 +239,18 @@ async def brands(request: Request) -> Response:
 @router.post("/brands")
 async def create_brand(request: Request) -> Response:
     signed_in, form = await posted(request)
-    unit = await services(request).console.create_business_unit(signed_in.user, field(form, "name"))
+    unit = await services(request).configuration.create_business_unit(
+        signed_in.user, request.state.request_id, field(form, "name")
+    )
     return back("/console/brands", f"Created brand {unit}.")
 
 
 @router.post("/brands/branding")
 async def brand(request: Request) -> Response:
     signed_in, form = await posted(request)
-    await services(request).console.set_branding(
+    await services(request).configuration.set_branding(
         signed_in.user,
+        request.state.request_id,
         number(form, "unit"),
         field(form, "name"),
         field(form, "colour"),

@@ -50,6 +50,19 @@ class ConsoleSession:
 
 
 @dataclass(frozen=True)
+class ConsoleAction:
+    """A change a console user made other than a status (those are in the ledger)."""
+
+    id: int
+    user_id: int
+    user_email: str
+    action: str
+    detail: str
+    request_id: str
+    created_at: int
+
+
+@dataclass(frozen=True)
 class LoginFailures:
     email: str
     failures: int
@@ -107,6 +120,7 @@ class Overview:
     opt_outs_by_brand: list[tuple[int, str, int]]  # (business unit id, name, count); 0 = all
     chain: ChainState
     webhooks: list[WebhookLag]
+    actions: list[ConsoleAction] = field(default_factory=list)
 
 
 class LoginThrottled(CommprefsError):

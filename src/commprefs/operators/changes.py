@@ -7,14 +7,12 @@ address, as the actor in its source, followed by the reason the operator gave.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from commprefs.auth.service import TokenService
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock, InstantError, parse_instant
-from commprefs.domain.errors import Conflict, InvalidInput, NotFound
-from commprefs.domain.faults import unknown_subscription
+from commprefs.domain.errors import InvalidInput
 from commprefs.domain.ledger import HistoryEntry, StateAsOf
 from commprefs.domain.operators import ConsoleUser
 from commprefs.domain.preferences import (
@@ -30,7 +28,6 @@ from commprefs.domain.preferences import (
 from commprefs.domain.tokens import TokenRecord
 from commprefs.ledger.service import LedgerService
 from commprefs.operators.service import require_admin
-from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
 
@@ -71,14 +68,12 @@ class ConsoleActions:
         database: Transactions[Repository],
         clock: Clock,
         preferences: PreferencesService,
-        portals: PortalService,
         tokens: TokenService,
         ledger: LedgerService,
     ) -> None:
         self.database = database
         self.clock = clock
         self.preferences = preferences
-        self.portals = portals
         self.tokens = tokens
         self.ledger = ledger
 
@@ -140,76 +135,8 @@ class ConsoleActions:
         )
         return outcome.statuses
 
-    async def create_definition(
-        self, user: ConsoleUser, name: str, description: str, business_unit_id: int, purpose: str
-    ) -> Definition:
-        require_admin(user)
-        return await self.portals.create_definition(
-            user.portal_id, name, description, business_unit_id, purpose=purpose
-        )
-
-    async def edit_definition(
-        self,
-        user: ConsoleUser,
-        definition_id: int,
-        name: str,
-        description: str,
-        purpose: str,
-        active: bool,
-    ) -> None:
-        """Rename, describe, (de)activate a type. A deactivated type is no longer read or offered;
-        the choices recorded for it stay, and come back with it."""
-        require_admin(user)
-        name = " ".join(name.split())
-        if not name or len(name) > 200 or "\x00" in name + description:
-            raise InvalidInput.field("name", "A name has 1 to 200 characters.")
-        values = {
-            "name": name,
-            "description": description.strip(),
-            "purpose": purpose.strip()[:100],
-            "is_active": active,
-            "updated_at": self.clock.now_ms(),
-        }
-        async with self.database.write() as repo:
-            done = await repo.edit_definition(user.portal_id, definition_id, values)
-        if done is None:
-            raise Conflict(f"Another type of that brand is named {name!r}.")
-        if not done:
-            raise unknown_subscription(definition_id)
-
-    async def translate(
-        self, user: ConsoleUser, definition_id: int, language: str, name: str, description: str
-    ) -> Translation:
-        require_admin(user)
-        return await self.portals.translate_definition(
-            user.portal_id, definition_id, language, name, description
-        )
-
-    async def create_business_unit(self, user: ConsoleUser, name: str) -> int:
-        require_admin(user)
-        return (await self.portals.create_business_unit(user.portal_id, name)).id
-
-    async def set_branding(
-        self, user: ConsoleUser, unit_id: int, name: str, colour: str, logo_url: str
-    ) -> None:
-        require_admin(user)
-        await self.portals.set_branding(user.portal_id, unit_id, name, colour, logo_url)
-
     async def list_tokens(self, user: ConsoleUser) -> list[TokenRecord]:
         return await self.tokens.list(user.portal_id)
-
-    async def create_token(
-        self, user: ConsoleUser, name: str, scopes: Iterable[str]
-    ) -> tuple[TokenRecord, str]:
-        require_admin(user)
-        return await self.tokens.create(user.portal_id, scopes, name)
-
-    async def revoke_token(self, user: ConsoleUser, token_id: int) -> None:
-        """Revoke one of the user's portal's tokens (another portal's is not found)."""
-        require_admin(user)
-        if not any(t.id == token_id and t.active for t in await self.tokens.list(user.portal_id)):
-            raise NotFound(f"No active token with id {token_id}.")
-        await self.tokens.revoke(token_id)
 
     async def definitions(self, user: ConsoleUser) -> list[tuple[Definition, list[Translation]]]:
         return await self.preferences.list_definitions(

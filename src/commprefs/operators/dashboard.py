@@ -27,6 +27,7 @@ from commprefs.store.interface import Repository, Transactions
 DAY_MS = 86_400_000
 DAYS = 90
 NO_BASIS = "(none)"
+RECENT_ACTIONS = 20
 
 
 def day_name(number: int) -> str:
@@ -83,6 +84,7 @@ class DashboardService:
             opt_outs = await repo.opt_outs_by_scope(portal_id, channel)
             head_seq, head_hash = await repo.chain_head(portal_id)
             verified = await repo.last_verification(portal_id)
+            actions = await repo.console_actions(portal_id, RECENT_ACTIONS)
             webhooks = [
                 WebhookLag(
                     webhook.id,
@@ -130,6 +132,7 @@ class DashboardService:
                 verified[3] if verified else None,
             ),
             webhooks=webhooks,
+            actions=actions,
         )
 
     async def _roll_up(self, portal_id: int, first_day: int, yesterday: int) -> None:

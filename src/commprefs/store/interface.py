@@ -16,7 +16,13 @@ from typing import Any, Protocol, TypeVar
 from commprefs.domain.branding import Branding
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.links import SigningKey
-from commprefs.domain.operators import ConsoleSession, ConsoleUser, LoginFailures, Role
+from commprefs.domain.operators import (
+    ConsoleAction,
+    ConsoleSession,
+    ConsoleUser,
+    LoginFailures,
+    Role,
+)
 from commprefs.domain.preferences import (
     BusinessUnit,
     Channel,
@@ -297,6 +303,13 @@ class Operators(Protocol):
     ) -> bool | None:
         """Set columns of one type: True when done, False when there is no such type, None when
         its new name is taken in its business unit."""
+
+    async def record_console_action(
+        self, user: ConsoleUser, action: str, detail: str, request_id: str, now: int
+    ) -> None: ...
+
+    async def console_actions(self, portal_id: int, limit: int) -> list[ConsoleAction]:
+        """The portal's newest first."""
 
 
 class Dashboard(Protocol):

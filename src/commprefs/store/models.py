@@ -276,6 +276,22 @@ console_login_failures = Table(
     Column("locked_until", BigInteger),
 )
 
+# What console users changed other than statuses (those are in the ledger): types, brands,
+# tokens, imports. Written in the change's own transaction.
+console_actions = Table(
+    "console_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["user_id"], ["console_users.id"]),
+    Index(None, "portal_id", "id"),
+)
+
 # The last verification of each portal's ledger chain (the console's overview shows it).
 ledger_verifications = Table(
     "ledger_verifications",

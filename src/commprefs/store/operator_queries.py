@@ -8,8 +8,15 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from commprefs.domain.operators import ConsoleSession, ConsoleUser, LoginFailures, Role
+from commprefs.domain.operators import (
+    ConsoleAction,
+    ConsoleSession,
+    ConsoleUser,
+    LoginFailures,
+    Role,
+)
 from commprefs.store.models import (
+    console_actions,
     console_login_failures,
     console_sessions,
     console_users,
@@ -177,3 +184,33 @@ class OperatorQueries(Queries):
         except IntegrityError:
             return None
         return bool(result.rowcount)
+
+    async def record_console_action(
+        self, user: ConsoleUser, action: str, detail: str, request_id: str, now: int
+    ) -> None:
+        await self.conn.execute(
+            insert(console_actions).values(
+                portal_id=user.portal_id,
+                user_id=user.id,
+                action=action,
+                detail=detail[:500],
+                request_id=request_id[:64],
+                created_at=now,
+            )
+        )
+
+    async def console_actions(self, portal_id: int, limit: int) -> list[ConsoleAction]:
+        a = console_actions.c
+        rows = await self.conn.execute(
+            select(console_actions, console_users.c.email.label("user_email"))
+            .join(console_users, console_users.c.id == a.user_id)
+            .where(a.portal_id == portal_id)
+            .order_by(a.id.desc())
+            .limit(limit)
+        )
+        return [
+            ConsoleAction(
+                r.id, r.user_id, r.user_email, r.action, r.detail, r.request_id, r.created_at
+            )
+            for r in rows
+        ]

@@ -2,7 +2,9 @@
 
 The operators' web console: its users (one portal each, admin or viewer, argon2id password
 hashes), their sessions (stored as the SHA-256 of the cookie's secret, with the session's CSRF
-token), the failed logins that throttle guessing, each portal's last ledger verification, and
+token), the failed logins that throttle guessing, what each user changed besides statuses
+(types, brands, tokens, imports: the ledger records status changes), each portal's last ledger
+verification, and
 the overview's changes per day of past days (which never change: the ledger is append-only and
 records entries at the time they are written), so that it reads today's entries only.
 Indexes for the console's overview: the ledger by portal and time, statuses by type and state,
@@ -76,6 +78,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("portal_id", name="pk_ledger_verifications"),
     )
     op.create_table(
+        "console_actions",
+        sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+        sa.Column("portal_id", sa.BigInteger(), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("action", sa.String(40), nullable=False),
+        sa.Column("detail", sa.String(500), nullable=False),
+        sa.Column("request_id", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["console_users.id"], name="fk_console_actions_user_id_console_users"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_console_actions"),
+    )
+    op.create_index("ix_console_actions_portal_id_id", "console_actions", ["portal_id", "id"])
+    op.create_table(
         "console_day_counts",
         sa.Column("portal_id", sa.BigInteger(), nullable=False),
         sa.Column("day", sa.BigInteger(), nullable=False),
@@ -115,6 +132,8 @@ def downgrade() -> None:
     op.drop_index("ix_ledger_portal_id_created_at", "ledger")
     op.drop_table("console_rollups")
     op.drop_table("console_day_counts")
+    op.drop_index("ix_console_actions_portal_id_id", "console_actions")
+    op.drop_table("console_actions")
     op.drop_table("ledger_verifications")
     op.drop_table("console_login_failures")
     op.drop_index("ix_console_sessions_user_id", "console_sessions")
