@@ -149,13 +149,17 @@ def test_an_operator_works_through_every_page_on_a_desktop(
     create.get_by_label("Description", exact=True).fill("Made in the console.")
     create.get_by_role("button", name="Create type").click()
     expect(page.get_by_role("status")).to_have_text("Created Console newsletter.")
-    expect(page.locator(".preview")).to_contain_text("Console newsletter")
+    expect(page.locator(".previews")).to_contain_text("Console newsletter")
     page.get_by_label("Type", exact=True).select_option(label="Console newsletter")
     page.get_by_label("Language code").fill("de")
     page.get_by_label("Name in that language").fill("Konsolen-Newsletter")
     page.get_by_label("Description in that language").fill("In der Konsole gemacht.")
     page.get_by_role("button", name="Save translation").click()
     expect(page.get_by_role("status")).to_have_text("Saved the de translation.")
+    page.get_by_label("In the language").fill("de")
+    page.get_by_label("In the language").press("Enter")
+    expect(page.locator(".previews")).to_contain_text("Konsolen-Newsletter")
+    expect(page.locator(".previews")).to_contain_text("Northwind Outfitters")  # the brand's
     desktop.check(artifacts, f"types-{backend}")
     with api(server, tenant) as http:
         links = generate(http, tenant, email("reader"), language="de")

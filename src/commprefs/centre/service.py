@@ -21,6 +21,7 @@ from commprefs.domain.brand_rules import shown_colour, shown_logo
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError
+from commprefs.domain.languages import best_translations
 from commprefs.domain.links import InvalidLink, VerifiedLink
 from commprefs.domain.numbers import ascii_digits
 from commprefs.domain.preferences import (
@@ -181,18 +182,11 @@ class PageService:
         )
 
     async def _translations(self, link: VerifiedLink, ids: list[int]) -> dict[int, Translation]:
-        language = link.claims.language
-        if not language:
+        if not link.claims.language:
             return {}
-        candidates = [language, language.split("-", 1)[0]]  # "pt-br", then "pt"
         async with self.database.read() as repo:
             found = await repo.translations(ids)
-        best: dict[int, Translation] = {}
-        for definition_id, translations in found.items():
-            usable = [t for t in translations if t.language_code in candidates]
-            if usable:
-                best[definition_id] = min(usable, key=lambda t: candidates.index(t.language_code))
-        return best
+        return best_translations(found, link.claims.language)
 
     def _context(
         self, link: VerifiedLink, portal: Portal, branding: Branding, nonce: str

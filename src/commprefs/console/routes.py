@@ -170,12 +170,16 @@ async def types(request: Request) -> Response:
     signed_in = await session(request)
     listed = await services(request).console.definitions(signed_in.user)
     units = await services(request).console.business_units(signed_in.user)
+    language = request.query_params.get("language", "")
+    preview = await services(request).console.preview(signed_in.user, language)
     return console_page(
         "types.html",
         signed_in,
         "types",
         types=listed,
         units=units,
+        preview=preview,
+        language=language,
         notice=request.query_params.get("notice", ""),
     )
 

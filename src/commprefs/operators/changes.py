@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from commprefs.auth.service import TokenService
+from commprefs.centre.models import Brand
+from commprefs.centre.service import brand_of
 from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock, InstantError, parse_instant
 from commprefs.domain.errors import InvalidInput
+from commprefs.domain.languages import best_translations, normalise_language
 from commprefs.domain.ledger import HistoryEntry, StateAsOf
 from commprefs.domain.operators import ConsoleUser
 from commprefs.domain.preferences import (
@@ -28,6 +31,7 @@ from commprefs.domain.preferences import (
 from commprefs.domain.tokens import TokenRecord
 from commprefs.ledger.service import LedgerService
 from commprefs.operators.service import require_admin
+from commprefs.portals.checks import require_portal
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.interface import Repository, Transactions
 
@@ -60,6 +64,16 @@ class SubscriberView:
     opt_outs: list[WideStatus]
     timeline: list[HistoryEntry]
     as_of: StateAsOf | None
+
+
+@dataclass(frozen=True)
+class PreviewBrand:
+    """One brand's part of the preference page as a subscriber sees it: its branding and the
+    types it offers (active, not internal), each as (id, shown name, shown description)."""
+
+    unit_id: int
+    brand: Brand
+    types: list[tuple[int, str, str]]
 
 
 class ConsoleActions:
@@ -149,3 +163,33 @@ class ConsoleActions:
             units = await repo.business_units(user.portal_id)
             found = [await repo.branding(user.portal_id, unit.id) for unit in units]
         return [b for b in found if b is not None]
+
+    async def preview(self, user: ConsoleUser, language: str | None) -> list[PreviewBrand]:
+        """What the preference page of each brand offers, in ``language`` where translated:
+        the pages' own rules (centre/service.py brand_of, domain/languages.py)."""
+        code = normalise_language(language)
+        async with self.database.read() as repo:
+            portal = await require_portal(repo, user.portal_id)
+            units = await repo.business_units(user.portal_id)
+            brandings = [await repo.branding(user.portal_id, unit.id) for unit in units]
+            offered = [
+                d
+                for d in await repo.definitions(user.portal_id, active_only=True)
+                if not d.is_internal
+            ]
+            names = best_translations(await repo.translations([d.id for d in offered]), code)
+        shown = []
+        for branding in brandings:
+            if branding is None:
+                continue
+            types = [
+                (
+                    d.id,
+                    names[d.id].name if d.id in names else d.name,
+                    names[d.id].description if d.id in names else d.description,
+                )
+                for d in offered
+                if d.business_unit_id == branding.business_unit_id
+            ]
+            shown.append(PreviewBrand(branding.business_unit_id, brand_of(portal, branding), types))
+        return shown
