@@ -251,6 +251,23 @@ def test_every_page_answers_with_the_strict_policy(as_admin: Console, tenant: Te
     assert missing.status_code == 404
     bad_date = as_admin.http.get(f"/console/subscriber?address={subscriber}&as_of=yesterday")
     assert bad_date.status_code == 400
+    bad_address = as_admin.http.get("/console/subscriber?address=not-an-address")
+    assert bad_address.status_code == 400
+    assert "<html" in bad_address.text  # a console page, never JSON or a traceback
+    assert as_admin.http.get("/console").headers["location"] == "/console/"
+
+
+def test_an_admin_verifies_the_ledger_chain_and_the_overview_says_when(
+    as_admin: Console, tenant: Tenant
+) -> None:
+    before = as_admin.http.get("/console/").text
+    head = re.search(r"Head: entry (\d+)", before)
+    assert head
+    verified = as_admin.post("/console/ledger/verify", {})
+    assert verified.status_code == 303
+    page = as_admin.http.get(verified.headers["location"]).text
+    assert "The ledger is intact." in page
+    assert re.search(r"Last verified \S+Z up to entry (\d+): <strong>intact</strong>", page)
 
 
 def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_exports_stream(

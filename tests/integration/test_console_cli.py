@@ -3,12 +3,14 @@ disabled user can no longer do."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 from tests.support.cli import json_of, run
 from tests.support.console import Console, csrf_of
 from tests.support.factories import Factory, email
-from tests.support.server import Server
+from tests.support.server import COMMPREFS, Server
 
 
 def test_users_are_created_listed_and_disabled(
@@ -62,3 +64,27 @@ def test_users_are_created_listed_and_disabled(
         assert console.http.get("/console/").status_code == 303  # its session ended at once
     assert json_of("users", "list", "--portal", str(portal.id), *db)["users"][0]["disabled"]
     assert run("users", "disable", str(created["id"]), *db).returncode == 1
+
+
+def test_a_password_typed_at_the_prompt_is_asked_twice(server: Server, factory: Factory) -> None:
+    portal = factory.portal()
+    address = email("prompted")
+    base = [COMMPREFS, "users", "create", "--portal", str(portal.id), "--email", address]
+    args = [*base, "--role", "viewer", "--json", "--database", server.database_url]
+    typed = "typed at the prompt\ntyped at the prompt\n"
+    done = subprocess.run(args, input=typed, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "typed at the prompt" not in done.stdout + done.stderr  # never echoed
+    user = json.loads(done.stdout)
+    assert user["role"] == "viewer"
+    with Console(server.url) as console:
+        form = console.http.get("/console/login")
+        logged = console.http.post(
+            "/console/login",
+            data={"csrf": csrf_of(form), "email": address, "password": "typed at the prompt"},
+        )
+        assert logged.status_code == 303
+    mismatch = "one password here\nanother one here\n"
+    other = [*base[:-1], email("mismatch"), "--role", "viewer", "--database", server.database_url]
+    refused = subprocess.run(other, input=mismatch, capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0

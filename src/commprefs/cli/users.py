@@ -23,7 +23,8 @@ users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 
 def _password(password_file: Path | None) -> str:
     if password_file is None:
-        entered: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        # On stderr, so that with --json stdout is exactly one JSON object.
+        entered: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
         return entered
     try:
         lines = password_file.read_text(encoding="utf-8").splitlines()
