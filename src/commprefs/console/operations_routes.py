@@ -17,7 +17,8 @@ from commprefs.console.guard import (
     session,
 )
 from commprefs.console.render import back, console_page
-from commprefs.domain.tokens import ALL_SCOPES
+from commprefs.domain.operators import ConsoleSession
+from commprefs.domain.tokens import ALL_SCOPES, TokenRecord
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -89,41 +90,38 @@ async def export(request: Request, kind: str, fmt: str) -> Response:
 # -- tokens and webhooks -----------------------------------------------------------------------
 
 
-@router.get("/tokens")
-async def tokens(request: Request) -> Response:
-    signed_in = await session(request)
+async def _tokens_page(
+    request: Request, signed_in: ConsoleSession, secret: tuple[TokenRecord, str] | None
+) -> Response:
     listed = await services(request).console.list_tokens(signed_in.user)
+    notice = "" if secret else request.query_params.get("notice", "")
     return console_page(
         "tokens.html",
         signed_in,
         "tokens",
         tokens=listed,
         scopes=ALL_SCOPES,
-        secret=None,
-        notice=request.query_params.get("notice", ""),
+        secret=secret,
+        notice=notice,
     )
+
+
+@router.get("/tokens")
+async def tokens(request: Request) -> Response:
+    return await _tokens_page(request, await session(request), None)
 
 
 @router.post("/tokens")
 async def create_token(request: Request) -> Response:
     signed_in, form = await posted(request)
-    record, secret = await services(request).configuration.create_token(
+    created = await services(request).configuration.create_token(
         signed_in.user,
         request.state.request_id,
         field(form, "name"),
         [s for s in form.getlist("scopes") if isinstance(s, str)],
     )
-    listed = await services(request).console.list_tokens(signed_in.user)
     # Shown once, on this answer to the post; never again.
-    return console_page(
-        "tokens.html",
-        signed_in,
-        "tokens",
-        tokens=listed,
-        scopes=ALL_SCOPES,
-        secret=(record, secret),
-        notice="",
-    )
+    return await _tokens_page(request, signed_in, created)
 
 
 @router.post("/tokens/revoke")
