@@ -33,10 +33,18 @@ def viewer(factory: Factory, tenant: Tenant) -> ConsoleUser:
     return console_user(factory, tenant.portal, "viewer")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def as_admin(server: Server, admin: ConsoleUser) -> Iterator[Console]:
+    """One admin session for the module (a login costs an argon2id verification)."""
     with Console(server.url) as console:
         assert console.log_in(admin).status_code == 303
+        yield console
+
+
+@pytest.fixture(scope="module")
+def as_viewer(server: Server, viewer: ConsoleUser) -> Iterator[Console]:
+    with Console(server.url) as console:
+        assert console.log_in(viewer).status_code == 303
         yield console
 
 
@@ -112,15 +120,13 @@ POSTS = {
 
 
 @pytest.mark.parametrize("path", sorted(POSTS))
-def test_a_viewer_can_change_nothing(server: Server, viewer: ConsoleUser, path: str) -> None:
-    with Console(server.url) as console:
-        assert console.log_in(viewer).status_code == 303
-        page = console.http.get("/console/types")
-        assert page.status_code == 200
-        assert "Create a type" not in page.text  # no forms offered to a viewer
-        refused = console.post(path, POSTS[path])
-        assert refused.status_code == 403, refused.text
-        assert "Viewers can look but not change" in refused.text
+def test_a_viewer_can_change_nothing(as_viewer: Console, path: str) -> None:
+    page = as_viewer.http.get("/console/types")
+    assert page.status_code == 200
+    assert "Create a type" not in page.text  # no forms offered to a viewer
+    refused = as_viewer.post(path, POSTS[path])
+    assert refused.status_code == 403, refused.text
+    assert "Viewers can look but not change" in refused.text
 
 
 @pytest.mark.parametrize("path", sorted(POSTS))
