@@ -1,7 +1,7 @@
 """The console's overview at scale: load N subscribers (default 1,000,000) with one status each
 over five subscription types, an opt-out of all email for 5 % of them (portal-wide and per
-brand) and a ledger entry per status spread over 120 days, straight into the tables (the fast
-way to a big database; the ledger rows are not hash-chained, which no query here reads), then
+brand) and a ledger entry per status spread over 120 days in seq order, straight into the tables
+(the fast way to a big database; the rows are not hash-chained, which no query here reads), then
 time the overview's queries and the subscriber search through the real services, in-process.
 The first overview of a portal also counts its past 89 days into the day counts, once.
 
@@ -63,7 +63,7 @@ def ledger_rows(portal: int, types: list[int], count: int) -> Iterator[tuple[Any
     for n in range(count):
         state = "SUBSCRIBED" if n % 3 else "UNSUBSCRIBED"
         basis = "CONSENT_WITH_NOTICE" if state == "SUBSCRIBED" else None
-        at = NOW - (n % 120) * DAY_MS - n % 1000
+        at = NOW - 120 * DAY_MS + n * (120 * DAY_MS // count)  # in chain order, as written
         source = ("Import", "Preference page", "Public status API")[n % 3]
         yield (
             portal, address(n), "EMAIL", types[n % TYPES], None, None, "NOT_SPECIFIED", state,

@@ -1,7 +1,9 @@
 """SQL of the console's overview and subscriber search (store/interface.py's Dashboard).
 
-Each figure is one grouped query on an index of migration 0009 (or a primary key), so that it
-reads the index rather than the table where it can; bench/console_dashboard.py times them at 1M
+Each figure is one grouped query along a primary key, the chain's (portal, seq) key or the
+wide statuses' index of migration 0009: indexes the hot path's writes would pay for are left
+out (statuses per type, the ledger by time: measured, they cost an opt-out of all 15-25 % more
+CPU); bench/console_dashboard.py times them at 1M
 subscribers on SQLite and PostgreSQL.
 """
 
@@ -24,6 +26,8 @@ from commprefs.store.models import (
 from commprefs.store.queries import Queries
 
 DAY_MS = 86_400_000
+# How far out of time order a portal's chain may be: entries of writers that overlapped.
+SEQ_SLACK = 1000
 # Above every character an address can hold: the upper bound of a prefix range.
 _TOP = "\U0010ffff"
 
@@ -142,16 +146,36 @@ class DashboardQueries(Queries):
                 found[int(t), None] = covered_in.get(int(unit), 0) - with_row
         return found
 
+    async def _first_seq_at(self, portal_id: int, since: int) -> int:
+        """About the first seq of the portal's chain recorded at or after ``since``: a binary
+        search along the (portal, seq) key, so that the ledger needs no index by time (one would
+        cost every write). Seq order is time order but for writers that overlap by a few
+        milliseconds; callers scan from ``SEQ_SLACK`` entries earlier and filter by time."""
+        head = await self.conn.execute(
+            select(func.max(ledger.c.seq)).where(ledger.c.portal_id == portal_id)
+        )
+        low, high = 1, int(head.scalar_one() or 0) + 1
+        while low < high:
+            middle = (low + high) // 2
+            at = await self.entry_time(portal_id, middle)
+            if at is not None and at < since:
+                low = middle + 1
+            else:
+                high = middle
+        return max(1, low - SEQ_SLACK)
+
     async def changes_since(
         self, portal_id: int, since: int
     ) -> list[tuple[int, str, str, Any, int]]:
         """Changes of one type's status recorded since ``since``, counted per (day number, new
-        state, source, legal basis): a range of the ledger's (portal, time) index."""
+        state, source, legal basis): a range of the chain's (portal, seq) key."""
         day = (ledger.c.created_at // DAY_MS).label("day")  # integer division on both dialects
+        first = await self._first_seq_at(portal_id, since)
         rows = await self.conn.execute(
             select(day, ledger.c.new_status, ledger.c.source, ledger.c.legal_basis, func.count())
             .where(
                 ledger.c.portal_id == portal_id,
+                ledger.c.seq >= first,
                 ledger.c.created_at >= since,
                 ledger.c.subscription_id.is_not(None),
             )
@@ -174,12 +198,16 @@ class DashboardQueries(Queries):
         console_day_counts, once: a concurrent roll-up of the same days counts the same."""
         day = (ledger.c.created_at // DAY_MS).label("day")
         basis = func.coalesce(ledger.c.legal_basis, "").label("legal_basis")
+        first = await self._first_seq_at(portal_id, first_day * DAY_MS)
+        after = await self._first_seq_at(portal_id, (last_day + 1) * DAY_MS) + 2 * SEQ_SLACK
         counted = (
             select(
                 ledger.c.portal_id, day, ledger.c.new_status, ledger.c.source, basis, func.count()
             )
             .where(
                 ledger.c.portal_id == portal_id,
+                ledger.c.seq >= first,
+                ledger.c.seq < after,
                 ledger.c.created_at >= first_day * DAY_MS,
                 ledger.c.created_at < (last_day + 1) * DAY_MS,
                 ledger.c.subscription_id.is_not(None),

@@ -105,10 +105,6 @@ subscription_statuses = Table(
     Column("legal_basis_explanation", Text),
     Column("updated_at", BigInteger, nullable=False),
     ForeignKeyConstraint(["subscription_id"], ["subscription_definitions.id"]),
-    # The console's counts per type and state, read from the index alone (migration 0009).
-    Index(
-        "ix_subscription_statuses_type_counts", "portal_id", "channel", "subscription_id", "status"
-    ),
 )
 
 # One row per (subscriber, channel, scope). scope is PORTAL_WIDE (business_unit_id 0) or
@@ -176,8 +172,6 @@ ledger = Table(
     Column("hash", String(64), nullable=False),
     Index(None, "portal_id", "subscriber", "id"),
     UniqueConstraint("portal_id", "seq"),
-    # The console's changes per day (migration 0009).
-    Index(None, "portal_id", "created_at"),
 )
 
 # A webhook's events are its portal's ledger entries, in seq order: written in the writes' own

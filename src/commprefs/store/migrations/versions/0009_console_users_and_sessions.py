@@ -7,8 +7,8 @@ token), the failed logins that throttle guessing, what each user changed besides
 verification, and
 the overview's changes per day of past days (which never change: the ledger is append-only and
 records entries at the time they are written), so that it reads today's entries only.
-Indexes for the console's overview: the ledger by portal and time, statuses by type and state,
-wide statuses by scope.
+An index of wide statuses by scope for the overview (the statuses' and the ledger's are read
+along their keys: an index on them would cost every write).
 
 Revision ID: 0009
 Revises: 0008
@@ -110,12 +110,6 @@ def upgrade() -> None:
         sa.Column("through_day", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("portal_id", name="pk_console_rollups"),
     )
-    op.create_index("ix_ledger_portal_id_created_at", "ledger", ["portal_id", "created_at"])
-    op.create_index(
-        "ix_subscription_statuses_type_counts",
-        "subscription_statuses",
-        ["portal_id", "channel", "subscription_id", "status"],
-    )
     op.create_index(
         "ix_wide_statuses_portal_id_status_wide_type_business_unit_id",
         "wide_statuses",
@@ -125,11 +119,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_wide_statuses_portal_id_status_wide_type_business_unit_id", "wide_statuses")
-    op.drop_index(
-        "ix_subscription_statuses_type_counts",
-        "subscription_statuses",
-    )
-    op.drop_index("ix_ledger_portal_id_created_at", "ledger")
     op.drop_table("console_rollups")
     op.drop_table("console_day_counts")
     op.drop_index("ix_console_actions_portal_id_id", "console_actions")
