@@ -3,6 +3,7 @@ subscriber (SQLite and PostgreSQL); and the sessions' idle timeout, on a clock t
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 
 from commprefs.config import Settings
+from commprefs.domain.errors import CommprefsError
 from commprefs.domain.preferences import Actor, State, StatusChange
 from commprefs.operators.dashboard import DAY_MS, day_name
 from commprefs.services import Services
@@ -179,3 +181,36 @@ def test_changes_per_day_count_past_days_once_and_today_live(
         assert days() == {}
         overview = factory.run(services.dashboard.overview(tenant.portal.id))
         assert overview.by_source == []
+
+
+def test_parallel_failed_logins_all_count_towards_the_lock_out(
+    server: Server, factory: Factory
+) -> None:
+    """Guesses sent at once cannot overwrite each other's count (one statement each)."""
+    clock = Clock()
+    user = console_user(factory, factory.portal(), "admin")
+    settings = {"console_login_max_failures": 50, "console_login_lockout_seconds": 600}
+    with clocked(server, factory, clock, **settings) as services:
+
+        async def guess() -> str:
+            try:
+                await services.operators.log_in(user.email, "a wrong guess, again")
+            except CommprefsError as error:
+                return type(error).__name__
+            return "in"
+
+        async def many() -> list[str]:
+            return await asyncio.gather(*(guess() for _ in range(12)))
+
+        assert factory.run(many()) == ["Unauthenticated"] * 12
+
+        async def counted() -> int:
+            async with services.database.read() as repo:
+                found = await repo.login_failures(user.email)
+            assert found is not None
+            return found.failures
+
+        assert factory.run(counted()) == 12
+        clock.now += 601_000  # the window is over: counting starts again
+        assert factory.run(guess()) == "Unauthenticated"
+        assert factory.run(counted()) == 1

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from dataclasses import replace
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,7 +22,6 @@ from commprefs.domain.errors import Conflict, InvalidInput, NotFound, Unauthenti
 from commprefs.domain.operators import (
     ConsoleSession,
     ConsoleUser,
-    LoginFailures,
     LoginThrottled,
     NotAllowed,
     Role,
@@ -138,12 +136,9 @@ class OperatorService:
 
     async def _failed(self, key: str, now: int) -> None:
         async with self.database.write() as repo:
-            before = await repo.login_failures(key)
-            if before is None or now - before.first_failure_at > self.lockout_ms:
-                before = LoginFailures(key, 0, now, None)
-            count = before.failures + 1
-            locked = now + self.lockout_ms if count >= self.max_failures else None
-            await repo.put_login_failures(replace(before, failures=count, locked_until=locked))
+            await repo.count_login_failure(
+                key, now, self.lockout_ms, self.max_failures, self.lockout_ms
+            )
 
     async def session(self, secret: str | None) -> ConsoleSession | None:
         """The live session of a cookie's secret; None when there is none, it was idle too

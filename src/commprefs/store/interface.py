@@ -294,7 +294,10 @@ class Operators(Protocol):
 
     async def login_failures(self, email: str) -> LoginFailures | None: ...
 
-    async def put_login_failures(self, failures: LoginFailures) -> None: ...
+    async def count_login_failure(
+        self, email: str, now: int, window_ms: int, max_failures: int, lockout_ms: int
+    ) -> None:
+        """One more failed login, counted atomically; locks the address at ``max_failures``."""
 
     async def clear_login_failures(self, email: str) -> None: ...
 

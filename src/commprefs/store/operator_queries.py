@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commprefs.domain.operators import (
@@ -148,18 +148,32 @@ class OperatorQueries(Queries):
             return None
         return LoginFailures(row.email, row.failures, row.first_failure_at, row.locked_until)
 
-    async def put_login_failures(self, failures: LoginFailures) -> None:
-        values = {
-            "email": failures.email,
-            "failures": failures.failures,
-            "first_failure_at": failures.first_failure_at,
-            "locked_until": failures.locked_until,
-        }
-        statement = self._upsert(console_login_failures).values(**values)
+    async def count_login_failure(
+        self, email: str, now: int, window_ms: int, max_failures: int, lockout_ms: int
+    ) -> None:
+        """One more failed login for ``email``, in one statement: concurrent failures all
+        count (a read, then a write, would let parallel guesses overwrite each other's count).
+        Counting starts again once the first failure is older than the window; at
+        ``max_failures`` the address is locked until ``now + lockout_ms``."""
+        f = console_login_failures.c
+        stale = f.first_failure_at < now - window_ms
+        failures = case((stale, 1), else_=f.failures + 1)
+        statement = self._upsert(console_login_failures).values(
+            email=email,
+            failures=1,
+            first_failure_at=now,
+            locked_until=now + lockout_ms if max_failures <= 1 else None,
+        )
         await self.conn.execute(
             statement.on_conflict_do_update(
-                index_elements=[console_login_failures.c.email],
-                set_={k: v for k, v in values.items() if k != "email"},
+                index_elements=[f.email],
+                set_={
+                    "failures": failures,
+                    "first_failure_at": case((stale, now), else_=f.first_failure_at),
+                    "locked_until": case(
+                        (failures >= max_failures, now + lockout_ms), else_=f.locked_until
+                    ),
+                },
             )
         )
 
