@@ -214,3 +214,21 @@ def test_parallel_failed_logins_all_count_towards_the_lock_out(
         clock.now += 601_000  # the window is over: counting starts again
         assert factory.run(guess()) == "Unauthenticated"
         assert factory.run(counted()) == 1
+
+
+def test_two_users_created_at_once_with_one_address_one_is_refused(factory: Factory) -> None:
+    portal = factory.portal()
+    address = email("twice")
+    operators = factory.services.operators
+
+    async def create() -> str:
+        try:
+            await operators.create_user(portal.id, address, "viewer", PASSWORD)
+        except CommprefsError as error:
+            return type(error).__name__
+        return "created"
+
+    async def both() -> list[str]:
+        return await asyncio.gather(create(), create())
+
+    assert sorted(factory.run(both())) == ["Conflict", "created"]

@@ -43,22 +43,24 @@ class OperatorQueries(Queries):
     async def create_user(
         self, portal_id: int, email: str, password_hash: str, role: Role, now: int
     ) -> ConsoleUser | None:
-        """None when the address is taken."""
-        taken = await self.user_by_email(email)
-        if taken is not None:
+        """None when the address is taken (also by a concurrent create)."""
+        try:
+            async with self.conn.begin_nested():
+                result = await self.conn.execute(
+                    insert(console_users)
+                    .values(
+                        portal_id=portal_id,
+                        email=email,
+                        password_hash=password_hash,
+                        role=role.value,
+                        created_at=now,
+                    )
+                    .returning(console_users)
+                )
+                row = result.one()  # read before the savepoint is released (SQLite)
+        except IntegrityError:
             return None
-        result = await self.conn.execute(
-            insert(console_users)
-            .values(
-                portal_id=portal_id,
-                email=email,
-                password_hash=password_hash,
-                role=role.value,
-                created_at=now,
-            )
-            .returning(console_users)
-        )
-        return _user(result.one())
+        return _user(row)
 
     async def user_by_email(self, email: str) -> ConsoleUser | None:
         row = (
