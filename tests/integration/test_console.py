@@ -378,6 +378,7 @@ def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transact
         (admin.email, "token revoked"),
         (admin.email, "token created"),
         (admin.email, "type created"),
+        (admin.email, "logged in"),
     ]
     assert recorded[2][2] == f"token {token_id.group(1)}: audited token"
     assert secret.group(1) not in overview

@@ -72,7 +72,9 @@ async def log_in(request: Request) -> Response:
     if not cookie or not secrets.compare_digest(cookie.encode(), field(form, "csrf").encode()):
         return _login_page(request, 403, "The form expired; please try again.")
     try:
-        _, secret = await operators(request).log_in(field(form, "email"), field(form, "password"))
+        _, secret = await operators(request).log_in(
+            field(form, "email"), field(form, "password"), request.state.request_id
+        )
     except Unauthenticated as error:
         return _login_page(request, 401, error.message)
     response = RedirectResponse("/console/", status_code=303)

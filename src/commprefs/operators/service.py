@@ -107,7 +107,9 @@ class OperatorService:
 
     # -- logging in and out ----------------------------------------------------------------------
 
-    async def log_in(self, email: str, password: str) -> tuple[ConsoleSession, str]:
+    async def log_in(
+        self, email: str, password: str, request_id: str = ""
+    ) -> tuple[ConsoleSession, str]:
         """A new session and its cookie secret, or Unauthenticated; LoginThrottled while the
         address is locked out after too many failures (even with the right password)."""
         key = email.strip().lower()[:320]
@@ -132,6 +134,7 @@ class OperatorService:
             if _hasher.check_needs_rehash(user.password_hash):
                 await repo.set_password_hash(user.id, _hasher.hash(password))
             await repo.create_session(session_digest(secret), user.id, csrf, now)
+            await repo.record_console_action(user, "logged in", user.role.value, request_id, now)
         return ConsoleSession(session_digest(secret), user, csrf, now, now), secret
 
     async def _failed(self, key: str, now: int) -> None:
