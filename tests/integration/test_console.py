@@ -261,6 +261,8 @@ def test_every_page_answers_with_the_strict_policy(as_admin: Console, tenant: Te
     assert bad_address.status_code == 400
     assert "<html" in bad_address.text  # a console page, never JSON or a traceback
     assert as_admin.http.get("/console").headers["location"] == "/console/"
+    spoofed = as_admin.http.get("/console/", params={"notice": "Call 0800 to unlock"})
+    assert "Call 0800" not in spoofed.text  # no link makes the console say anything
 
 
 def test_an_admin_verifies_the_ledger_chain_and_the_overview_says_when(

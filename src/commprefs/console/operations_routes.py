@@ -27,7 +27,7 @@ router = APIRouter(route_class=ConsoleRoute)
 async def imports(request: Request) -> Response:
     signed_in = await session(request)
     jobs = services(request).transfers.portal_jobs(signed_in.user)
-    return console_page("imports.html", signed_in, "imports", jobs=jobs, job=None)
+    return console_page(request, "imports.html", signed_in, "imports", jobs=jobs, job=None)
 
 
 @router.post("/imports")
@@ -48,7 +48,13 @@ async def import_job(request: Request, job_id: str) -> Response:
     signed_in = await session(request)
     job = services(request).transfers.job(signed_in.user, job_id)
     return console_page(
-        "imports.html", signed_in, "imports", jobs=[], job=job, refresh=0 if job.done else 1
+        request,
+        "imports.html",
+        signed_in,
+        "imports",
+        jobs=[],
+        job=job,
+        refresh=0 if job.done else 1,
     )
 
 
@@ -68,7 +74,7 @@ async def import_rejects(request: Request, job_id: str) -> Response:
 @router.get("/exports")
 async def exports(request: Request) -> Response:
     signed_in = await session(request)
-    return console_page("exports.html", signed_in, "exports")
+    return console_page(request, "exports.html", signed_in, "exports")
 
 
 @router.get("/exports/{kind}.{fmt}")
@@ -94,15 +100,14 @@ async def _tokens_page(
     request: Request, signed_in: ConsoleSession, secret: tuple[TokenRecord, str] | None
 ) -> Response:
     listed = await services(request).console.list_tokens(signed_in.user)
-    notice = "" if secret else request.query_params.get("notice", "")
     return console_page(
+        request,
         "tokens.html",
         signed_in,
         "tokens",
         tokens=listed,
         scopes=ALL_SCOPES,
         secret=secret,
-        notice=notice,
     )
 
 
@@ -138,4 +143,4 @@ async def revoke_token(request: Request) -> Response:
 async def webhooks(request: Request) -> Response:
     signed_in = await session(request)
     figures = await services(request).dashboard.overview(signed_in.user.portal_id)
-    return console_page("webhooks.html", signed_in, "webhooks", webhooks=figures.webhooks)
+    return console_page(request, "webhooks.html", signed_in, "webhooks", webhooks=figures.webhooks)

@@ -10,9 +10,10 @@ import secrets
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from commprefs.domain.clock import iso_ms
@@ -20,6 +21,7 @@ from commprefs.domain.clock import iso_ms
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "commprefs_console"
 LOGIN_COOKIE = "commprefs_console_login"
+NOTICE_COOKIE = "commprefs_console_notice"
 
 _environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -95,12 +97,25 @@ def set_login_cookie(response: Response, nonce: str, public_url: str) -> None:
     )
 
 
-def console_page(template: str, session: Any, active: str, **values: Any) -> HTMLResponse:
+def console_page(
+    request: Request, template: str, session: Any, active: str, **values: Any
+) -> HTMLResponse:
     """A page of a logged-in user: the navigation marks ``active``; forms carry the session's
-    CSRF token."""
-    return html(template, session=session, active=active, **values)
+    CSRF token; the notice a change left (``back``) is shown once."""
+    left = request.cookies.get(NOTICE_COOKIE)
+    values.setdefault("notice", unquote(left)[:300] if left else "")
+    response = html(template, session=session, active=active, **values)
+    if left is not None:
+        response.delete_cookie(NOTICE_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
 
 
 def back(path: str, notice: str = "") -> Response:
-    target = path + (("&" if "?" in path else "?") + "notice=" + quote(notice) if notice else "")
-    return RedirectResponse(target, status_code=303)
+    """The answer to a change: see the page it changed, with what was done said there once. The
+    words travel in a cookie, not the URL, so that no link can make the console say anything."""
+    response = RedirectResponse(path, status_code=303)
+    if notice:
+        response.set_cookie(
+            NOTICE_COOKIE, quote(notice), max_age=60, path="/", httponly=True, samesite="strict"
+        )
+    return response

@@ -99,12 +99,12 @@ async def overview(request: Request) -> Response:
     signed_in = await session(request)
     figures = await services(request).dashboard.overview(signed_in.user.portal_id)
     return console_page(
+        request,
         "overview.html",
         signed_in,
         "overview",
         overview=figures,
         chart=day_chart(figures.days),
-        notice=request.query_params.get("notice", ""),
     )
 
 
@@ -125,7 +125,9 @@ async def subscribers(request: Request) -> Response:
     signed_in = await session(request)
     query = request.query_params.get("q", "").strip()
     found = await services(request).console.search(signed_in.user, query)
-    return console_page("subscribers.html", signed_in, "subscribers", query=query, found=found)
+    return console_page(
+        request, "subscribers.html", signed_in, "subscribers", query=query, found=found
+    )
 
 
 @router.get("/subscriber")
@@ -136,6 +138,7 @@ async def subscriber(request: Request) -> Response:
         signed_in.user, request.state.request_id, params.get("address", ""), params.get("as_of")
     )
     return console_page(
+        request,
         "subscriber.html",
         signed_in,
         "subscribers",
@@ -143,7 +146,6 @@ async def subscriber(request: Request) -> Response:
         as_of=params.get("as_of", ""),
         states=STATES,
         bases=BASES,
-        notice=params.get("notice", ""),
     )
 
 
@@ -175,6 +177,7 @@ async def types(request: Request) -> Response:
     language = request.query_params.get("language", "")
     preview = await services(request).console.preview(signed_in.user, language)
     return console_page(
+        request,
         "types.html",
         signed_in,
         "types",
@@ -182,7 +185,6 @@ async def types(request: Request) -> Response:
         units=units,
         preview=preview,
         language=language,
-        notice=request.query_params.get("notice", ""),
     )
 
 
@@ -234,11 +236,11 @@ async def brands(request: Request) -> Response:
     signed_in = await session(request)
     units = await services(request).console.business_units(signed_in.user)
     return console_page(
+        request,
         "brands.html",
         signed_in,
         "brands",
         units=units,
-        notice=request.query_params.get("notice", ""),
     )
 
 
