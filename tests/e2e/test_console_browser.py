@@ -231,6 +231,14 @@ def test_the_console_reads_on_a_phone(
     width = phone.page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"]  # nothing makes the page scroll sideways
     phone.check(artifacts, f"overview-phone-{backend}")
+    for _ in range(3):  # the skip link, Overview, Subscribers: the navigation by keyboard
+        phone.page.keyboard.press("Tab")
+    expect(phone.page.get_by_role("link", name="Subscribers")).to_be_focused()
+    phone.page.keyboard.press("Enter")
+    expect(phone.page.get_by_role("heading", name="Subscribers")).to_be_visible()
+    expect(phone.page.get_by_role("link", name="Subscribers")).to_have_attribute(
+        "aria-current", "page"
+    )
     for path, heading, name in [
         (f"/console/subscriber?address={subscriber}", subscriber, "subscriber"),
         ("/console/types", "Subscription types", "types"),
