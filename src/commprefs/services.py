@@ -79,30 +79,32 @@ class Services:
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
-        ledger = LedgerService(transactions, clock)
-        portals = PortalService(transactions, clock)
-        tokens = TokenService(transactions, clock)
-        imports = ImportService(database, clock)
-        exports = ExportService(transactions)
         return cls(
             settings=settings,
             database=database,
             clock=clock,
-            tokens=tokens,
-            portals=portals,
+            tokens=TokenService(transactions, clock),
+            portals=PortalService(transactions, clock),
             preferences=preferences,
-            ledger=ledger,
+            ledger=LedgerService(transactions, clock),
             webhooks=WebhookService(transactions, clock),
-            imports=imports,
-            exports=exports,
+            imports=ImportService(database, clock),
+            exports=ExportService(transactions),
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            # The console (issue 17); its services' constructors only keep what they are given.
             operators=OperatorService(transactions, clock, settings),
-            dashboard=DashboardService(transactions, clock, ledger),
-            console=ConsoleActions(transactions, clock, preferences, tokens, ledger),
-            transfers=ConsoleTransfers(imports, exports),
+            dashboard=DashboardService(transactions, clock, LedgerService(transactions, clock)),
+            console=ConsoleActions(
+                transactions,
+                clock,
+                preferences,
+                TokenService(transactions, clock),
+                LedgerService(transactions, clock),
+            ),
             configuration=ConsoleConfiguration(database, clock),
+            transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
         )
 
     @staticmethod
