@@ -133,6 +133,8 @@ def test_an_operator_works_through_every_page_on_a_desktop(
     page = desktop.visit("/console/subscribers", "Subscribers")
     page.get_by_label("Address or its beginning").fill(subscriber[:14])
     page.get_by_label("Address or its beginning").press("Enter")
+    expect(page.get_by_role("link", name=subscriber, exact=True)).to_be_visible()
+    desktop.check(artifacts, f"subscribers-{backend}")
     page.get_by_role("link", name=subscriber, exact=True).click()
     expect(page.get_by_role("heading", name=subscriber)).to_be_visible()
     page.get_by_label("Subscription type").select_option(str(first.id))
