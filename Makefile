@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test lint format clean bench bench-import bench-inprocess bench-hardening bench-reset profile wrk
+.PHONY: help install serve test lint format clean bench bench-import bench-inprocess bench-hardening bench-reset bench-console profile wrk
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreS
 
 bench-inprocess: install ## CPU µs per request, app called in-process: [WORKLOAD=W2] [BACKEND=postgres]
 	$(BIN)/python -m bench.inprocess $(or $(WORKLOAD),all) --backend $(or $(BACKEND),sqlite)
+
+bench-console: install ## The console overview's queries at 1M subscribers: [SUBSCRIBERS=N]
+	$(BIN)/python -m bench.console_dashboard --subscribers $(or $(SUBSCRIBERS),1000000)
 
 bench-hardening: install ## Measure the cost of rate limiting and Idempotency-Key (needs Redis)
 	$(BIN)/python -m bench.hardening

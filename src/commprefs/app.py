@@ -46,6 +46,7 @@ from commprefs.api.v3.schemas import add_request_schema
 from commprefs.api.v4.routes import build_router as build_v4_router
 from commprefs.config import Settings
 from commprefs.confirmations.worker import mailing
+from commprefs.console.routes import router as console_router
 from commprefs.domain.clock import Clock
 from commprefs.observability.logs import uvicorn_log_config
 from commprefs.pages import confirmations as confirmation_pages
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(health_router)
     if emulator is not None:  # mounted: its own document, nothing of it in /openapi.json
         install_emulator(app, settings, rate_limiter)
+    app.include_router(console_router)  # the web console (issue 17)
     # Innermost first. Idempotency holds responses back until stored, so it sits inside the
     # headers that must be fresh on a replay (rate limit, correlation id).
     app.add_middleware(IdempotencyMiddleware, idempotency=services.idempotency)

@@ -104,6 +104,14 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(default=1.0, ge=0.01, le=60)
     # A directory of the operator's own mail templates, searched before the built-in ones.
     mail_templates: str = ""
+    # The web console (issue 17, console/ and operators/): a session ends after this long unused,
+    # and in any case this long after login.
+    console_idle_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    console_session_hours: int = Field(default=12, ge=1, le=30 * 24)
+    # After this many failed logins for one address within the lock-out time, that address is
+    # locked out for the lock-out time (a correct password is refused too until it passes).
+    console_login_max_failures: int = Field(default=5, ge=1, le=1000)
+    console_login_lockout_seconds: int = Field(default=900, ge=1, le=86_400)
 
     def environment(self) -> dict[str, str]:
         """These settings as ``COMMPREFS_*`` variables: how server worker processes get them."""

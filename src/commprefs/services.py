@@ -25,6 +25,11 @@ from commprefs.idempotency.service import IdempotencyService
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
+from commprefs.operators.changes import ConsoleActions
+from commprefs.operators.configuration import ConsoleConfiguration
+from commprefs.operators.dashboard import DashboardService
+from commprefs.operators.imports import ConsoleTransfers
+from commprefs.operators.service import OperatorService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
@@ -57,6 +62,12 @@ class Services:
     # Consent context and double opt-in (issue 16).
     confirmations: ConfirmationService
     subjects: SubjectExport
+    # The console (issue 17): its users and sessions, overview, and operators' changes.
+    operators: OperatorService
+    dashboard: DashboardService
+    console: ConsoleActions
+    configuration: ConsoleConfiguration
+    transfers: ConsoleTransfers
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -123,6 +134,18 @@ class Services:
             emulator=emulator,
             confirmations=ConfirmationService(transactions, clock, settings, links),
             subjects=SubjectExport(transactions, clock),
+            # The console (issue 17); its services' constructors only keep what they are given.
+            operators=OperatorService(transactions, clock, settings),
+            dashboard=DashboardService(transactions, clock, LedgerService(transactions, clock)),
+            console=ConsoleActions(
+                transactions,
+                clock,
+                preferences,
+                TokenService(transactions, clock),
+                LedgerService(transactions, clock),
+            ),
+            configuration=ConsoleConfiguration(database, clock),
+            transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
         )
 
     @staticmethod

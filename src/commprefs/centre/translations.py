@@ -1,8 +1,10 @@
 """Which translation of each subscription type a subscriber reads, for the pages and the double
-opt-in mail alike."""
+opt-in mail alike (the rule itself: domain/languages.best_translations, which the console's
+preview shares)."""
 
 from __future__ import annotations
 
+from commprefs.domain.languages import best_translations
 from commprefs.domain.preferences import Translation
 from commprefs.store.interface import Repository, Transactions
 
@@ -14,12 +16,6 @@ async def translations_in(
     else the language without its region ("pt-br", then "pt")."""
     if not language:
         return {}
-    candidates = [language, language.split("-", 1)[0]]
     async with database.read() as repo:
         found = await repo.translations(ids)
-    best: dict[int, Translation] = {}
-    for definition_id, translations in found.items():
-        usable = [t for t in translations if t.language_code in candidates]
-        if usable:
-            best[definition_id] = min(usable, key=lambda t: candidates.index(t.language_code))
-    return best
+    return best_translations(found, language)

@@ -22,6 +22,7 @@ from commprefs.cli.subjects import subjects_app
 from commprefs.cli.support import CliError
 from commprefs.cli.tokens import tokens_app
 from commprefs.cli.transfer import export_app, import_statuses
+from commprefs.cli.users import users_app
 from commprefs.cli.webhooks import webhooks_app
 from commprefs.domain.errors import CommprefsError
 
@@ -46,6 +47,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
 app.add_typer(apps_app, name="apps")  # issue 14: OAuth apps
 app.add_typer(subjects_app, name="subjects")  # issue 16: access requests
+app.add_typer(users_app, name="users")  # the console's users (issue 17)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -121,6 +121,8 @@ wide_statuses = Table(
     Column("status", String(16), nullable=False),
     Column("source", String(200), nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # The console's opt-outs per brand (migration 0009).
+    Index(None, "portal_id", "status", "wide_type", "business_unit_id"),
 )
 
 tokens = Table(
@@ -375,4 +377,97 @@ confirmation_mails = Table(
     ForeignKeyConstraint(["confirmation_id"], ["confirmations.id"]),
     Index(None, "next_attempt_at"),
     Index(None, "confirmation_id"),
+)
+
+# -- the console (issue 17, migration 0009) ------------------------------------------------------
+
+# Operators of the web console: each belongs to one portal, as "admin" or "viewer". The password
+# is kept as an argon2id hash only; a disabled user can no longer log in.
+console_users = Table(
+    "console_users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("email", String(EMAIL_LENGTH), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+    UniqueConstraint("email"),
+)
+
+# A logged-in browser: the SHA-256 of its cookie's secret (the secret is never stored), the
+# session's CSRF token, and when it was last used (the idle timeout).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("secret_sha256", String(64), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["user_id"], ["console_users.id"]),
+    Index(None, "user_id"),
+)
+
+# Failed logins per address (known or not), for throttling: after too many within the window
+# the address is locked until ``locked_until``.
+console_login_failures = Table(
+    "console_login_failures",
+    metadata,
+    Column("email", String(EMAIL_LENGTH), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_failure_at", BigInteger, nullable=False),
+    Column("locked_until", BigInteger),
+)
+
+# What console users changed other than statuses (those are in the ledger): types, brands,
+# tokens, imports. Written in the change's own transaction.
+console_actions = Table(
+    "console_actions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("detail", String(500), nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    ForeignKeyConstraint(["user_id"], ["console_users.id"]),
+    Index(None, "portal_id", "id"),
+)
+
+# The last verification of each portal's ledger chain (the console's overview shows it).
+ledger_verifications = Table(
+    "ledger_verifications",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("verified_at", BigInteger, nullable=False),
+    Column("head_seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("intact", Boolean, nullable=False),
+    ForeignKeyConstraint(["portal_id"], ["portals.id"]),
+)
+
+# The console overview's changes per day, for days that are over (an entry is recorded when it is
+# written, so a past day's counts never change): counted once from the ledger, then read here.
+# legal_basis '' stands for none (it is part of the key).
+console_day_counts = Table(
+    "console_day_counts",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("day", BigInteger, primary_key=True, autoincrement=False),  # days since 1970-01-01 UTC
+    Column("new_status", String(16), primary_key=True),
+    Column("source", String(200), primary_key=True),
+    Column("legal_basis", String(40), primary_key=True),
+    Column("changes", BigInteger, nullable=False),
+)
+
+# Up to which day a portal's changes are counted in console_day_counts.
+console_rollups = Table(
+    "console_rollups",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("through_day", BigInteger, nullable=False),
 )

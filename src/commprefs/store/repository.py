@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from commprefs.store.admin_queries import AdminQueries
 from commprefs.store.confirmation_queries import ConfirmationQueries
+from commprefs.store.dashboard_queries import DashboardQueries
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.oauth_queries import OAuthQueries
+from commprefs.store.operator_queries import OperatorQueries
 from commprefs.store.status_queries import StatusQueries
 from commprefs.store.subject_queries import SubjectQueries
 from commprefs.store.tenant_queries import SigningKeyQueries, TenantQueries, TokenQueries
@@ -35,5 +37,7 @@ class SqlRepository(
     AdminQueries,
     ConfirmationQueries,  # issue 16: double opt-in
     SubjectQueries,  # issue 16: access requests
+    OperatorQueries,  # the console (issue 17)
+    DashboardQueries,
 ):
     """Every query of the store on one connection (``conn``, with a transaction open on it)."""

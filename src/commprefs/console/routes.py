@@ -1,0 +1,276 @@
+"""The console's pages under ``/console/``. Thin: parse, call one service, render.
+
+GET only reads. Every change is a form post that carries its session's CSRF token and comes from
+the console's own origin (console/guard.py); it answers with a redirect to the page it changed
+(post/redirect/get), or with a page when there is something to show once (a token's secret).
+"""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from starlette.responses import RedirectResponse, Response
+
+from commprefs.console.charts import day_chart
+from commprefs.console.guard import (
+    ConsoleRoute,
+    error_page,
+    field,
+    number,
+    operators,
+    posted,
+    same_origin,
+    services,
+    session,
+)
+from commprefs.console.operations_routes import router as operations_router
+from commprefs.console.render import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    back,
+    clear_session_cookie,
+    console_page,
+    html,
+    set_login_cookie,
+    set_session_cookie,
+)
+from commprefs.domain.errors import Unauthenticated
+from commprefs.domain.preferences import LegalBasis, State
+
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
+STATES = [s.value for s in State]
+BASES = [b.value for b in LegalBasis]
+
+
+@router.get("")
+async def console_root() -> Response:
+    return RedirectResponse("/console/", status_code=308)
+
+
+# -- logging in and out --------------------------------------------------------------------------
+
+
+def _login_page(request: Request, status: int = 200, message: str = "") -> Response:
+    nonce = secrets.token_urlsafe(24)
+    response = html("login.html", status, session=None, active="", nonce=nonce, message=message)
+    set_login_cookie(response, nonce, services(request).settings.public_url)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    return _login_page(request)
+
+
+@router.post("/login")
+async def log_in(request: Request) -> Response:
+    same_origin(request)
+    form = await request.form()
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    if not cookie or not secrets.compare_digest(cookie.encode(), field(form, "csrf").encode()):
+        return _login_page(request, 403, "The form expired; please try again.")
+    try:
+        _, secret = await operators(request).log_in(
+            field(form, "email"), field(form, "password"), request.state.request_id
+        )
+    except Unauthenticated as error:
+        return _login_page(request, 401, error.message)
+    response = RedirectResponse("/console/", status_code=303)
+    set_session_cookie(response, secret, services(request).settings.public_url)
+    return response
+
+
+@router.post("/logout")
+async def log_out(request: Request) -> Response:
+    await posted(request)
+    await operators(request).log_out(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/console/login", status_code=303)
+    clear_session_cookie(response, services(request).settings.public_url)
+    return response
+
+
+# -- overview --------------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def overview(request: Request) -> Response:
+    signed_in = await session(request)
+    figures = await services(request).dashboard.overview(signed_in.user.portal_id)
+    return console_page(
+        request,
+        "overview.html",
+        signed_in,
+        "overview",
+        overview=figures,
+        chart=day_chart(figures.days),
+    )
+
+
+@router.post("/ledger/verify")
+async def verify_ledger(request: Request) -> Response:
+    signed_in, _ = await posted(request)
+    report = await services(request).dashboard.verify_chain(signed_in.user)
+    return back(
+        "/console/", "The ledger is intact." if report.intact else "The ledger is NOT intact."
+    )
+
+
+# -- subscribers -------------------------------------------------------------------------------
+
+
+@router.get("/subscribers")
+async def subscribers(request: Request) -> Response:
+    signed_in = await session(request)
+    query = request.query_params.get("q", "").strip()
+    found = await services(request).console.search(signed_in.user, query)
+    return console_page(
+        request, "subscribers.html", signed_in, "subscribers", query=query, found=found
+    )
+
+
+@router.get("/subscriber")
+async def subscriber(request: Request) -> Response:
+    signed_in = await session(request)
+    params = request.query_params
+    view = await services(request).console.subscriber(
+        signed_in.user, request.state.request_id, params.get("address", ""), params.get("as_of")
+    )
+    return console_page(
+        request,
+        "subscriber.html",
+        signed_in,
+        "subscribers",
+        view=view,
+        as_of=params.get("as_of", ""),
+        states=STATES,
+        bases=BASES,
+    )
+
+
+@router.post("/subscriber/status")
+async def change_status(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    address = field(form, "address")
+    await services(request).console.change_status(
+        signed_in.user,
+        request.state.request_id,
+        address,
+        number(form, "subscription"),
+        field(form, "state"),
+        field(form, "reason"),
+        field(form, "legal_basis"),
+        field(form, "explanation"),
+    )
+    return back(f"/console/subscriber?address={quote(address)}", "The status is changed.")
+
+
+# -- subscription types and brands -------------------------------------------------------------
+
+
+@router.get("/types")
+async def types(request: Request) -> Response:
+    signed_in = await session(request)
+    listed = await services(request).console.definitions(signed_in.user)
+    units = await services(request).console.business_units(signed_in.user)
+    language = request.query_params.get("language", "")
+    preview = await services(request).console.preview(signed_in.user, language)
+    return console_page(
+        request,
+        "types.html",
+        signed_in,
+        "types",
+        types=listed,
+        units=units,
+        preview=preview,
+        language=language,
+    )
+
+
+@router.post("/types")
+async def create_type(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    created = await services(request).configuration.create_definition(
+        signed_in.user,
+        request.state.request_id,
+        field(form, "name"),
+        field(form, "description"),
+        number(form, "business_unit"),
+        field(form, "purpose"),
+    )
+    return back("/console/types", f"Created {created.name}.")
+
+
+@router.post("/types/edit")
+async def edit_type(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    await services(request).configuration.edit_definition(
+        signed_in.user,
+        request.state.request_id,
+        number(form, "definition"),
+        field(form, "name"),
+        field(form, "description"),
+        field(form, "purpose"),
+        field(form, "active") == "on",
+    )
+    return back("/console/types", "Saved the type.")
+
+
+@router.post("/types/translation")
+async def translate_type(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    done = await services(request).configuration.translate(
+        signed_in.user,
+        request.state.request_id,
+        number(form, "definition"),
+        field(form, "language"),
+        field(form, "name"),
+        field(form, "description"),
+    )
+    return back("/console/types", f"Saved the {done.language_code} translation.")
+
+
+@router.get("/brands")
+async def brands(request: Request) -> Response:
+    signed_in = await session(request)
+    units = await services(request).console.business_units(signed_in.user)
+    return console_page(
+        request,
+        "brands.html",
+        signed_in,
+        "brands",
+        units=units,
+    )
+
+
+@router.post("/brands")
+async def create_brand(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    unit = await services(request).configuration.create_business_unit(
+        signed_in.user, request.state.request_id, field(form, "name")
+    )
+    return back("/console/brands", f"Created brand {unit}.")
+
+
+@router.post("/brands/branding")
+async def brand(request: Request) -> Response:
+    signed_in, form = await posted(request)
+    await services(request).configuration.set_branding(
+        signed_in.user,
+        request.state.request_id,
+        number(form, "unit"),
+        field(form, "name"),
+        field(form, "colour"),
+        field(form, "logo_url"),
+    )
+    return back("/console/brands", "Branding saved.")
+
+
+router.include_router(operations_router)
+
+
+@router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST"])
+async def unknown(request: Request, rest: str) -> Response:
+    await session(request)
+    return error_page(404, "There is no console page at this address.")
