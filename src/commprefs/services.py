@@ -26,7 +26,6 @@ from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
 from commprefs.operators.changes import ConsoleActions
-from commprefs.operators.configuration import ConsoleConfiguration
 from commprefs.operators.dashboard import DashboardService
 from commprefs.operators.imports import ConsoleTransfers
 from commprefs.operators.service import OperatorService
@@ -62,11 +61,11 @@ class Services:
     # Consent context and double opt-in (issue 16).
     confirmations: ConfirmationService
     subjects: SubjectExport
-    # The console (issue 17): its users and sessions, overview, and operators' changes.
+    # The console (issue 17): its users and sessions, overview, status changes and in-process
+    # imports (its other changes are the admin API's: ``admin``).
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
-    configuration: ConsoleConfiguration
     transfers: ConsoleTransfers
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
@@ -144,7 +143,6 @@ class Services:
                 TokenService(transactions, clock),
                 LedgerService(transactions, clock),
             ),
-            configuration=ConsoleConfiguration(database, clock),
             transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
         )
 

@@ -347,12 +347,17 @@ def test_a_type_is_renamed_deactivated_and_reactivated_in_the_console(
         assert definitions()[kind.id]["isActive"] is True
 
 
-def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transaction(
+def test_each_configuration_change_is_an_admin_audit_record_with_its_user(
     factory: Factory, server: Server
 ) -> None:
+    """The console's changes are made by the admin API's services: each is an audit record in
+    its own transaction, with the console user's id and no token, listed by the admin API and,
+    with the admin API's own changes, on the overview (users by address, tokens by id)."""
     tenant = factory.tenant(types=1)
     admin = console_user(factory, tenant.portal, "admin")
-    with Console(server.url) as console:
+    admin_token = factory.token(tenant.portal, ["commprefs.admin"])
+    admin_api = {"Authorization": f"Bearer {admin_token}"}
+    with Console(server.url) as console, httpx.Client(base_url=server.url) as api:
         assert console.log_in(admin).status_code == 303
         created = console.post(
             "/console/types", {"name": "Audited", "description": "", "business_unit": "0"}
@@ -370,17 +375,36 @@ def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transact
         token_id = re.search(r"Token (\d+) \(audited token\) is created", made.text)
         assert token_id
         console.post("/console/tokens/revoke", {"token": token_id.group(1)})
-        console.post("/console/brands/branding", {"unit": "0", "colour": "#123456"})
+        branded = console.post(
+            "/console/brands/branding", {"unit": "0", "unit_name": "Renamed", "colour": "#123456"}
+        )
+        assert branded.status_code == 303
+        by_api = api.post(
+            "/commprefs/v1/business-units", json={"name": "By API"}, headers=admin_api
+        )
+        assert by_api.status_code == 201, by_api.text
         overview = console.http.get("/console/").text
+        audit = api.get("/commprefs/v1/audit", headers=admin_api).json()["results"]
+        units = api.get("/commprefs/v1/business-units", headers=admin_api).text
     recorded = re.findall(
         r'<li><span class="when">[^<]+</span> ([^:]+): ([^—]+) — ([^<]+)</li>', overview
     )
     assert [(who, what.strip()) for who, what, _ in recorded] == [
-        (admin.email, "brand styled"),
-        (admin.email, "token revoked"),
-        (admin.email, "token created"),
-        (admin.email, "type created"),
-        (admin.email, "logged in"),
+        (f"token {factory.token_ids[admin_token]}", "business_unit.create"),
+        (admin.email, "business_unit.update"),
+        (admin.email, "token.revoke"),
+        (admin.email, "token.create"),
+        (admin.email, "definition.create"),
+        (admin.email, "login"),
     ]
-    assert recorded[2][2] == f"token {token_id.group(1)}: audited token"
+    assert recorded[3][2].startswith(f"token {token_id.group(1)}, name audited token")
     assert secret.group(1) not in overview
+    assert [(r["action"], r["userId"], r["tokenId"]) for r in audit][:-1] == [
+        ("login", admin.id, None),
+        ("definition.create", admin.id, None),
+        ("token.create", admin.id, None),
+        ("token.revoke", admin.id, None),
+        ("business_unit.update", admin.id, None),
+    ]
+    assert audit[-1]["tokenId"] == factory.token_ids[admin_token]
+    assert "Renamed" in units

@@ -9,6 +9,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response, Stream
 
 from commprefs.console.guard import (
     ConsoleRoute,
+    changed,
     error_page,
     field,
     number,
@@ -118,12 +119,9 @@ async def tokens(request: Request) -> Response:
 
 @router.post("/tokens")
 async def create_token(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    created = await services(request).configuration.create_token(
-        signed_in.user,
-        request.state.request_id,
-        field(form, "name"),
-        [s for s in form.getlist("scopes") if isinstance(s, str)],
+    signed_in, form, actor = await changed(request)
+    created = await services(request).admin.create_token(
+        actor, [s for s in form.getlist("scopes") if isinstance(s, str)], field(form, "name")
     )
     # Shown once, on this answer to the post; never again.
     return await _tokens_page(request, signed_in, created)
@@ -131,11 +129,9 @@ async def create_token(request: Request) -> Response:
 
 @router.post("/tokens/revoke")
 async def revoke_token(request: Request) -> Response:
-    signed_in, form = await posted(request)
+    _, form, actor = await changed(request)
     token_id = number(form, "token")
-    await services(request).configuration.revoke_token(
-        signed_in.user, request.state.request_id, token_id
-    )
+    await services(request).admin.revoke_token(actor, token_id)
     return back("/console/tokens", f"Token {token_id} is revoked.")
 
 
