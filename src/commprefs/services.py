@@ -27,7 +27,6 @@ from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
 from commprefs.operators.changes import ConsoleActions
 from commprefs.operators.dashboard import DashboardService
-from commprefs.operators.imports import ConsoleTransfers
 from commprefs.operators.service import OperatorService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
@@ -61,12 +60,11 @@ class Services:
     # Consent context and double opt-in (issue 16).
     confirmations: ConfirmationService
     subjects: SubjectExport
-    # The console (issue 17): its users and sessions, overview, status changes and in-process
-    # imports (its other changes are the admin API's: ``admin``).
+    # The console (issue 17): its users and sessions, overview, and status changes (its other
+    # changes are the admin API's: ``admin``, ``import_jobs``).
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
-    transfers: ConsoleTransfers
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -143,7 +141,6 @@ class Services:
                 TokenService(transactions, clock),
                 LedgerService(transactions, clock),
             ),
-            transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
         )
 
     @staticmethod

@@ -279,7 +279,7 @@ def test_an_admin_verifies_the_ledger_chain_and_the_overview_says_when(
 
 
 def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_exports_stream(
-    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
+    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server, factory: Factory
 ) -> None:
     first = tenant.definitions[0]
     good, bad = email("imported"), "not-an-address"
@@ -308,6 +308,29 @@ def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_expor
     status = {r["subscriptionId"]: r for r in read["results"]}[first.id]
     assert status["status"] == "SUBSCRIBED"
     assert status["source"] == f"console user {admin.id} ({admin.email}): import of people.csv"
+    # The job is the admin API's, kept in the database (any worker answers its progress page).
+    job_id = int(job.rsplit("/", 1)[-1])
+    admin_token = factory.token(tenant.portal, ["commprefs.admin"])
+    admin_headers = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=server.url, headers=admin_headers) as api:
+        polled = api.get(f"/commprefs/v1/imports/{job_id}").json()
+        audit = api.get("/commprefs/v1/audit").json()["results"]
+        history = api.get(
+            f"/commprefs/v1/subscribers/{good}/history",
+            params={"channel": "EMAIL"},
+            headers=tenant.headers,
+        ).json()
+    assert (polled["state"], polled["imported"], polled["rejected"]) == ("COMPLETE", 1, 1)
+    started_by = [r for r in audit if r["target"] == f"import {job_id}"]
+    assert [(r["action"], r["userId"], r["tokenId"]) for r in started_by] == [
+        ("import.start", admin.id, None)
+    ]
+    [entry] = history["results"]
+    assert entry["context"]["via"] == "import"
+    assert entry["context"]["fileName"] == "people.csv"
+    assert (entry["context"]["userId"], entry["context"]["user"]) == (admin.id, admin.email)
+    assert as_admin.http.get("/console/imports/not-a-number").status_code == 404
+    assert as_admin.http.get(f"/console/imports/{job_id + 1000}").status_code == 404
     exported = as_admin.http.get("/console/exports/statuses.csv")
     assert exported.status_code == 200
     assert exported.headers["content-disposition"] == 'attachment; filename="statuses.csv"'

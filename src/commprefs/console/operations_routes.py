@@ -1,11 +1,14 @@
 """The console's tokens (a new secret shown once), webhooks (backlog, lag, failures), imports
-(an upload becomes a job whose progress page reloads itself until it is done, with its rejected
-rows to download) and exports (streamed downloads). Thin, as routes.py."""
+(an upload becomes an import job of the admin API's, admin/imports.py, kept in the database:
+its progress page reloads itself until it is done, whichever process runs it, with its rejected
+rows to download) and exports (streamed downloads, as the admin API's). Thin, as routes.py."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import APIRouter, Request
-from starlette.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 
 from commprefs.console.guard import (
     ConsoleRoute,
@@ -13,13 +16,17 @@ from commprefs.console.guard import (
     error_page,
     field,
     number,
-    posted,
     services,
     session,
 )
 from commprefs.console.render import back, console_page
+from commprefs.domain.admin import ImportJob, JobState
+from commprefs.domain.errors import InvalidInput, NotFound
 from commprefs.domain.operators import ConsoleSession
 from commprefs.domain.tokens import ALL_SCOPES, TokenRecord
+from commprefs.transfer.formats import Format, format_of
+from commprefs.transfer.schemas import COLUMNS, SUPPRESSION_COLUMNS
+from commprefs.transfer.streaming import MEDIA, file_chunks
 
 router = APIRouter(route_class=ConsoleRoute)
 
@@ -27,27 +34,40 @@ router = APIRouter(route_class=ConsoleRoute)
 @router.get("/imports")
 async def imports(request: Request) -> Response:
     signed_in = await session(request)
-    jobs = services(request).transfers.portal_jobs(signed_in.user)
+    jobs = await services(request).import_jobs.jobs(signed_in.user.portal_id)
     return console_page(request, "imports.html", signed_in, "imports", jobs=jobs, job=None)
 
 
 @router.post("/imports")
 async def start_import(request: Request) -> Response:
-    signed_in, form = await posted(request)
+    signed_in, form, actor = await changed(request)
     upload = form.get("file")
-    filename, data = "", None
-    if upload is not None and not isinstance(upload, str):
-        filename, data = upload.filename or "upload.csv", await upload.read()
-    job = services(request).transfers.start_import(
-        signed_in.user, filename, data, field(form, "format") or None
+    if upload is None or isinstance(upload, str):
+        raise InvalidInput.field("file", "Choose a file to import.", "MISSING_FIELD")
+    filename = upload.filename or "upload.csv"
+    user = signed_in.user
+    job = await services(request).import_jobs.start(
+        actor,
+        upload.file,
+        format_of(filename, field(form, "format") or None),
+        f"{user.actor_name}: import of {filename}"[:200],
+        context={"fileName": filename, "userId": user.id, "user": user.email},
     )
     return RedirectResponse(f"/console/imports/{job.id}", status_code=303)
 
 
+async def _job(request: Request, signed_in: ConsoleSession, job_id: str) -> ImportJob:
+    if not job_id.isascii() or not job_id.isdigit() or len(job_id) > 18:
+        raise NotFound(f"No import with id {job_id}.")
+    return await services(request).import_jobs.job(signed_in.user.portal_id, int(job_id))
+
+
 @router.get("/imports/{job_id}")
 async def import_job(request: Request, job_id: str) -> Response:
+    """An import's progress, from the database (whichever server process runs it)."""
     signed_in = await session(request)
-    job = services(request).transfers.job(signed_in.user, job_id)
+    job = await _job(request, signed_in, job_id)
+    running = job.state is JobState.RUNNING
     return console_page(
         request,
         "imports.html",
@@ -55,21 +75,19 @@ async def import_job(request: Request, job_id: str) -> Response:
         "imports",
         jobs=[],
         job=job,
-        refresh=0 if job.done else 1,
+        refresh=1 if running else 0,
     )
 
 
 @router.get("/imports/{job_id}/rejects")
 async def import_rejects(request: Request, job_id: str) -> Response:
     signed_in = await session(request)
-    job = services(request).transfers.job(signed_in.user, job_id)
-    if job.rejects is None or not job.done:
+    job = await _job(request, signed_in, job_id)
+    if job.state is JobState.RUNNING or not job.rejected:
         return error_page(404, "This import has no rejected rows.")
-    return FileResponse(
-        job.rejects,
-        filename=f"rejects-{job.id[:8]}.{job.format}",
-        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-    )
+    _, columns, rows = await services(request).import_jobs.rejects(job.portal_id, job.id)
+    fmt: Format = "csv" if job.format == "csv" else "ndjson"
+    return _download(await file_chunks(rows, fmt, columns), fmt, f"rejects-{job.id}")
 
 
 @router.get("/exports")
@@ -81,13 +99,26 @@ async def exports(request: Request) -> Response:
 @router.get("/exports/{kind}.{fmt}")
 async def export(request: Request, kind: str, fmt: str) -> Response:
     signed_in = await session(request)
-    chunks = await services(request).transfers.export(signed_in.user, kind, fmt)
-    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    chosen = format_of("export", fmt)
+    exports = services(request).exports
+    portal_id = signed_in.user.portal_id
+    columns: tuple[str, ...]
+    if kind == "suppression":
+        rows, columns = exports.suppression(portal_id), SUPPRESSION_COLUMNS
+    elif kind == "statuses":
+        rows, columns = exports.statuses(portal_id), COLUMNS
+    else:
+        raise NotFound("There is no such export.")
+    return _download(await file_chunks(rows, chosen, columns), chosen, kind)
+
+
+def _download(chunks: AsyncIterator[bytes], fmt: Format, name: str) -> Response:
+    extension = "csv" if fmt == "csv" else "ndjson"
     return StreamingResponse(
-        chunks(),
-        media_type=f"{media}; charset=utf-8",
+        chunks,
+        media_type=MEDIA[fmt],
         headers={
-            "Content-Disposition": f'attachment; filename="{kind}.{fmt}"',
+            "Content-Disposition": f'attachment; filename="{name}.{extension}"',
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
