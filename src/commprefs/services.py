@@ -9,7 +9,9 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from commprefs.admin.imports import ImportJobs
 from commprefs.admin.service import AdminService
@@ -18,6 +20,7 @@ from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.confirmations.service import ConfirmationService
 from commprefs.domain.clock import Clock, SystemClock
+from commprefs.domain.consent import Headers, origin
 from commprefs.domain.errors import CommprefsError
 from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.service import Emulator
@@ -142,6 +145,12 @@ class Services:
                 LedgerService(transactions, clock),
             ),
         )
+
+    def origin(self, client: Sequence[Any] | None, headers: Headers) -> dict[str, Any]:
+        """Issue 16: the IP (believed from X-Forwarded-For only behind a trusted proxy) and user
+        agent of a request, as the operator keeps them (COMMPREFS_CONSENT_IP), for the consent
+        context of the changes it makes: the API's, the pages' and the console's alike."""
+        return origin(client, headers, self.settings.proxy_networks, self.settings.consent_ip)
 
     @staticmethod
     def in_memory(settings: Settings) -> bool:

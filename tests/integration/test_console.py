@@ -146,7 +146,7 @@ def test_posts_without_the_sessions_csrf_token_or_from_another_site_are_refused(
     assert factory.ledger(tenant.portal, "someone@example.com") == []
 
 
-def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_actor(
+def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_actor_and_context(
     as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
 ) -> None:
     subscriber = email("console")
@@ -159,6 +159,8 @@ def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_act
             "state": "UNSUBSCRIBED",
             "reason": "asked by phone",
         },
+        # Not behind a trusted proxy: X-Forwarded-For is not believed (domain/consent.py).
+        **{"user-agent": "Console-Test/1.0", "x-forwarded-for": "203.0.113.9"},
     )
     assert changed.status_code == 303
     page = as_admin.http.get(changed.headers["location"])
@@ -176,6 +178,14 @@ def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_act
     assert entry["api"] == "console"
     assert entry["tokenId"] is None
     assert entry["source"].startswith(f"console user {admin.id} ")
+    # The consent context names the user, with the request's IP and user agent (the API's rule).
+    assert entry["context"] == {
+        "via": "console",
+        "userId": admin.id,
+        "user": admin.email,
+        "ip": "127.0.0.1",
+        "userAgent": "Console-Test/1.0",
+    }
 
 
 def test_a_change_without_a_reason_is_refused_and_writes_nothing(

@@ -103,6 +103,11 @@ async def changed(request: Request) -> tuple[ConsoleSession, FormData, AdminActo
     return signed_in, form, AdminActor(user.portal_id, None, request.state.request_id, user.id)
 
 
+def request_origin(request: Request) -> dict[str, Any]:
+    """The client's IP and user agent, for a console change's consent context."""
+    return services(request).origin(request.scope.get("client"), request.headers)
+
+
 def field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""

@@ -24,6 +24,7 @@ from commprefs.console.guard import (
     number,
     operators,
     posted,
+    request_origin,
     same_origin,
     services,
     session,
@@ -166,6 +167,7 @@ async def change_status(request: Request) -> Response:
         field(form, "reason"),
         field(form, "legal_basis"),
         field(form, "explanation"),
+        request_origin(request),
     )
     return back(f"/console/subscriber?address={quote(address)}", "The status is changed.")
 

@@ -1,13 +1,17 @@
 """What an operator reads and changes in the console, on the services the CLI and the API use.
 
 Every change first checks the user's role (viewers only read) and stays within the user's own
-portal. A status change is recorded in the ledger with ``api`` "console" and the user, by id and
-address, as the actor in its source, followed by the reason the operator gave.
+portal. A status change is recorded in the ledger with ``api`` "console", the user, by id and
+address, as the actor in its source, followed by the reason the operator gave, and in its consent
+context (``via`` console, the user, the request's IP and user agent). The console's other changes
+(types, brands, tokens, imports) are the admin API's services' (admin/).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from commprefs.auth.service import TokenService
 from commprefs.centre.models import Brand
@@ -40,8 +44,13 @@ MAX_REASON = 120
 MAX_PREFIX_RESULTS = 50
 
 
-def console_actor(user: ConsoleUser, request_id: str) -> Actor:
-    return Actor(user.portal_id, token_id=None, request_id=request_id, api=API)
+def console_actor(
+    user: ConsoleUser, request_id: str, origin: Mapping[str, Any] | None = None
+) -> Actor:
+    """The console user as the actor of a change; ``origin`` (the request's IP and user agent,
+    domain/consent.py) with the user in the consent context of the entries it writes."""
+    context = {"via": "console", "userId": user.id, "user": user.email, **(origin or {})}
+    return Actor(user.portal_id, token_id=None, request_id=request_id, api=API, context=context)
 
 
 def change_source(user: ConsoleUser, reason: str) -> str:
@@ -129,6 +138,7 @@ class ConsoleActions:
         reason: str,
         legal_basis: str | None = None,
         explanation: str | None = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> list[Status]:
         require_admin(user)
         try:
@@ -145,7 +155,7 @@ class ConsoleActions:
             legal_basis_explanation=explanation or None,
         )
         outcome = await self.preferences.update_status(
-            console_actor(user, request_id), change, source=change_source(user, reason)
+            console_actor(user, request_id, origin), change, source=change_source(user, reason)
         )
         return outcome.statuses
 
