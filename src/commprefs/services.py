@@ -138,11 +138,7 @@ class Services:
             operators=OperatorService(transactions, clock, settings),
             dashboard=DashboardService(transactions, clock, LedgerService(transactions, clock)),
             console=ConsoleActions(
-                transactions,
-                clock,
-                preferences,
-                TokenService(transactions, clock),
-                LedgerService(transactions, clock),
+                transactions, clock, preferences, LedgerService(transactions, clock)
             ),
         )
 

@@ -131,7 +131,7 @@ def _download(chunks: AsyncIterator[bytes], fmt: Format, name: str) -> Response:
 async def _tokens_page(
     request: Request, signed_in: ConsoleSession, secret: tuple[TokenRecord, str] | None
 ) -> Response:
-    listed = await services(request).console.list_tokens(signed_in.user)
+    listed = await services(request).tokens.list(signed_in.user.portal_id)
     return console_page(
         request,
         "tokens.html",

@@ -178,8 +178,9 @@ async def change_status(request: Request) -> Response:
 @router.get("/types")
 async def types(request: Request) -> Response:
     signed_in = await session(request)
-    listed = await services(request).console.definitions(signed_in.user)
-    units = await services(request).console.business_units(signed_in.user)
+    # The admin API's reads (every type, active or not, with its translations; every brand).
+    listed = await services(request).portals.definitions(signed_in.user.portal_id)
+    units = await services(request).portals.business_units(signed_in.user.portal_id)
     language = request.query_params.get("language", "")
     preview = await services(request).console.preview(signed_in.user, language)
     return console_page(
@@ -243,7 +244,7 @@ async def translate_type(request: Request) -> Response:
 @router.get("/brands")
 async def brands(request: Request) -> Response:
     signed_in = await session(request)
-    units = await services(request).console.business_units(signed_in.user)
+    units = await services(request).portals.business_units(signed_in.user.portal_id)
     return console_page(
         request,
         "brands.html",

@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from commprefs.auth.service import TokenService
 from commprefs.centre.models import Brand
 from commprefs.centre.service import brand_of
-from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock, InstantError, parse_instant
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.languages import best_translations, normalise_language
@@ -25,14 +23,11 @@ from commprefs.domain.operators import ConsoleUser
 from commprefs.domain.preferences import (
     Actor,
     Channel,
-    Definition,
     State,
     Status,
     StatusChange,
-    Translation,
     WideStatus,
 )
-from commprefs.domain.tokens import TokenRecord
 from commprefs.ledger.service import LedgerService
 from commprefs.operators.service import require_admin
 from commprefs.portals.checks import require_portal
@@ -91,13 +86,11 @@ class ConsoleActions:
         database: Transactions[Repository],
         clock: Clock,
         preferences: PreferencesService,
-        tokens: TokenService,
         ledger: LedgerService,
     ) -> None:
         self.database = database
         self.clock = clock
         self.preferences = preferences
-        self.tokens = tokens
         self.ledger = ledger
 
     async def subscriber(
@@ -158,21 +151,6 @@ class ConsoleActions:
             console_actor(user, request_id, origin), change, source=change_source(user, reason)
         )
         return outcome.statuses
-
-    async def list_tokens(self, user: ConsoleUser) -> list[TokenRecord]:
-        return await self.tokens.list(user.portal_id)
-
-    async def definitions(self, user: ConsoleUser) -> list[tuple[Definition, list[Translation]]]:
-        return await self.preferences.list_definitions(
-            console_actor(user, ""), None, include_translations=True
-        )
-
-    async def business_units(self, user: ConsoleUser) -> list[Branding]:
-        """Each brand of the user's portal with its branding."""
-        async with self.database.read() as repo:
-            units = await repo.business_units(user.portal_id)
-            found = [await repo.branding(user.portal_id, unit.id) for unit in units]
-        return [b for b in found if b is not None]
 
     async def preview(self, user: ConsoleUser, language: str | None) -> list[PreviewBrand]:
         """What the preference page of each brand offers, in ``language`` where translated:
