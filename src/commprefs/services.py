@@ -9,7 +9,9 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from commprefs.admin.imports import ImportJobs
 from commprefs.admin.service import AdminService
@@ -18,6 +20,7 @@ from commprefs.centre.service import PageService
 from commprefs.config import Settings
 from commprefs.confirmations.service import ConfirmationService
 from commprefs.domain.clock import Clock, SystemClock
+from commprefs.domain.consent import Headers, origin
 from commprefs.domain.errors import CommprefsError
 from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.service import Emulator
@@ -26,9 +29,7 @@ from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
 from commprefs.operators.changes import ConsoleActions
-from commprefs.operators.configuration import ConsoleConfiguration
 from commprefs.operators.dashboard import DashboardService
-from commprefs.operators.imports import ConsoleTransfers
 from commprefs.operators.service import OperatorService
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
@@ -62,12 +63,11 @@ class Services:
     # Consent context and double opt-in (issue 16).
     confirmations: ConfirmationService
     subjects: SubjectExport
-    # The console (issue 17): its users and sessions, overview, and operators' changes.
+    # The console (issue 17): its users and sessions, overview, and status changes (its other
+    # changes are the admin API's: ``admin``, ``import_jobs``).
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
-    configuration: ConsoleConfiguration
-    transfers: ConsoleTransfers
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -138,15 +138,15 @@ class Services:
             operators=OperatorService(transactions, clock, settings),
             dashboard=DashboardService(transactions, clock, LedgerService(transactions, clock)),
             console=ConsoleActions(
-                transactions,
-                clock,
-                preferences,
-                TokenService(transactions, clock),
-                LedgerService(transactions, clock),
+                transactions, clock, preferences, LedgerService(transactions, clock)
             ),
-            configuration=ConsoleConfiguration(database, clock),
-            transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
         )
+
+    def origin(self, client: Sequence[Any] | None, headers: Headers) -> dict[str, Any]:
+        """Issue 16: the IP (believed from X-Forwarded-For only behind a trusted proxy) and user
+        agent of a request, as the operator keeps them (COMMPREFS_CONSENT_IP), for the consent
+        context of the changes it makes: the API's, the pages' and the console's alike."""
+        return origin(client, headers, self.settings.proxy_networks, self.settings.consent_ip)
 
     @staticmethod
     def in_memory(settings: Settings) -> bool:

@@ -303,6 +303,7 @@ def test_an_uploaded_import_completes_and_its_rejects_download(
         ),
     ).json()["results"]
     assert [(e["api"], e["tokenId"]) for e in history] == [("import", admin["token"]["id"])]
+    assert history[0]["context"]["fileName"] == "statuses.csv"  # as the CLI's imports
     # The export streams what was imported.
     exported = http.get(f"{A}/exports/statuses", headers=headers)
     assert exported.status_code == 200

@@ -146,7 +146,7 @@ def test_posts_without_the_sessions_csrf_token_or_from_another_site_are_refused(
     assert factory.ledger(tenant.portal, "someone@example.com") == []
 
 
-def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_actor(
+def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_actor_and_context(
     as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
 ) -> None:
     subscriber = email("console")
@@ -159,6 +159,8 @@ def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_act
             "state": "UNSUBSCRIBED",
             "reason": "asked by phone",
         },
+        # Not behind a trusted proxy: X-Forwarded-For is not believed (domain/consent.py).
+        **{"user-agent": "Console-Test/1.0", "x-forwarded-for": "203.0.113.9"},
     )
     assert changed.status_code == 303
     page = as_admin.http.get(changed.headers["location"])
@@ -176,6 +178,14 @@ def test_a_status_changed_in_the_console_is_read_by_the_api_with_the_user_as_act
     assert entry["api"] == "console"
     assert entry["tokenId"] is None
     assert entry["source"].startswith(f"console user {admin.id} ")
+    # The consent context names the user, with the request's IP and user agent (the API's rule).
+    assert entry["context"] == {
+        "via": "console",
+        "userId": admin.id,
+        "user": admin.email,
+        "ip": "127.0.0.1",
+        "userAgent": "Console-Test/1.0",
+    }
 
 
 def test_a_change_without_a_reason_is_refused_and_writes_nothing(
@@ -279,7 +289,7 @@ def test_an_admin_verifies_the_ledger_chain_and_the_overview_says_when(
 
 
 def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_exports_stream(
-    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
+    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server, factory: Factory
 ) -> None:
     first = tenant.definitions[0]
     good, bad = email("imported"), "not-an-address"
@@ -308,6 +318,29 @@ def test_an_import_uploaded_in_the_console_runs_and_offers_its_rejects_and_expor
     status = {r["subscriptionId"]: r for r in read["results"]}[first.id]
     assert status["status"] == "SUBSCRIBED"
     assert status["source"] == f"console user {admin.id} ({admin.email}): import of people.csv"
+    # The job is the admin API's, kept in the database (any worker answers its progress page).
+    job_id = int(job.rsplit("/", 1)[-1])
+    admin_token = factory.token(tenant.portal, ["commprefs.admin"])
+    admin_headers = {"Authorization": f"Bearer {admin_token}"}
+    with httpx.Client(base_url=server.url, headers=admin_headers) as api:
+        polled = api.get(f"/commprefs/v1/imports/{job_id}").json()
+        audit = api.get("/commprefs/v1/audit").json()["results"]
+        history = api.get(
+            f"/commprefs/v1/subscribers/{good}/history",
+            params={"channel": "EMAIL"},
+            headers=tenant.headers,
+        ).json()
+    assert (polled["state"], polled["imported"], polled["rejected"]) == ("COMPLETE", 1, 1)
+    started_by = [r for r in audit if r["target"] == f"import {job_id}"]
+    assert [(r["action"], r["userId"], r["tokenId"]) for r in started_by] == [
+        ("import.start", admin.id, None)
+    ]
+    [entry] = history["results"]
+    assert entry["context"]["via"] == "import"
+    assert entry["context"]["fileName"] == "people.csv"
+    assert (entry["context"]["userId"], entry["context"]["user"]) == (admin.id, admin.email)
+    assert as_admin.http.get("/console/imports/not-a-number").status_code == 404
+    assert as_admin.http.get(f"/console/imports/{job_id + 1000}").status_code == 404
     exported = as_admin.http.get("/console/exports/statuses.csv")
     assert exported.status_code == 200
     assert exported.headers["content-disposition"] == 'attachment; filename="statuses.csv"'
@@ -347,12 +380,17 @@ def test_a_type_is_renamed_deactivated_and_reactivated_in_the_console(
         assert definitions()[kind.id]["isActive"] is True
 
 
-def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transaction(
+def test_each_configuration_change_is_an_admin_audit_record_with_its_user(
     factory: Factory, server: Server
 ) -> None:
+    """The console's changes are made by the admin API's services: each is an audit record in
+    its own transaction, with the console user's id and no token, listed by the admin API and,
+    with the admin API's own changes, on the overview (users by address, tokens by id)."""
     tenant = factory.tenant(types=1)
     admin = console_user(factory, tenant.portal, "admin")
-    with Console(server.url) as console:
+    admin_token = factory.token(tenant.portal, ["commprefs.admin"])
+    admin_api = {"Authorization": f"Bearer {admin_token}"}
+    with Console(server.url) as console, httpx.Client(base_url=server.url) as api:
         assert console.log_in(admin).status_code == 303
         created = console.post(
             "/console/types", {"name": "Audited", "description": "", "business_unit": "0"}
@@ -370,17 +408,36 @@ def test_each_configuration_change_is_recorded_with_its_user_in_its_own_transact
         token_id = re.search(r"Token (\d+) \(audited token\) is created", made.text)
         assert token_id
         console.post("/console/tokens/revoke", {"token": token_id.group(1)})
-        console.post("/console/brands/branding", {"unit": "0", "colour": "#123456"})
+        branded = console.post(
+            "/console/brands/branding", {"unit": "0", "unit_name": "Renamed", "colour": "#123456"}
+        )
+        assert branded.status_code == 303
+        by_api = api.post(
+            "/commprefs/v1/business-units", json={"name": "By API"}, headers=admin_api
+        )
+        assert by_api.status_code == 201, by_api.text
         overview = console.http.get("/console/").text
+        audit = api.get("/commprefs/v1/audit", headers=admin_api).json()["results"]
+        units = api.get("/commprefs/v1/business-units", headers=admin_api).text
     recorded = re.findall(
         r'<li><span class="when">[^<]+</span> ([^:]+): ([^—]+) — ([^<]+)</li>', overview
     )
     assert [(who, what.strip()) for who, what, _ in recorded] == [
-        (admin.email, "brand styled"),
-        (admin.email, "token revoked"),
-        (admin.email, "token created"),
-        (admin.email, "type created"),
-        (admin.email, "logged in"),
+        (f"token {factory.token_ids[admin_token]}", "business_unit.create"),
+        (admin.email, "business_unit.update"),
+        (admin.email, "token.revoke"),
+        (admin.email, "token.create"),
+        (admin.email, "definition.create"),
+        (admin.email, "login"),
     ]
-    assert recorded[2][2] == f"token {token_id.group(1)}: audited token"
+    assert recorded[3][2].startswith(f"token {token_id.group(1)}, name audited token")
     assert secret.group(1) not in overview
+    assert [(r["action"], r["userId"], r["tokenId"]) for r in audit][:-1] == [
+        ("login", admin.id, None),
+        ("definition.create", admin.id, None),
+        ("token.create", admin.id, None),
+        ("token.revoke", admin.id, None),
+        ("business_unit.update", admin.id, None),
+    ]
+    assert audit[-1]["tokenId"] == factory.token_ids[admin_token]
+    assert "Renamed" in units

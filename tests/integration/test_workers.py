@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.cli import run
+from tests.support.console import Console, console_user
 from tests.support.databases import database
 from tests.support.factories import Factory, email
 from tests.support.server import Server
@@ -166,3 +167,37 @@ def test_workers_enforce_the_configured_header_limit(
     assert big.status_code == 431
     assert big.json()["status"] == "error"
     assert small.status_code == 200
+
+
+def test_a_console_import_is_followed_by_whichever_worker_answers(
+    database_url: str, factory: Factory, tmp_path: Path
+) -> None:
+    """The console's import jobs are kept in the database: its progress page and rejects answer
+    from each worker, on a new connection every time (the process that ran it or not)."""
+    tenant = factory.tenant(types=1)
+    admin = console_user(factory, tenant.portal, "admin")
+    kind = tenant.definitions[0]
+    body = f"email,subscriptionId,status\n{email('w')},{kind.id},SUBSCRIBED\nbroken,{kind.id},X\n"
+    server = Server(database_url, tmp_path / "workers.log", "--workers", "2").start()
+    try:
+        with Console(server.url) as console:
+            assert console.log_in(admin).status_code == 303
+            started = console.http.post(
+                "/console/imports",
+                data={"csrf": console.csrf(), "format": ""},
+                files={"file": ("people.csv", body.encode(), "text/csv")},
+            )
+            assert started.status_code == 303
+            job = f"{server.url}{started.headers['location']}"
+            cookies = dict(console.http.cookies)
+            pages = []
+            for _ in range(200):  # each a new connection: either worker may take it
+                pages.append(httpx.get(job, cookies=cookies, timeout=30))
+                if "Finished" in pages[-1].text and len(pages) >= 12:
+                    break
+            rejects = [httpx.get(f"{job}/rejects", cookies=cookies, timeout=30) for _ in range(4)]
+    finally:
+        server.stop()
+    assert {page.status_code for page in pages} == {200}
+    assert "Finished: 1 of 2 rows imported, 1 rejected." in pages[-1].text
+    assert all(r.status_code == 200 and "broken" in r.text for r in rejects)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, BinaryIO
 
 from commprefs.domain.admin import AdminActor, ImportJob, JobState
@@ -46,12 +48,35 @@ class ImportJobs:
         fmt: Format,
         source: str = DEFAULT_SOURCE,
         match_by_name: bool = False,
+        context: Mapping[str, Any] | None = None,
     ) -> ImportJob:
-        """Record a job and start applying ``upload`` (which the job then owns and closes)."""
+        """Record a job and start applying a copy of ``upload`` (a request's file closes with
+        its request; the job reads on after the answer, and closes its copy when done).
+        ``context``: what the caller knows of the import (its file name, the console user), in
+        the consent context of each change it makes (transfer/service.py)."""
         portal_id = _portal(actor)
         source = source.strip() or DEFAULT_SOURCE
         if len(source) > 200 or "\x00" in source:
             raise InvalidInput.field("source", "source has at most 200 characters, none NUL.")
+        kept = tempfile.TemporaryFile()  # noqa: SIM115 - the job closes it when done
+        try:
+            shutil.copyfileobj(upload, kept)
+            kept.seek(0)
+            return await self._start(actor, portal_id, kept, fmt, source, match_by_name, context)
+        except BaseException:
+            kept.close()
+            raise
+
+    async def _start(
+        self,
+        actor: AdminActor,
+        portal_id: int,
+        upload: BinaryIO,
+        fmt: Format,
+        source: str,
+        match_by_name: bool,
+        context: Mapping[str, Any] | None,
+    ) -> ImportJob:
         request_id = new_import_id()
         async with self.database.write() as repo:
             await require_portal(repo, portal_id)
@@ -65,7 +90,7 @@ class ImportJobs:
                 {"format": fmt, "source": source, "match": "name" if match_by_name else "id"},
                 self.clock.now_ms(),
             )
-        task = asyncio.create_task(self._run(job, upload, source, match_by_name))
+        task = asyncio.create_task(self._run(job, upload, source, match_by_name, context))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return job
@@ -106,7 +131,14 @@ class ImportJobs:
             task.cancel()
         await self.wait()
 
-    async def _run(self, job: ImportJob, upload: BinaryIO, source: str, by_name: bool) -> None:
+    async def _run(
+        self,
+        job: ImportJob,
+        upload: BinaryIO,
+        source: str,
+        by_name: bool,
+        context: Mapping[str, Any] | None,
+    ) -> None:
         fmt: Format = "csv" if job.format == "csv" else "ndjson"
         reader = RecordReader(upload, fmt)
         pending: list[dict[str, Any]] = []
@@ -134,6 +166,7 @@ class ImportJobs:
                 token_id=job.token_id,
                 request_id=job.request_id,
                 checkpoint=checkpoint,
+                context=context,
             )
             outcome.update(_progress(report, reader.header))
         except CommprefsError as error:

@@ -11,7 +11,6 @@ from fastapi.security.utils import get_authorization_scheme_param
 from commprefs.api import idempotency, ratelimit
 from commprefs.auth.service import authorize, authorize_instance
 from commprefs.domain.admin import AdminActor
-from commprefs.domain.consent import origin
 from commprefs.domain.oauth import is_access_token
 from commprefs.domain.preferences import Actor
 from commprefs.domain.tokens import ScopeRule
@@ -101,10 +100,8 @@ def require_instance(rule: ScopeRule) -> Callable[..., Awaitable[AdminActor]]:
 def request_origin(request: Request) -> dict[str, Any]:
     """The client's IP (believed from X-Forwarded-For only behind a trusted proxy) and user
     agent, as the operator keeps them (COMMPREFS_CONSENT_IP): for the consent context."""
-    settings = request.app.state.services.settings
-    return origin(
-        request.scope.get("client"), request.headers, settings.proxy_networks, settings.consent_ip
-    )
+    found: Services = request.app.state.services
+    return found.origin(request.scope.get("client"), request.headers)
 
 
 def document_bearer_security(document: dict[str, Any]) -> None:

@@ -17,9 +17,10 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import RedirectResponse, Response
 
 from commprefs.console.render import SESSION_COOKIE, html
+from commprefs.domain.admin import AdminActor
 from commprefs.domain.errors import CommprefsError, InvalidInput, Unauthenticated
 from commprefs.domain.operators import ConsoleSession, NotAllowed
-from commprefs.operators.service import OperatorService
+from commprefs.operators.service import OperatorService, require_admin
 from commprefs.services import Services
 
 log = logging.getLogger("commprefs.console")
@@ -91,6 +92,20 @@ async def posted(request: Request) -> tuple[ConsoleSession, FormData]:
     form = await request.form()
     OperatorService.check_csrf(signed_in, field(form, "csrf"))
     return signed_in, form
+
+
+async def changed(request: Request) -> tuple[ConsoleSession, FormData, AdminActor]:
+    """A form post that changes something: ``posted``, by an admin (viewers only read), and the
+    admin services' actor for it, the user by id (admin/service.py records it in admin_audit)."""
+    signed_in, form = await posted(request)
+    require_admin(signed_in.user)
+    user = signed_in.user
+    return signed_in, form, AdminActor(user.portal_id, None, request.state.request_id, user.id)
+
+
+def request_origin(request: Request) -> dict[str, Any]:
+    """The client's IP and user agent, for a console change's consent context."""
+    return services(request).origin(request.scope.get("client"), request.headers)
 
 
 def field(form: FormData, name: str) -> str:

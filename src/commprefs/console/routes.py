@@ -3,6 +3,8 @@
 GET only reads. Every change is a form post that carries its session's CSRF token and comes from
 the console's own origin (console/guard.py); it answers with a redirect to the page it changed
 (post/redirect/get), or with a page when there is something to show once (a token's secret).
+Administrative changes are the admin API's (admin/service.py: one rule, one audit record in
+admin_audit naming the console user); status changes are the console's own (operators/changes.py).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from starlette.responses import RedirectResponse, Response
 from commprefs.console.charts import day_chart
 from commprefs.console.guard import (
     ConsoleRoute,
+    changed,
     error_page,
     field,
     number,
     operators,
     posted,
+    request_origin,
     same_origin,
     services,
     session,
@@ -38,6 +42,7 @@ from commprefs.console.render import (
 )
 from commprefs.domain.errors import Unauthenticated
 from commprefs.domain.preferences import LegalBasis, State
+from commprefs.portals.service import DefinitionChanges
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
 STATES = [s.value for s in State]
@@ -162,18 +167,20 @@ async def change_status(request: Request) -> Response:
         field(form, "reason"),
         field(form, "legal_basis"),
         field(form, "explanation"),
+        request_origin(request),
     )
     return back(f"/console/subscriber?address={quote(address)}", "The status is changed.")
 
 
-# -- subscription types and brands -------------------------------------------------------------
+# -- subscription types and brands: the admin API's changes (admin/service.py) ----------------
 
 
 @router.get("/types")
 async def types(request: Request) -> Response:
     signed_in = await session(request)
-    listed = await services(request).console.definitions(signed_in.user)
-    units = await services(request).console.business_units(signed_in.user)
+    # The admin API's reads (every type, active or not, with its translations; every brand).
+    listed = await services(request).portals.definitions(signed_in.user.portal_id)
+    units = await services(request).portals.business_units(signed_in.user.portal_id)
     language = request.query_params.get("language", "")
     preview = await services(request).console.preview(signed_in.user, language)
     return console_page(
@@ -190,39 +197,42 @@ async def types(request: Request) -> Response:
 
 @router.post("/types")
 async def create_type(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    created = await services(request).configuration.create_definition(
-        signed_in.user,
-        request.state.request_id,
-        field(form, "name"),
-        field(form, "description"),
+    _, form, actor = await changed(request)
+    created = await services(request).admin.create_definition(
+        actor,
         number(form, "business_unit"),
-        field(form, "purpose"),
+        DefinitionChanges(
+            name=field(form, "name"),
+            description=field(form, "description"),
+            purpose=field(form, "purpose"),
+        ),
     )
     return back("/console/types", f"Created {created.name}.")
 
 
 @router.post("/types/edit")
 async def edit_type(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    await services(request).configuration.edit_definition(
-        signed_in.user,
-        request.state.request_id,
+    """Rename, describe, (de)activate a type. A deactivated type is no longer read or offered;
+    the choices recorded for it stay, and come back with it."""
+    _, form, actor = await changed(request)
+    await services(request).admin.update_definition(
+        actor,
         number(form, "definition"),
-        field(form, "name"),
-        field(form, "description"),
-        field(form, "purpose"),
-        field(form, "active") == "on",
+        DefinitionChanges(
+            name=field(form, "name"),
+            description=field(form, "description"),
+            purpose=field(form, "purpose"),
+            is_active=field(form, "active") == "on",
+        ),
     )
     return back("/console/types", "Saved the type.")
 
 
 @router.post("/types/translation")
 async def translate_type(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    done = await services(request).configuration.translate(
-        signed_in.user,
-        request.state.request_id,
+    _, form, actor = await changed(request)
+    done = await services(request).admin.translate_definition(
+        actor,
         number(form, "definition"),
         field(form, "language"),
         field(form, "name"),
@@ -234,7 +244,7 @@ async def translate_type(request: Request) -> Response:
 @router.get("/brands")
 async def brands(request: Request) -> Response:
     signed_in = await session(request)
-    units = await services(request).console.business_units(signed_in.user)
+    units = await services(request).portals.business_units(signed_in.user.portal_id)
     return console_page(
         request,
         "brands.html",
@@ -246,23 +256,25 @@ async def brands(request: Request) -> Response:
 
 @router.post("/brands")
 async def create_brand(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    unit = await services(request).configuration.create_business_unit(
-        signed_in.user, request.state.request_id, field(form, "name")
-    )
-    return back("/console/brands", f"Created brand {unit}.")
+    _, form, actor = await changed(request)
+    unit = await services(request).admin.create_business_unit(actor, field(form, "name"))
+    return back("/console/brands", f"Created brand {unit.business_unit_id}.")
 
 
 @router.post("/brands/branding")
 async def brand(request: Request) -> Response:
-    signed_in, form = await posted(request)
-    await services(request).configuration.set_branding(
-        signed_in.user,
-        request.state.request_id,
+    """Rename the brand (when a new name is given) and set its page's branding (an empty value
+    is the default)."""
+    _, form, actor = await changed(request)
+    await services(request).admin.update_business_unit(
+        actor,
         number(form, "unit"),
-        field(form, "name"),
-        field(form, "colour"),
-        field(form, "logo_url"),
+        field(form, "unit_name").strip() or None,
+        {
+            "name": field(form, "name"),
+            "colour": field(form, "colour"),
+            "logoUrl": field(form, "logo_url"),
+        },
     )
     return back("/console/brands", "Branding saved.")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from commprefs.domain.admin import AuditRecord
 from commprefs.domain.errors import CommprefsError
 
 
@@ -50,16 +51,21 @@ class ConsoleSession:
 
 
 @dataclass(frozen=True)
-class ConsoleAction:
-    """A change a console user made other than a status (those are in the ledger)."""
+class RecentChange:
+    """An audit record of the portal (admin_audit: a change made in the console or over the
+    admin API, or a console login) as the overview lists it, with the acting user's address
+    when a console user acted."""
 
-    id: int
-    user_id: int
-    user_email: str
-    action: str
-    detail: str
-    request_id: str
-    created_at: int
+    record: AuditRecord
+    user_email: str | None
+
+    @property
+    def who(self) -> str:
+        if self.user_email is not None:
+            return self.user_email
+        if self.record.token_id is not None:
+            return f"token {self.record.token_id}"
+        return "the instance"
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ class Overview:
     opt_outs_by_brand: list[tuple[int, str, int]]  # (business unit id, name, count); 0 = all
     chain: ChainState
     webhooks: list[WebhookLag]
-    actions: list[ConsoleAction] = field(default_factory=list)
+    actions: list[RecentChange] = field(default_factory=list)
 
 
 class LoginThrottled(CommprefsError):

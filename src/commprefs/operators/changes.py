@@ -1,18 +1,20 @@
 """What an operator reads and changes in the console, on the services the CLI and the API use.
 
 Every change first checks the user's role (viewers only read) and stays within the user's own
-portal. A status change is recorded in the ledger with ``api`` "console" and the user, by id and
-address, as the actor in its source, followed by the reason the operator gave.
+portal. A status change is recorded in the ledger with ``api`` "console", the user, by id and
+address, as the actor in its source, followed by the reason the operator gave, and in its consent
+context (``via`` console, the user, the request's IP and user agent). The console's other changes
+(types, brands, tokens, imports) are the admin API's services' (admin/).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from commprefs.auth.service import TokenService
 from commprefs.centre.models import Brand
 from commprefs.centre.service import brand_of
-from commprefs.domain.branding import Branding
 from commprefs.domain.clock import Clock, InstantError, parse_instant
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.languages import best_translations, normalise_language
@@ -21,14 +23,11 @@ from commprefs.domain.operators import ConsoleUser
 from commprefs.domain.preferences import (
     Actor,
     Channel,
-    Definition,
     State,
     Status,
     StatusChange,
-    Translation,
     WideStatus,
 )
-from commprefs.domain.tokens import TokenRecord
 from commprefs.ledger.service import LedgerService
 from commprefs.operators.service import require_admin
 from commprefs.portals.checks import require_portal
@@ -40,8 +39,13 @@ MAX_REASON = 120
 MAX_PREFIX_RESULTS = 50
 
 
-def console_actor(user: ConsoleUser, request_id: str) -> Actor:
-    return Actor(user.portal_id, token_id=None, request_id=request_id, api=API)
+def console_actor(
+    user: ConsoleUser, request_id: str, origin: Mapping[str, Any] | None = None
+) -> Actor:
+    """The console user as the actor of a change; ``origin`` (the request's IP and user agent,
+    domain/consent.py) with the user in the consent context of the entries it writes."""
+    context = {"via": "console", "userId": user.id, "user": user.email, **(origin or {})}
+    return Actor(user.portal_id, token_id=None, request_id=request_id, api=API, context=context)
 
 
 def change_source(user: ConsoleUser, reason: str) -> str:
@@ -82,13 +86,11 @@ class ConsoleActions:
         database: Transactions[Repository],
         clock: Clock,
         preferences: PreferencesService,
-        tokens: TokenService,
         ledger: LedgerService,
     ) -> None:
         self.database = database
         self.clock = clock
         self.preferences = preferences
-        self.tokens = tokens
         self.ledger = ledger
 
     async def subscriber(
@@ -129,6 +131,7 @@ class ConsoleActions:
         reason: str,
         legal_basis: str | None = None,
         explanation: str | None = None,
+        origin: Mapping[str, Any] | None = None,
     ) -> list[Status]:
         require_admin(user)
         try:
@@ -145,24 +148,9 @@ class ConsoleActions:
             legal_basis_explanation=explanation or None,
         )
         outcome = await self.preferences.update_status(
-            console_actor(user, request_id), change, source=change_source(user, reason)
+            console_actor(user, request_id, origin), change, source=change_source(user, reason)
         )
         return outcome.statuses
-
-    async def list_tokens(self, user: ConsoleUser) -> list[TokenRecord]:
-        return await self.tokens.list(user.portal_id)
-
-    async def definitions(self, user: ConsoleUser) -> list[tuple[Definition, list[Translation]]]:
-        return await self.preferences.list_definitions(
-            console_actor(user, ""), None, include_translations=True
-        )
-
-    async def business_units(self, user: ConsoleUser) -> list[Branding]:
-        """Each brand of the user's portal with its branding."""
-        async with self.database.read() as repo:
-            units = await repo.business_units(user.portal_id)
-            found = [await repo.branding(user.portal_id, unit.id) for unit in units]
-        return [b for b in found if b is not None]
 
     async def preview(self, user: ConsoleUser, language: str | None) -> list[PreviewBrand]:
         """What the preference page of each brand offers, in ``language`` where translated:

@@ -84,7 +84,7 @@ class DashboardService:
             opt_outs = await repo.opt_outs_by_scope(portal_id, channel)
             head_seq, head_hash = await repo.chain_head(portal_id)
             verified = await repo.last_verification(portal_id)
-            actions = await repo.console_actions(portal_id, RECENT_ACTIONS)
+            actions = await repo.recent_changes(portal_id, RECENT_ACTIONS)
             webhooks = [
                 WebhookLag(
                     webhook.id,

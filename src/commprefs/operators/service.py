@@ -3,7 +3,8 @@ passwords, throttled after repeated failures), sessions with an idle timeout, an
 (viewers read, admins change).
 
 A session's cookie carries a random secret; only its SHA-256 is stored, as for access tokens.
-Each session has its own CSRF token, which every form of the console carries.
+Each session has its own CSRF token, which every form of the console carries. A login is an
+audit record (admin_audit, action ``login``), as every change a console user makes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from commprefs.config import Settings
+from commprefs.domain.admin import AdminActor
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from commprefs.domain.operators import (
@@ -134,7 +136,13 @@ class OperatorService:
             if _hasher.check_needs_rehash(user.password_hash):
                 await repo.set_password_hash(user.id, _hasher.hash(password))
             await repo.create_session(session_digest(secret), user.id, csrf, now)
-            await repo.record_console_action(user, "logged in", user.role.value, request_id, now)
+            await repo.append_audit(
+                AdminActor(user.portal_id, None, request_id, user.id),
+                "login",
+                f"console user {user.id}",
+                {"role": user.role.value},
+                now,
+            )
         return ConsoleSession(session_digest(secret), user, csrf, now, now), secret
 
     async def _failed(self, key: str, now: int) -> None:

@@ -28,7 +28,6 @@ from commprefs.centre.models import (
     SubmittedForm,
 )
 from commprefs.centre.service import PageService, readable_on
-from commprefs.domain.consent import origin
 from commprefs.domain.errors import CommprefsError
 from commprefs.domain.link_signing import valid_nonce
 from commprefs.pages.render import CSRF_COOKIE, PageRenderer, plain, set_csrf_cookie, text
@@ -162,10 +161,7 @@ def _submitted(request: Request, form: FormData) -> SubmittedForm:
 
 def page_origin(request: Request) -> dict[str, Any]:
     """The IP and user agent of a page's request, for its consent context (as the API's)."""
-    settings = _services(request).settings
-    return origin(
-        request.scope.get("client"), request.headers, settings.proxy_networks, settings.consent_ip
-    )
+    return _services(request).origin(request.scope.get("client"), request.headers)
 
 
 def _with_cookie(request: Request, response: Response, nonce: str) -> Response:

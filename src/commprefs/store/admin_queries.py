@@ -29,6 +29,20 @@ from commprefs.store.tenant_queries import _definition
 _dumps = json.dumps
 
 
+def audit_record(row: Any) -> AuditRecord:
+    return AuditRecord(
+        row.id,
+        row.portal_id,
+        row.token_id,
+        row.user_id,
+        row.action,
+        row.target,
+        json.loads(row.detail),
+        row.request_id,
+        row.created_at,
+    )
+
+
 def _job(row: Any) -> ImportJob:
     return ImportJob(
         id=row.id,
@@ -113,20 +127,7 @@ class AdminQueries(Queries):
             .order_by(admin_audit.c.id)
             .limit(limit)
         )
-        return [
-            AuditRecord(
-                r.id,
-                r.portal_id,
-                r.token_id,
-                r.user_id,
-                r.action,
-                r.target,
-                json.loads(r.detail),
-                r.request_id,
-                r.created_at,
-            )
-            for r in rows
-        ]
+        return [audit_record(r) for r in rows]
 
     # -- import jobs ---------------------------------------------------------------------------
 

@@ -18,10 +18,10 @@ from commprefs.domain.branding import Branding
 from commprefs.domain.ledger import HistoryEntry
 from commprefs.domain.links import SigningKey
 from commprefs.domain.operators import (
-    ConsoleAction,
     ConsoleSession,
     ConsoleUser,
     LoginFailures,
+    RecentChange,
     Role,
 )
 from commprefs.domain.preferences import (
@@ -364,18 +364,8 @@ class Operators(Protocol):
 
     async def clear_login_failures(self, email: str) -> None: ...
 
-    async def edit_definition(
-        self, portal_id: int, definition_id: int, values: dict[str, Any]
-    ) -> bool | None:
-        """Set columns of one type: True when done, False when there is no such type, None when
-        its new name is taken in its business unit."""
-
-    async def record_console_action(
-        self, user: ConsoleUser, action: str, detail: str, request_id: str, now: int
-    ) -> None: ...
-
-    async def console_actions(self, portal_id: int, limit: int) -> list[ConsoleAction]:
-        """The portal's newest first."""
+    async def recent_changes(self, portal_id: int, limit: int) -> list[RecentChange]:
+        """The portal's newest audit records first, with their console users' addresses."""
 
 
 class Dashboard(Protocol):

@@ -287,7 +287,8 @@ oauth_tokens = Table(
 # -- the admin API (issue 17, migration 0009) ------------------------------------------------------
 
 # Who changed what in a portal's administration (or the instance's: portal_id NULL), written in
-# the change's own transaction. Status changes are recorded in the ledger instead.
+# the change's own transaction: a token over the admin API, or a console user (user_id, also for
+# each console login). Status changes are recorded in the ledger instead.
 admin_audit = Table(
     "admin_audit",
     metadata,
@@ -303,8 +304,9 @@ admin_audit = Table(
     Index(None, "portal_id", "id"),
 )
 
-# An import started over HTTP: its progress as each batch commits, in the database so that any
-# server process can answer a poll. Its rejected rows are import_rejects, in file order.
+# An import started over HTTP or in the console: its progress as each batch commits, in the
+# database so that any server process can answer a poll. Its rejected rows are import_rejects,
+# in file order.
 import_jobs = Table(
     "import_jobs",
     metadata,
@@ -420,22 +422,6 @@ console_login_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("first_failure_at", BigInteger, nullable=False),
     Column("locked_until", BigInteger),
-)
-
-# What console users changed other than statuses (those are in the ledger): types, brands,
-# tokens, imports. Written in the change's own transaction.
-console_actions = Table(
-    "console_actions",
-    metadata,
-    Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("portal_id", BigInteger, nullable=False),
-    Column("user_id", BigInteger, nullable=False),
-    Column("action", String(40), nullable=False),
-    Column("detail", String(500), nullable=False),
-    Column("request_id", String(64), nullable=False),
-    Column("created_at", BigInteger, nullable=False),
-    ForeignKeyConstraint(["user_id"], ["console_users.id"]),
-    Index(None, "portal_id", "id"),
 )
 
 # The last verification of each portal's ledger chain (the console's overview shows it).

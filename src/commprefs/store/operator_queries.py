@@ -1,5 +1,5 @@
-"""SQL of the console's operators: users, sessions, failed logins, and the edits of a type that
-the console makes (store/interface.py's Operators)."""
+"""SQL of the console's operators: users, sessions, failed logins, and the portal's recent audit
+records with their users (store/interface.py's Operators)."""
 
 from __future__ import annotations
 
@@ -9,18 +9,18 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commprefs.domain.operators import (
-    ConsoleAction,
     ConsoleSession,
     ConsoleUser,
     LoginFailures,
+    RecentChange,
     Role,
 )
+from commprefs.store.admin_queries import audit_record
 from commprefs.store.models import (
-    console_actions,
+    admin_audit,
     console_login_failures,
     console_sessions,
     console_users,
-    subscription_definitions,
 )
 from commprefs.store.queries import Queries
 
@@ -184,49 +184,14 @@ class OperatorQueries(Queries):
             delete(console_login_failures).where(console_login_failures.c.email == email)
         )
 
-    async def edit_definition(
-        self, portal_id: int, definition_id: int, values: dict[str, Any]
-    ) -> bool | None:
-        """Set columns of one type: True when done, False when there is no such type, None when
-        its new name is taken in its business unit."""
-        d = subscription_definitions.c
-        try:
-            async with self.conn.begin_nested():
-                result = await self.conn.execute(
-                    update(subscription_definitions)
-                    .where(d.portal_id == portal_id, d.id == definition_id)
-                    .values(**values)
-                )
-        except IntegrityError:
-            return None
-        return bool(result.rowcount)
-
-    async def record_console_action(
-        self, user: ConsoleUser, action: str, detail: str, request_id: str, now: int
-    ) -> None:
-        await self.conn.execute(
-            insert(console_actions).values(
-                portal_id=user.portal_id,
-                user_id=user.id,
-                action=action,
-                detail=detail[:500],
-                request_id=request_id[:64],
-                created_at=now,
-            )
-        )
-
-    async def console_actions(self, portal_id: int, limit: int) -> list[ConsoleAction]:
-        a = console_actions.c
+    async def recent_changes(self, portal_id: int, limit: int) -> list[RecentChange]:
+        """The portal's newest audit records, each with its console user's address (if any)."""
+        a = admin_audit.c
         rows = await self.conn.execute(
-            select(console_actions, console_users.c.email.label("user_email"))
-            .join(console_users, console_users.c.id == a.user_id)
+            select(admin_audit, console_users.c.email.label("user_email"))
+            .outerjoin(console_users, console_users.c.id == a.user_id)
             .where(a.portal_id == portal_id)
             .order_by(a.id.desc())
             .limit(limit)
         )
-        return [
-            ConsoleAction(
-                r.id, r.user_id, r.user_email, r.action, r.detail, r.request_id, r.created_at
-            )
-            for r in rows
-        ]
+        return [RecentChange(audit_record(r), r.user_email) for r in rows]

@@ -11,10 +11,6 @@ GET  /commprefs/v1/exports/suppression           who must not be sent email [of 
 
 from __future__ import annotations
 
-import contextlib
-import io
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any, Literal
 
@@ -27,9 +23,10 @@ from commprefs.api.deps import services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery
 from commprefs.api.responses import JSONBody
 from commprefs.domain.admin_bodies import render_job
-from commprefs.transfer.formats import Format, format_of, row_writer
+from commprefs.transfer.formats import Format, format_of
 from commprefs.transfer.schemas import COLUMNS, SUPPRESSION_COLUMNS
 from commprefs.transfer.service import DEFAULT_SOURCE
+from commprefs.transfer.streaming import MEDIA, file_chunks
 
 FormatQuery = Annotated[
     Literal["csv", "ndjson"], Query(alias="format", description="csv or ndjson.")
@@ -37,9 +34,7 @@ FormatQuery = Annotated[
 SubscriptionQuery = Annotated[
     int | None, Query(alias="subscriptionId", ge=0, le=INT64_MAX, description="A type.")
 ]
-MEDIA = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 FILE_DOCS = {"content": {"text/csv": {}, "application/x-ndjson": {}}, "description": "The rows."}
-CHUNK_ROWS = 500
 IMPORT_UPLOADS = f"{PREFIX}/imports"  # its bodies may be up to COMMPREFS_MAX_IMPORT_BYTES
 
 
@@ -61,17 +56,14 @@ def build_router() -> APIRouter:
         match: Annotated[Literal["id", "name"], Form()] = "id",
     ) -> Response:
         chosen = format_of(file.filename or "", fmt)
-        # The form's own file is closed with the request; the job reads on after the answer.
-        kept = tempfile.TemporaryFile()  # noqa: SIM115 - the job closes it when done
-        try:
-            shutil.copyfileobj(file.file, kept)
-            kept.seek(0)
-            job = await services(request).import_jobs.start(
-                actor, kept, chosen, source, match_by_name=match == "name"
-            )
-        except BaseException:
-            kept.close()
-            raise
+        job = await services(request).import_jobs.start(
+            actor,
+            file.file,
+            chosen,
+            source,
+            match_by_name=match == "name",
+            context={"fileName": file.filename or "-"},
+        )
         return JSONBody(render_job(job), status_code=202)
 
     @routes.get("/imports", response_model=ImportJobs, summary="Recent import jobs")
@@ -133,44 +125,11 @@ def build_router() -> APIRouter:
 async def _stream(
     rows: AsyncIterator[dict[str, Any]], fmt: Format, columns: Sequence[str], name: str
 ) -> Response:
-    """Stream ``rows`` as a file. The first row is read before answering, so that what the
-    service refuses (an unknown type, both a type and a brand) is a 4xx, not a cut stream."""
-    try:
-        first = await anext(rows)
-    except StopAsyncIteration:
-        first = None
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await rows.aclose()  # type: ignore[attr-defined]
-        raise
-
-    async def chunks() -> AsyncIterator[bytes]:
-        buffer = io.StringIO()
-        writer = row_writer(fmt, buffer, columns)
-        count = 0
-        try:
-            if first is not None:
-                writer.write(first)
-                async for row in rows:
-                    writer.write(row)
-                    count += 1
-                    if count % CHUNK_ROWS == 0:
-                        yield _drain(buffer)
-            yield _drain(buffer)
-        finally:
-            await rows.aclose()  # type: ignore[attr-defined]
-
+    """Stream ``rows`` as a file (what the service refuses is a 4xx, not a cut stream)."""
+    chunks = await file_chunks(rows, fmt, columns)
     extension = "csv" if fmt == "csv" else "ndjson"
     return StreamingResponse(
-        chunks(),
+        chunks,
         media_type=MEDIA[fmt],
         headers={"Content-Disposition": f'attachment; filename="{name}.{extension}"'},
     )
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    # Bytes that were not UTF-8 in an import are kept as lone surrogates: they go out as they came.
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8", "surrogateescape")

@@ -45,9 +45,10 @@ class LedgerEntry(BaseModel):
     context: dict[str, Any] | None = Field(
         default=None,
         description=(
-            "The consent context: via (api, pages, import, confirmation) and, as applicable, "
-            "tokenId, tokenName, ip, userAgent, page, form, linkId, language, importId, "
-            "fileName, actor, and a double opt-in's proof. Null on entries recorded before it."
+            "The consent context: via (api, pages, import, confirmation, console) and, as "
+            "applicable, tokenId, tokenName, userId and user (a console user's id and address), "
+            "ip, userAgent, page, form, linkId, language, importId, fileName, actor, and a double "
+            "opt-in's proof. Null on entries recorded before it."
         ),
     )
 

@@ -2,15 +2,15 @@
 
 Issue 17 in two parts, each in its own block below. The admin API's makes tokens.portal_id
 nullable (an instance token belongs to no portal) and adds the audit records of administrative
-changes and the import jobs started over HTTP. The console's adds the operators' web console:
-its users (one portal each, admin or viewer, argon2id password hashes), their sessions (stored
-as the SHA-256 of the cookie's secret, with the session's CSRF token), the failed logins that
-throttle guessing, what each user changed besides statuses (types, brands, tokens, imports: the
-ledger records status changes), each portal's last ledger verification, and the overview's
-changes per day of past days (which never change: the ledger is append-only and records entries
-at the time they are written), so that it reads today's entries only. An index of wide statuses
-by scope for the overview (the statuses' and the ledger's are read along their keys: an index on
-them would cost every write).
+changes (over HTTP and in the console, whose user it names; console logins too) and the import
+jobs (started over HTTP or in the console). The console's adds the operators' web console: its
+users (one portal each, admin or viewer, argon2id password hashes), their sessions (stored as the
+SHA-256 of the cookie's secret, with the session's CSRF token), the failed logins that throttle
+guessing, each portal's last ledger verification, and the overview's changes per day of past
+days (which never change: the ledger is append-only and records entries at the time they are
+written), so that it reads today's entries only. An index of wide statuses by scope for the
+overview (the statuses' and the ledger's are read along their keys: an index on them would cost
+every write).
 
 Revision ID: 0009
 Revises: 0008
@@ -159,21 +159,6 @@ def _upgrade_console() -> None:
         sa.PrimaryKeyConstraint("portal_id", name="pk_ledger_verifications"),
     )
     op.create_table(
-        "console_actions",
-        sa.Column("id", _ID, primary_key=True, autoincrement=True),
-        sa.Column("portal_id", sa.BigInteger(), nullable=False),
-        sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("action", sa.String(40), nullable=False),
-        sa.Column("detail", sa.String(500), nullable=False),
-        sa.Column("request_id", sa.String(64), nullable=False),
-        sa.Column("created_at", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["console_users.id"], name="fk_console_actions_user_id_console_users"
-        ),
-        sa.PrimaryKeyConstraint("id", name="pk_console_actions"),
-    )
-    op.create_index("ix_console_actions_portal_id_id", "console_actions", ["portal_id", "id"])
-    op.create_table(
         "console_day_counts",
         sa.Column("portal_id", sa.BigInteger(), nullable=False),
         sa.Column("day", sa.BigInteger(), nullable=False),
@@ -202,8 +187,6 @@ def _downgrade_console() -> None:
     op.drop_index("ix_wide_statuses_portal_id_status_wide_type_business_unit_id", "wide_statuses")
     op.drop_table("console_rollups")
     op.drop_table("console_day_counts")
-    op.drop_index("ix_console_actions_portal_id_id", "console_actions")
-    op.drop_table("console_actions")
     op.drop_table("ledger_verifications")
     op.drop_table("console_login_failures")
     op.drop_index("ix_console_sessions_user_id", "console_sessions")
