@@ -88,6 +88,12 @@ CASES: dict[str, list[str]] = {
     "apps list": ["apps", "list"],
     "apps authorize": ["apps", "authorize", "--app", "{app}"],
     "subjects export": ["subjects", "export", "--portal", "{portal}", "--email", "{subscriber}"],
+    "users create": [
+        *("users", "create", "--portal", "{portal}", "--email", "new-operator@example.com"),
+        *("--role", "viewer", "--password-file", "{password}"),
+    ],
+    "users list": ["users", "list"],
+    "users disable": ["users", "disable", "{user}"],
 }
 
 # The cases that must write to the database, whatever is in it.
@@ -105,6 +111,8 @@ WRITES = {
     "links rotate-key",
     "apps create",
     "apps authorize",
+    "users create",
+    "users disable",
 }
 LONG_RUNNING = {"serve", "webhooks run"}
 
@@ -166,6 +174,11 @@ def seeded(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
                     ["communication_preferences.read"],
                 )
             ).app
+            operator = factory.run(
+                factory.services.operators.create_user(
+                    tenant.portal.id, "operator@example.com", "viewer", "a long passphrase"
+                )
+            )
         finally:
             factory.close()
         ids = {
@@ -175,9 +188,12 @@ def seeded(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
             "secret": tenant.token,
             "webhook": str(webhook.id),
             "app": str(oauth_app.id),
+            "user": str(operator.id),
+            "password": str(folder / "password.txt"),  # the users create case's
             "subscriber": subscriber,
             "csv": str(folder / "change.csv"),  # the import case's: a change to write
         }
+        (folder / "password.txt").write_text("another long passphrase\n", encoding="utf-8")
         for name, status in [("seed.csv", "SUBSCRIBED"), ("change.csv", "UNSUBSCRIBED")]:
             (folder / name).write_text(
                 f"email,subscriptionId,status\n{subscriber},{ids['definition']},{status}\n",
