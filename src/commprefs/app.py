@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.access_log import mask_access_log
 from commprefs.api.body_limits import BodyLimits
 from commprefs.api.commprefs_v1 import routes as ledger_routes
 from commprefs.api.deps import document_bearer_security
@@ -58,6 +59,7 @@ def create_app(
     and hands what it created to the callback."""
     services = Services.build(settings, clock)
     rate_limiter = build_rate_limiter(settings)
+    mask_access_log()  # erasure (issue 16): access logs never hold an address
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

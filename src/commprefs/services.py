@@ -22,6 +22,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import upgrade
+from commprefs.subjects.erasure import ErasureService
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
 
@@ -41,6 +42,8 @@ class Services:
     links: LinkService
     pages: PageService
     idempotency: IdempotencyService
+    # Erasure (issue 16)
+    erasure: ErasureService
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Services:
@@ -82,6 +85,8 @@ class Services:
             links=links,
             pages=PageService(transactions, clock, preferences, links),
             idempotency=idempotency,
+            # Erasure (issue 16)
+            erasure=ErasureService(transactions, clock, database.forget_log),
         )
 
     @staticmethod

@@ -19,7 +19,7 @@ from commprefs.domain.errors import (
     NotFound,
     Unauthenticated,
 )
-from commprefs.domain.tokens import ALL_SCOPES, ScopeRule, TokenRecord
+from commprefs.domain.tokens import GRANTABLE_SCOPES, ScopeRule, TokenRecord
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
 
@@ -43,11 +43,11 @@ class TokenService:
         self, portal_id: int, scopes: Iterable[str], name: str = ""
     ) -> tuple[TokenRecord, str]:
         wanted = sorted({s.strip() for s in scopes if s.strip()})
-        unknown = [s for s in wanted if s not in ALL_SCOPES]
+        unknown = [s for s in wanted if s not in GRANTABLE_SCOPES]
         if unknown or not wanted:
             raise InvalidInput.field(
                 "scopes",
-                f"Unknown scopes {unknown}; choose from {list(ALL_SCOPES)}"
+                f"Unknown scopes {unknown}; choose from {list(GRANTABLE_SCOPES)}"
                 if unknown
                 else "At least one scope is required.",
             )

@@ -17,6 +17,7 @@ from commprefs.cli.definitions import definitions_app
 from commprefs.cli.links import links_app
 from commprefs.cli.portals import portals_app, units_app
 from commprefs.cli.serve import migrate, serve
+from commprefs.cli.subjects import subjects_app
 from commprefs.cli.support import CliError
 from commprefs.cli.tokens import tokens_app
 from commprefs.cli.transfer import export_app, import_statuses
@@ -42,6 +43,7 @@ app.add_typer(ledger.ledger_app, name="ledger")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
+app.add_typer(subjects_app, name="subjects")  # erasure (issue 16)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -153,3 +153,8 @@ def render_state(state: StateAsOf) -> dict[str, Any]:
         "statuses": [render_status(s) for s in state.statuses],
         "wideStatuses": [render_wide(w) for w in state.wide_statuses],
     }
+
+
+def render_erasure(subject_hash: str, erased_at: int) -> dict[str, Any]:
+    """The answer to an erasure (API and CLI): the keyed hash, never the address."""
+    return {"subscriberHash": subject_hash, "erasedAt": iso_ms(erased_at)}

@@ -43,3 +43,13 @@ def check_legal_basis_value(value: str | None) -> None:
         raise InvalidInput.field(
             "legalBasis", f"legalBasis {value!r} is not one of {', '.join(LegalBasis)}."
         )
+
+
+def erased_on_request(subscriber: str) -> InvalidInput:
+    """An import (or any change that is not new consent) of an erased address."""
+    return InvalidInput.field(
+        "subscriberIdString",
+        f"{subscriber} was erased on request: only a new explicit consent (SUBSCRIBED) "
+        "records it again.",
+        "ERASED",
+    )

@@ -6,12 +6,12 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
-from commprefs.domain.faults import active_definition
+from commprefs.domain.faults import active_definition, erased_on_request
 from commprefs.domain.outcomes import BatchOutcome, Outcome
 from commprefs.domain.plans import Guard, Write, plan_change, plan_unsubscribe_all, v3_refusal
 from commprefs.domain.preferences import (
@@ -21,6 +21,8 @@ from commprefs.domain.preferences import (
     Definition,
     LedgerEntry,
     Portal,
+    Reason,
+    State,
     Status,
     StatusChange,
     StoredStatus,
@@ -39,6 +41,7 @@ from commprefs.preferences.checks import (
     times_by_key,
     valid_subscribers,
 )
+from commprefs.preferences.erased import first_positions, is_import, suppress_erased
 from commprefs.preferences.reads import StatusReads
 from commprefs.store.interface import PreferencesRepository, Transactions
 
@@ -98,7 +101,9 @@ class PreferencesService:
             now = self.clock.now_ms()
             stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
             wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
-            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome)
+            erased = await suppress_erased(repo, actor.portal_id, Channel.EMAIL, wides, stored)
+            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome, erased)
+            await repo.lift_erasures(actor.portal_id, sorted(writes.consented))
             await writes.write(repo, actor.portal_id, Channel.EMAIL)
         outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
@@ -143,6 +148,8 @@ class PreferencesService:
             definitions = await repo.definitions(actor.portal_id, business_unit_id)
             stored = await repo.stored_statuses(actor.portal_id, keys, channel)
             wides = await repo.wide_statuses(actor.portal_id, keys, channel)
+            erased = await suppress_erased(repo, actor.portal_id, channel, wides, stored)
+            positions = first_positions(subscribers) if erased else {}
             writes = _Writes(actor, now)
             for key in dict.fromkeys(keys):
                 plan = plan_unsubscribe_all(
@@ -155,9 +162,16 @@ class PreferencesService:
                     source,
                     times.get(key, now),
                 )
-                writes.add(key, source, times.get(key), plan.writes)
-                outcome.per_subscriber[key] = plan.statuses
-                outcome.statuses.extend(plan.statuses)
+                statuses = plan.statuses
+                if key in erased:  # opted out already, by its erasure: nothing to write
+                    if is_import(actor):
+                        outcome.errors.append((positions[key], erased_on_request(key)))
+                        continue
+                    statuses = [replace(s, reason=Reason.NO_STATUS_CHANGE) for s in statuses]
+                else:
+                    writes.add(key, source, times.get(key), plan.writes)
+                outcome.per_subscriber[key] = statuses
+                outcome.statuses.extend(statuses)
             await writes.write(repo, actor.portal_id, channel)
         outcome.completed_at = self.clock.now_ms()
         return outcome
@@ -213,6 +227,7 @@ def _plan_changes(
     source: str,
     guard: Guard | None,
     outcome: BatchOutcome,
+    erased: Mapping[str, int],
 ) -> _Writes:
     """Plan each change in order (plans.plan_change) against what was read, updating it so
     that a later change of the same subscriber sees an earlier one. Statuses, and changes
@@ -220,6 +235,15 @@ def _plan_changes(
     writes = _Writes(actor, now)
     for position, key, definition, change in valid:
         given = change.source or source
+        if key in erased and (is_import(actor) or change.state is not State.SUBSCRIBED):
+            # Only new explicit consent brings an erased address back; the rest is refused
+            # (an import) or changes nothing (it reads opted out of all already).
+            if is_import(actor):
+                outcome.errors.append((position, erased_on_request(key)))
+                continue
+            kept = effective_status(key, Channel.EMAIL, definition, None, wides[key])
+            outcome.statuses.append(replace(kept, reason=Reason.NO_STATUS_CHANGE))
+            continue
         stale = newer_choice(change, definition, stored[key], wides[key])
         if stale is not None:
             outcome.errors.append((position, stale))
@@ -241,6 +265,8 @@ def _plan_changes(
         if plan.stored is not None:
             stored[key][definition.id] = plan.stored
         writes.add(key, given, change.occurred_at, plan.writes)
+        if key in erased:
+            writes.consented.add(key)
         status = effective_status(
             key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
         )
@@ -252,7 +278,7 @@ class _Writes:
     """What one call by ``actor`` at ``now`` writes, gathered while it plans and written at
     the end in one go (a row planned twice is written once, as it was planned last)."""
 
-    __slots__ = ("actor", "ledger", "now", "statuses", "wides")
+    __slots__ = ("actor", "consented", "ledger", "now", "statuses", "wides")
 
     def __init__(self, actor: Actor, now: int) -> None:
         self.actor = actor
@@ -260,6 +286,7 @@ class _Writes:
         self.statuses: dict[tuple[str, int], tuple[str, StoredStatus]] = {}
         self.wides: dict[tuple[str, WideType, int], WideStatus] = {}
         self.ledger: list[LedgerEntry] = []
+        self.consented: set[str] = set()  # erased subscribers who subscribe anew
 
     def add(self, key: str, source: str, occurred_at: int | None, rows: Iterable[Write]) -> None:
         """Rows of ``key`` to write, each after the state it replaces, and their ledger entries."""

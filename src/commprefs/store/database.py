@@ -53,6 +53,7 @@ class Database:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._faults = Translated(url)
+        self._secrets: dict[int, bytes] = {}  # portals' secrets, once read (erasure)
         self._postgres: PostgresPool | None = None
         self._statistics: PlannerStatistics | None = None
         self._reader: SqlitePool | None = None
@@ -96,7 +97,7 @@ class Database:
     @asynccontextmanager
     async def _transaction(self, writer: bool) -> AsyncIterator[SqlRepository]:
         async with self._connection(writer) as conn:
-            yield SqlRepository(conn)
+            yield SqlRepository(conn, self._secrets)
 
     @asynccontextmanager
     async def _connection(self, writer: bool) -> AsyncIterator[StoreConnection]:
@@ -164,7 +165,7 @@ class Database:
                 yield repo
             return
         async with self._postgres_connection(_PG_BEGIN_SNAPSHOT) as conn:
-            yield SqlRepository(conn)
+            yield SqlRepository(conn, self._secrets)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
         """``fn`` on a synchronous connection inside a transaction of its own (Alembic,
@@ -172,6 +173,13 @@ class Database:
         lock = self._write_lock if writer else self._read_lock
         async with lock or contextlib.nullcontext(), self._connection(writer) as conn:
             return await conn.run_sync(fn)
+
+    async def forget_log(self) -> None:
+        """After an erasure: SQLite's write-ahead log copied back and emptied, so that it keeps
+        no earlier page (PostgreSQL's own log is the server's; it is not readable by SQL)."""
+        if self._checkpointer is not None:
+            async with self._write_lock or contextlib.nullcontext():
+                await self._checkpointer.truncate()
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

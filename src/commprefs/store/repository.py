@@ -13,6 +13,7 @@ from __future__ import annotations
 from commprefs.store.idempotency_queries import IdempotencyQueries
 from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.status_queries import StatusQueries
+from commprefs.store.subject_queries import SubjectQueries
 from commprefs.store.tenant_queries import SigningKeyQueries, TenantQueries, TokenQueries
 from commprefs.store.transfer_queries import TransferQueries
 from commprefs.store.webhook_queries import WebhookQueries
@@ -23,8 +24,9 @@ class SqlRepository(
     TokenQueries,
     SigningKeyQueries,
     StatusQueries,
+    WebhookQueries,  # on LedgerQueries (events are ledger rows), on SubjectQueries (their keys)
     LedgerQueries,
-    WebhookQueries,
+    SubjectQueries,
     TransferQueries,
     IdempotencyQueries,
 ):

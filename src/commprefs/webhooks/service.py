@@ -16,7 +16,7 @@ import orjson
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound
-from commprefs.domain.events import event_id, event_payload
+from commprefs.domain.events import event_payload, row_event_id
 from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
@@ -146,7 +146,7 @@ class WebhookService:
 
 def _change_event(entry: Mapping[str, Any]) -> OutboxEvent:
     """The event of one ledger row, its body serialised exactly as it is sent."""
-    identifier = event_id(entry["hash"])
+    identifier = row_event_id(entry)
     payload = orjson.dumps(event_payload(identifier, entry)).decode()
     return OutboxEvent(entry["portal_id"], entry["seq"], identifier, entry["created_at"], payload)
 

@@ -2,6 +2,7 @@
 
 GET /commprefs/v1/subscribers/{subscriberIdString}/history — every change, in recorded order
 GET /commprefs/v1/subscribers/{subscriberIdString}/state?asOf=… — the statuses at a moment
+DELETE /commprefs/v1/subscribers/{subscriberIdString} — erasure (api/commprefs_v1/erasure.py)
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from commprefs.api.commprefs_v1.erasure import add_erasure
 from commprefs.api.commprefs_v1.schemas import History, SubscriberState
 from commprefs.api.deps import require, services
 from commprefs.api.params import INT64_MAX, BusinessUnitQuery, ChannelQuery, SubscriberPath
@@ -78,6 +80,7 @@ def build_router() -> APIRouter:
         )
         return JSONBody(render_state(found))
 
+    add_erasure(router, API)  # DELETE /subscribers/{subscriberIdString} (issue 16)
     return router
 
 

@@ -1,0 +1,1 @@
+"""Data-subject rights (issue 16): erasure (erasure.py)."""
