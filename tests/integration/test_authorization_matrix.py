@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from commprefs.domain.tokens import (
-    ALL_SCOPES,
     BATCH_READ,
     BATCH_WRITE,
+    ERASE_SUBJECTS,
     GENERATE_LINKS,
+    GRANTABLE_SCOPES,
     READ_DEFINITIONS,
     READ_STATUS,
     WRITE_STATUS,
@@ -37,6 +38,8 @@ class Operation:
     request: Callable[[Tenant, str], tuple[dict[str, Any], Any]]
     # What another portal's token gets: its own (empty) view, or a 400 for ids it cannot know.
     foreign: int = 200
+    # What the portal's own token (every default scope) gets.
+    own: int = 200
 
 
 def _write_body(tenant: Tenant, subscriber: str) -> dict[str, Any]:
@@ -152,10 +155,22 @@ V3_OPERATIONS = [
     ),
 ]
 
+# Erasure (issue 16): its scope is in no default token, so the portal's own token is refused.
+ERASURE = Operation(
+    "erase",
+    "DELETE",
+    "/commprefs/v1/subscribers/{s}",
+    ERASE_SUBJECTS,
+    lambda t, s: ({}, None),
+    foreign=403,
+    own=403,
+)
+
 OPERATIONS = [
     *_operations("/communication-preferences/v4"),
     *_operations("/communication-preferences/2026-03"),
     *V3_OPERATIONS,
+    ERASURE,
 ]
 
 
@@ -186,9 +201,9 @@ def test_authorization_matrix(
     revoked = factory.token(mine.portal)
     factory.revoke(revoked)
     granting = set().union(*op.rule.alternatives)
-    without = factory.token(mine.portal, [s for s in ALL_SCOPES if s not in granting])
+    without = factory.token(mine.portal, [s for s in GRANTABLE_SCOPES if s not in granting])
     cases: list[tuple[str, dict[str, str], int]] = [
-        ("own token", mine.headers, 200),
+        ("own token", mine.headers, op.own),
         ("other portal's token", other.headers, op.foreign),
         ("no token", {}, 401),
         ("malformed header", {"Authorization": "Token abc"}, 401),

@@ -168,13 +168,14 @@ def upgrade() -> None:
         op.execute("PRAGMA secure_delete = ON")
     old_columns = {c["name"] for c in sa.inspect(bind).get_columns("ledger")}
     personal = (*_PERSONAL, *(["context"] if "context" in old_columns else []))
-    old = sa.table(
-        _ASIDE, *(sa.column(n) for n in (*_V1_FIELDS, *personal[2:], "prev_hash", "hash"))
-    )
+    names = (*_V1_FIELDS, *personal[2:], "prev_hash", "hash")
+    # Checked where it stands, before anything is changed.
+    check_content = "context" not in old_columns
+    _check_old_chains(bind, sa.table("ledger", *map(sa.column, names)), check_content)
+    old = sa.table(_ASIDE, *map(sa.column, names))
     _set_aside(
         sqlite, {"pk_ledger", "uq_ledger_portal_id_seq"}, "ix_ledger_portal_id_subscriber_id"
     )
-    _check_old_chains(bind, old, check_content="context" not in old_columns)
     _create_tables()
     secrets_table, keys_table, sealed_table = _tables()
     now = int(time.time() * 1000)
