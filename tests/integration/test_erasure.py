@@ -18,6 +18,7 @@ import httpx
 
 from commprefs.domain.tokens import ERASE_SCOPE
 from commprefs.domain.webhooks import Webhook
+from commprefs.idempotency.service import fingerprint
 from tests.support import cli, v3
 from tests.support.factories import Factory, Tenant
 from tests.support.imports import rejects
@@ -96,6 +97,16 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     assert keyed.status_code == 200, keyed.text
     assert v3.change(http, tenant, "unsubscribe", address, offers.id).status_code == 200
     assert v4.unsubscribe_all(address, verbose="true").status_code == 200
+    # A keyed write whose reply does not name the address: what is kept of it is keyed too.
+    opt_out_path = f"{V4_PREFIX}/statuses/{quote(address)}/unsubscribe-all"
+    kept = http.post(
+        opt_out_path,
+        params={"channel": "EMAIL"},
+        headers={**tenant.headers, "Idempotency-Key": f"opt-out-{tag}"},
+    )
+    assert kept.status_code == 200, kept.text
+    assert address.lower().encode() not in kept.content
+    plain = fingerprint("POST", opt_out_path.encode(), b"channel=EMAIL", b"").encode()
     batch = {"inputs": [{"subscriberIdString": address, "channel": "EMAIL",
                          "statusState": "SUBSCRIBED", "subscriptionId": news.id}]}  # fmt: skip
     assert v4.batch("write", batch).status_code == 200
@@ -120,6 +131,7 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     # 1. Nowhere in the database, in any spelling, nor its plain hash.
     stored = database_bytes(server.database_url)
     assert [form for form in spellings(address) if form in stored] == []
+    assert plain not in stored
 
     # 2. The chain verifies; the erased entries keep their place; the neighbour's history is
     # byte for byte the same.

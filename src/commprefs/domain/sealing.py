@@ -46,6 +46,16 @@ def subject_hash(portal_secret: bytes, subscriber: str) -> str:
     return hmac.new(key, subscriber.encode(), hashlib.sha256).hexdigest()
 
 
+def keyed_fingerprint(portal_secret: bytes | None, fingerprint: str) -> str:
+    """An idempotency fingerprint (a SHA-256 of a request, which may name an address in its
+    path) as it is stored: keyed with the portal's secret, so that it cannot be recomputed from
+    a guessed address. Unkeyed only for a portal without a secret (none since revision 0008)."""
+    if portal_secret is None:
+        return fingerprint
+    key = _derived(portal_secret, b"idempotency-fingerprint")
+    return hmac.new(key, fingerprint.encode(), hashlib.sha256).hexdigest()
+
+
 def _aad(portal_id: int, label: str) -> bytes:
     return f"commprefs\n{portal_id}\n{label}".encode()
 
