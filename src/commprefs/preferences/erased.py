@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from commprefs.domain.errors import CommprefsError
+from commprefs.domain.faults import erased_on_request
 from commprefs.domain.ledger import IMPORT_API, SOURCE_ERASED
-from commprefs.domain.preferences import Actor, Channel, State, StoredStatus, WideStatus, WideType
+from commprefs.domain.outcomes import BatchOutcome
+from commprefs.domain.preferences import (
+    Actor,
+    Channel,
+    Reason,
+    State,
+    Status,
+    StoredStatus,
+    WideStatus,
+    WideType,
+)
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.store.interface import Erasures
 
@@ -47,6 +59,17 @@ async def suppress_erased(
 
 def is_import(actor: Actor) -> bool:
     return actor.api == IMPORT_API
+
+
+def untouched(
+    actor: Actor, key: str, position: int, statuses: list[Status], outcome: BatchOutcome
+) -> list[Status] | None:
+    """An erased subscriber's change that is not new consent: refused for an import (None, the
+    error in ``outcome``), else nothing changes and ``statuses``, as they read, are the answer."""
+    if is_import(actor):
+        outcome.errors.append((position, erased_on_request(key)))
+        return None
+    return [replace(s, reason=Reason.NO_STATUS_CHANGE) for s in statuses]
 
 
 def first_positions(subscribers: Sequence[str]) -> dict[str, int]:

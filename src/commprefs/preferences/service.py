@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
-from commprefs.domain.faults import active_definition, erased_on_request
+from commprefs.domain.faults import active_definition
 from commprefs.domain.outcomes import BatchOutcome, Outcome
 from commprefs.domain.plans import Guard, Write, plan_change, plan_unsubscribe_all, v3_refusal
 from commprefs.domain.preferences import (
@@ -21,7 +21,6 @@ from commprefs.domain.preferences import (
     Definition,
     LedgerEntry,
     Portal,
-    Reason,
     State,
     Status,
     StatusChange,
@@ -41,7 +40,7 @@ from commprefs.preferences.checks import (
     times_by_key,
     valid_subscribers,
 )
-from commprefs.preferences.erased import first_positions, is_import, suppress_erased
+from commprefs.preferences.erased import first_positions, is_import, suppress_erased, untouched
 from commprefs.preferences.reads import StatusReads
 from commprefs.store.interface import PreferencesRepository, Transactions
 
@@ -164,10 +163,9 @@ class PreferencesService:
                 )
                 statuses = plan.statuses
                 if key in erased:  # opted out already, by its erasure: nothing to write
-                    if is_import(actor):
-                        outcome.errors.append((positions[key], erased_on_request(key)))
+                    if (kept := untouched(actor, key, positions[key], statuses, outcome)) is None:
                         continue
-                    statuses = [replace(s, reason=Reason.NO_STATUS_CHANGE) for s in statuses]
+                    statuses = kept
                 else:
                     writes.add(key, source, times.get(key), plan.writes)
                 outcome.per_subscriber[key] = statuses
@@ -236,13 +234,8 @@ def _plan_changes(
     for position, key, definition, change in valid:
         given = change.source or source
         if key in erased and (is_import(actor) or change.state is not State.SUBSCRIBED):
-            # Only new explicit consent brings an erased address back; the rest is refused
-            # (an import) or changes nothing (it reads opted out of all already).
-            if is_import(actor):
-                outcome.errors.append((position, erased_on_request(key)))
-                continue
-            kept = effective_status(key, Channel.EMAIL, definition, None, wides[key])
-            outcome.statuses.append(replace(kept, reason=Reason.NO_STATUS_CHANGE))
+            now_read = [effective_status(key, Channel.EMAIL, definition, None, wides[key])]
+            outcome.statuses.extend(untouched(actor, key, position, now_read, outcome) or [])
             continue
         stale = newer_choice(change, definition, stored[key], wides[key])
         if stale is not None:
