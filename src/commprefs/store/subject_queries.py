@@ -75,20 +75,27 @@ class SubjectQueries(Queries):
         secret = await self._secret(portal_id, now)
         subjects = {subject_hash(secret, s): s for s in subscribers}
         found = await self._wrapped(portal_id, list(subjects))
-        missing = [subject for subject in subjects if subject not in found]
-        if missing:
-            await self.conn.execute_many(
-                statements.ADD_SUBSCRIBER_KEY,
-                [
-                    (portal_id, subject, wrap_key(secret, portal_id, subject, new_secret()), now)
-                    for subject in missing
-                ],
-            )
-            found.update(await self._wrapped(portal_id, missing))
-        return {
-            subjects[subject]: (key_id, unwrap_key(secret, portal_id, subject, wrapped))
+        keys = {
+            subject: (key_id, unwrap_key(secret, portal_id, subject, wrapped))
             for subject, (key_id, wrapped) in found.items()
         }
+        made: dict[str, tuple[bytes, bytes]] = {}  # subject -> (wrapped, data key)
+        for subject in subjects:
+            if subject not in found:
+                data_key = new_secret()
+                made[subject] = (wrap_key(secret, portal_id, subject, data_key), data_key)
+        if made:
+            await self.conn.execute_many(
+                statements.ADD_SUBSCRIBER_KEY,
+                [(portal_id, subject, wrapped, now) for subject, (wrapped, _) in made.items()],
+            )
+            # Their ids; a key another writer made first (PostgreSQL) is that writer's.
+            for subject, (key_id, wrapped) in (await self._wrapped(portal_id, list(made))).items():
+                ours, data_key = made[subject]
+                if wrapped != ours:
+                    data_key = unwrap_key(secret, portal_id, subject, wrapped)
+                keys[subject] = (key_id, data_key)
+        return {subjects[subject]: key for subject, key in keys.items()}
 
     async def _wrapped(self, portal_id: int, subjects: list[str]) -> dict[str, tuple[int, bytes]]:
         rows = await self.conn.fetch(statements.SUBSCRIBER_KEYS, (portal_id, subjects))
