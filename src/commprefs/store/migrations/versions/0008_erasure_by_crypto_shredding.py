@@ -213,7 +213,7 @@ def upgrade() -> None:
             kind=None,
             key_id=key_id,
             subject_hash=None,
-            sealed=_seal(data_key, portal_id, key_id, {n: row[n] for n in personal}),
+            sealed=_seal(data_key, portal_id, key_id, _personal(row, personal)),
             legacy_hash=row["hash"],
             prev_hash=previous.get(portal_id, _GENESIS),
         )
@@ -226,6 +226,15 @@ def upgrade() -> None:
         bind.execute(sa.insert(sealed_table), batch)
     op.drop_table(_ASIDE)
     _make_append_only(sqlite)
+
+
+def _personal(row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The fields to seal; a JSON column (revision 0007's context) as the object it holds, which
+    the drivers hand over as text."""
+    fields = {n: row[n] for n in names}
+    if isinstance(fields.get("context"), str | bytes):
+        fields["context"] = orjson.loads(fields["context"])
+    return fields
 
 
 def _check_old_chains(bind: sa.Connection, old: sa.TableClause, check_content: bool) -> None:
