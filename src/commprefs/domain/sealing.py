@@ -12,7 +12,7 @@ subscribers' data keys (AES-256-GCM, bound to the portal and the subject).
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import hmac
 import os
 from collections.abc import Mapping
@@ -36,14 +36,17 @@ def new_secret() -> bytes:
     return os.urandom(SECRET_BYTES)
 
 
+@functools.lru_cache(maxsize=1024)
 def _derived(portal_secret: bytes, purpose: bytes) -> bytes:
-    return hmac.new(portal_secret, b"commprefs-" + purpose, hashlib.sha256).digest()
+    # Derived once per secret and purpose: every write needs them.
+    return hmac.digest(portal_secret, b"commprefs-" + purpose, "sha256")
 
 
 def subject_hash(portal_secret: bytes, subscriber: str) -> str:
     """The keyed hash (hex) that stands for a subscriber key in lookups and suppressions."""
-    key = _derived(portal_secret, b"subject-hash")
-    return hmac.new(key, subscriber.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(
+        _derived(portal_secret, b"subject-hash"), subscriber.encode(), "sha256"
+    ).hex()
 
 
 def keyed_fingerprint(portal_secret: bytes | None, fingerprint: str) -> str:
@@ -53,7 +56,7 @@ def keyed_fingerprint(portal_secret: bytes | None, fingerprint: str) -> str:
     if portal_secret is None:
         return fingerprint
     key = _derived(portal_secret, b"idempotency-fingerprint")
-    return hmac.new(key, fingerprint.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, fingerprint.encode(), "sha256").hex()
 
 
 def _aad(portal_id: int, label: str) -> bytes:
