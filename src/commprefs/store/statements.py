@@ -115,10 +115,11 @@ PORTAL_SECRET = sql("SELECT secret FROM portal_secrets WHERE portal_id = ?")
 SUBSCRIBER_KEYS = sql(
     "SELECT subject, id, wrapped_key FROM subscriber_keys WHERE portal_id = ? AND subject = ANY(?)"
 )
-ADD_SUBSCRIBER_KEY = sql(
-    """INSERT INTO subscriber_keys (portal_id, subject, wrapped_key, created_at)
+_ADD_KEY = """INSERT INTO subscriber_keys (portal_id, subject, wrapped_key, created_at)
     VALUES (?, ?, ?, ?) ON CONFLICT (portal_id, subject) DO NOTHING"""
-)
+ADD_SUBSCRIBER_KEYS = sql(_ADD_KEY)
+# One new key, its id back (nothing when another writer made it first).
+ADD_SUBSCRIBER_KEY = sql(_ADD_KEY + " RETURNING id")
 ERASED_SUBJECTS = sql(
     "SELECT subject, erased_at FROM erased_subscribers WHERE portal_id = ? AND subject = ANY(?)"
 )

@@ -84,20 +84,30 @@ class SubjectQueries(Queries):
             if subject not in found:
                 data_key = new_secret()
                 made[subject] = (wrap_key(secret, portal_id, subject, data_key), data_key)
-        if made:
+        taken = list(made)
+        if len(made) == 1:  # most writes: one statement, its id back
+            ((subject, (wrapped, data_key)),) = made.items()
+            rows = await self.conn.fetch(
+                statements.ADD_SUBSCRIBER_KEY, (portal_id, subject, wrapped, now)
+            )
+            if rows:
+                keys[subject], taken = (int(rows[0][0]), data_key), []
+        elif made:
             await self.conn.execute_many(
-                statements.ADD_SUBSCRIBER_KEY,
+                statements.ADD_SUBSCRIBER_KEYS,
                 [(portal_id, subject, wrapped, now) for subject, (wrapped, _) in made.items()],
             )
-            # Their ids; a key another writer made first (PostgreSQL) is that writer's.
-            for subject, (key_id, wrapped) in (await self._wrapped(portal_id, list(made))).items():
-                ours, data_key = made[subject]
-                if wrapped != ours:
-                    data_key = unwrap_key(secret, portal_id, subject, wrapped)
-                keys[subject] = (key_id, data_key)
+        # The ids of the others; a key another writer made first (PostgreSQL) is that one's.
+        for subject, (key_id, wrapped) in (await self._wrapped(portal_id, taken)).items():
+            ours, data_key = made[subject]
+            if wrapped != ours:
+                data_key = unwrap_key(secret, portal_id, subject, wrapped)
+            keys[subject] = (key_id, data_key)
         return {subjects[subject]: key for subject, key in keys.items()}
 
     async def _wrapped(self, portal_id: int, subjects: list[str]) -> dict[str, tuple[int, bytes]]:
+        if not subjects:
+            return {}
         rows = await self.conn.fetch(statements.SUBSCRIBER_KEYS, (portal_id, subjects))
         return {subject: (key_id, bytes(wrapped)) for subject, key_id, wrapped in rows}
 
