@@ -57,6 +57,8 @@ def event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
         "occurredAt": iso_ms(occurred),
         "recordedAt": iso_ms(row["created_at"]),
         "subscriberIdString": row["subscriber"],
+        # The keyed hash a later subscriber.erased event names: receivers keep it to erase too.
+        "subscriberHash": row.get("subject_hash"),
         "channel": row["channel"],
         "subscriptionId": row["subscription_id"],
         "wideStatusType": row["wide_type"],

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select
 from commprefs.domain.chain import GENESIS, SEALED_FIELDS, sealed_entry_hash
 from commprefs.domain.ledger import ERASED, ErasureRecord, HistoryEntry
 from commprefs.domain.preferences import Channel, LedgerEntry, State, WideType
-from commprefs.domain.sealing import PERSONAL_FIELDS, seal, unseal
+from commprefs.domain.sealing import PERSONAL_FIELDS, seal, subject_hash, unseal
 from commprefs.store import statements
 from commprefs.store.models import ledger, subscription_definitions, tokens, webhooks
 from commprefs.store.subject_queries import DataKey, SubjectQueries
@@ -154,10 +154,14 @@ class LedgerQueries(SubjectQueries):
         return await self.opened(portal_id, [dict(row._mapping) for row in rows])
 
     async def opened(self, portal_id: int, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Ledger rows with their personal fields opened (None where the key was erased)."""
+        """Ledger rows with their personal fields opened (None where the key was erased), and
+        the keyed hash of each one's subscriber (``subject_hash``, as erasure records have it)."""
         keys = await self.keys_by_id(portal_id, (row["key_id"] for row in rows))
+        secret = await self.portal_secret(portal_id)
         for row in rows:
             row.update(unseal(keys.get(row["key_id"]), portal_id, row["key_id"], row["sealed"]))
+            if row["subscriber"] is not None and secret is not None:
+                row["subject_hash"] = subject_hash(secret, row["subscriber"])
         return rows
 
     async def chain_head(self, portal_id: int) -> tuple[int, str]:
