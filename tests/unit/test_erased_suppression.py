@@ -51,3 +51,15 @@ async def test_new_explicit_consent_lifts_the_suppression() -> None:
     assert [s.reason for s in outcome.statuses] == [Reason.RESUBSCRIBE_OCCURRED]
     assert w.db.committed.erased == {}
     assert (await w.states(GONE))["News"] is State.SUBSCRIBED
+
+
+async def test_changes_after_new_consent_in_the_same_batch_apply() -> None:
+    w = await erased_world()
+    outcome = await w.update(
+        w.change(GONE, w.news, State.SUBSCRIBED), w.change(GONE, w.offers, State.UNSUBSCRIBED)
+    )
+    assert [s.reason for s in outcome.statuses] == [
+        Reason.RESUBSCRIBE_OCCURRED,
+        Reason.REQUESTED_CHANGE_OCCURRED,
+    ]
+    assert (await w.states(GONE))["Offers"] is State.UNSUBSCRIBED

@@ -102,7 +102,8 @@ class PreferencesService:
             wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
             erased = await suppress_erased(repo, actor.portal_id, Channel.EMAIL, wides, stored)
             writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome, erased)
-            await repo.lift_erasures(actor.portal_id, sorted(writes.consented))
+            if writes.consented:
+                await repo.lift_erasures(actor.portal_id, sorted(writes.consented))
             await writes.write(repo, actor.portal_id, Channel.EMAIL)
         outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
@@ -231,6 +232,7 @@ def _plan_changes(
     that a later change of the same subscriber sees an earlier one. Statuses, and changes
     refused as stale, go to ``outcome``; nothing is written to the store here."""
     writes = _Writes(actor, now)
+    erased = dict(erased)  # until its new consent, in this call too
     for position, key, definition, change in valid:
         given = change.source or source
         if key in erased and (is_import(actor) or change.state is not State.SUBSCRIBED):
@@ -258,7 +260,7 @@ def _plan_changes(
         if plan.stored is not None:
             stored[key][definition.id] = plan.stored
         writes.add(key, given, change.occurred_at, plan.writes)
-        if key in erased:
+        if erased.pop(key, None) is not None:
             writes.consented.add(key)
         status = effective_status(
             key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
