@@ -152,6 +152,10 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     assert {s["sourceOfStatus"] for s in old_api.values()} == {"PORTAL_WIDE_STATUS"}
     batch_read = v4.batch("read", {"inputs": [address]}).json()["results"]
     assert [{s["status"] for s in r["statuses"]} for r in batch_read] == [{"UNSUBSCRIBED"}]
+    wide_read = v4.batch("unsubscribe-all/read", {"inputs": [address]}).json()["results"]
+    assert [(w["wideStatusType"], w["status"]) for w in wide_read[0]["wideStatuses"]] == [
+        ("PORTAL_WIDE", "UNSUBSCRIBED")
+    ]
     # A change that is not new consent changes nothing; v3 cannot resubscribe.
     assert v4.reason(address, offers.id, "UNSUBSCRIBED") == "NO_STATUS_CHANGE"
     assert v3.change(http, tenant, "subscribe", address, news.id).status_code == 400
