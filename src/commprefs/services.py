@@ -35,6 +35,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import current_revision, head_revision, upgrade
+from commprefs.subjects.erasure import ErasureService
 from commprefs.subjects.export import SubjectExport
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
@@ -68,6 +69,8 @@ class Services:
     console: ConsoleActions
     configuration: ConsoleConfiguration
     transfers: ConsoleTransfers
+    # Erasure (issue 16)
+    erasure: ErasureService
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -146,6 +149,8 @@ class Services:
             ),
             configuration=ConsoleConfiguration(database, clock),
             transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
+            # Erasure (issue 16)
+            erasure=ErasureService(transactions, clock, database.forget_log),
         )
 
     @staticmethod

@@ -29,6 +29,7 @@ from contextlib import asynccontextmanager
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
+from commprefs.domain.sealing import keyed_fingerprint
 from commprefs.store.interface import IdempotentReply, Transactions
 from commprefs.store.repository import SqlRepository
 from commprefs.store.transactions import OpenTransaction
@@ -111,18 +112,19 @@ class IdempotencyService:
         async with self.database.write() as repo:
             if next(self._claims) % PURGE_EVERY == 0:
                 await repo.purge_idempotency_keys(expired_before)
-            held = await repo.claim_idempotency_key(
-                portal_id, key, request_fingerprint, now, expired_before
-            )
+            # Stored keyed (erasure, issue 16): a path may hold an address.
+            keyed = keyed_fingerprint(await repo.portal_secret(portal_id), request_fingerprint)
+            held = await repo.claim_idempotency_key(portal_id, key, keyed, now, expired_before)
             if held is None:
                 yield RequestTransaction(repo, portal_id, key)
                 return
         # Not ours: the request writes nothing, and its transaction has ended (above).
-        raise _refusal(key, request_fingerprint, held)
+        raise _refusal(key, {keyed, request_fingerprint}, held)
 
 
-def _refusal(key: str, request_fingerprint: str, held: IdempotentReply) -> Exception:
-    if held.fingerprint != request_fingerprint:
+def _refusal(key: str, request_fingerprints: set[str], held: IdempotentReply) -> Exception:
+    # A key claimed before fingerprints were keyed holds the plain one (until it expires).
+    if held.fingerprint not in request_fingerprints:
         message = (
             f"{KEY_NAME} {key!r} was already used with a different request; "
             "use a new key for a new request."

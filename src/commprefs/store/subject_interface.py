@@ -41,7 +41,7 @@ class Confirmations(Protocol):
     async def release_mails(self, owner: str) -> None: ...
 
 
-class Subjects(Protocol):
+class AccessRequests(Protocol):
     """What an access request (issue 16) reads beyond statuses and history."""
 
     async def idempotency_records_holding(
