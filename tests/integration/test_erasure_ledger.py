@@ -18,6 +18,7 @@ from sqlalchemy import column, insert, table
 from sqlalchemy.engine import Connection
 
 from commprefs.domain.chain import FIELDS, GENESIS, entry_hash
+from commprefs.domain.consent import canonical
 from commprefs.domain.preferences import Actor, Channel, Portal, State, StatusChange
 from commprefs.store.database import Database
 from commprefs.store.migrate import alembic_config, upgrade
@@ -109,19 +110,26 @@ _OLD: dict[str, Any] = {
     "occurred_at": None,
 }
 _PEOPLE = ("jane.migrated@example.com", "john.migrated@example.com", "jane.migrated@example.com")
+# Revision 0007's consent context, on the entries of portal 7 after the first (as 0007 stored
+# and hashed it: JSON text, keys sorted); the first predates it.
+_CONTEXT = {"via": "api", "ip": "198.51.100.23", "userAgent": "OldShop/1.0", "token": 3}
+_OLD_IP = b"198.51.100.23"
 
 
-def _old_entries(broken: bool = False) -> list[dict[str, Any]]:
+def _old_entries(broken: str | None = None) -> list[dict[str, Any]]:
     rows, heads = [], {}
     for portal_id, subscriber in [(7, p) for p in _PEOPLE] + [(8, "ann.migrated@example.com")]:
         seq, previous = heads.get(portal_id, (0, GENESIS))
         row = {**_OLD, "portal_id": portal_id, "seq": seq + 1, "subscriber": subscriber}
+        row["context"] = canonical(_CONTEXT) if portal_id == 7 and seq else None
         row["prev_hash"] = previous
         row["hash"] = entry_hash(previous, row)
         heads[portal_id] = (row["seq"], row["hash"])
         rows.append(row)
-    if broken:
+    if broken == "source":
         rows[1]["source"] = "edited behind the chain's back"
+    elif broken == "context":
+        rows[1]["context"] = canonical({**_CONTEXT, "ip": "192.0.2.1"})
     return rows
 
 
@@ -135,7 +143,7 @@ def _migrate_old_entries(url: str, rows: list[dict[str, Any]]) -> None:
             insert(portals),
             [{"id": n, "name": f"p{n}", "gdpr": False, "created_at": 1} for n in (7, 8)],
         )
-        ledger = table("ledger", *map(column, (*FIELDS, "prev_hash", "hash")))
+        ledger = table("ledger", *map(column, (*FIELDS, "context", "prev_hash", "hash")))
         connection.execute(insert(ledger), rows)
 
     async def run(*steps: Callable[[Connection], None]) -> None:
@@ -166,7 +174,8 @@ def test_revision_0008_seals_the_old_entries_and_anchors_the_old_chain(fresh_url
     ]  # fmt: skip
     stored = database_bytes(fresh_url)
     assert [f for p in _PEOPLE for f in spellings(p) if f in stored] == []
-    assert "subscriber" not in {c for (c,) in _columns(fresh_url)}
+    assert _OLD_IP not in stored  # revision 0007's context is sealed with the address
+    assert {"subscriber", "context"} & {c for (c,) in _columns(fresh_url)} == set()
 
     # The old heads are still there to check, and each old hash is recomputed from the opened
     # fields: the migrated content is the content the old chain vouched for.
@@ -178,9 +187,11 @@ def test_revision_0008_seals_the_old_entries_and_anchors_the_old_chain(fresh_url
     factory = Factory(fresh_url)
     try:
         page = factory.run(factory.services.ledger.history(7, "jane.migrated@example.com"))
-        assert [(e.seq, e.subscriber, e.legal_basis_explanation) for e in page.entries] == [
-            (1, "jane.migrated@example.com", _OLD["legal_basis_explanation"]),
-            (3, "jane.migrated@example.com", _OLD["legal_basis_explanation"]),
+        assert [
+            (e.seq, e.subscriber, e.legal_basis_explanation, e.context) for e in page.entries
+        ] == [
+            (1, "jane.migrated@example.com", _OLD["legal_basis_explanation"], None),
+            (3, "jane.migrated@example.com", _OLD["legal_basis_explanation"], _CONTEXT),
         ]
         # Entries from before the change are erasable too.
         actor = Actor(7, None, "erase-migrated", "test")
@@ -231,7 +242,11 @@ def _rechain(url: str, portal_id: int) -> None:
         previous = row["hash"]
 
 
-def test_revision_0008_stops_on_a_broken_old_chain_and_changes_nothing(fresh_url: str) -> None:
+@pytest.mark.parametrize("broken", ["source", "context"])
+def test_revision_0008_stops_on_a_broken_old_chain_and_changes_nothing(
+    fresh_url: str, broken: str
+) -> None:
+    # The consent context is checked under revision 0007's rule like every other field.
     with pytest.raises(RuntimeError, match="ledger of portal 7 is broken at entry 2"):
-        _migrate_old_entries(fresh_url, _old_entries(broken=True))
+        _migrate_old_entries(fresh_url, _old_entries(broken=broken))
     assert len(raw_sql.execute(fresh_url, "SELECT subscriber FROM ledger")) == 4

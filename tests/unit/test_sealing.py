@@ -17,13 +17,19 @@ from commprefs.domain.sealing import (
 )
 from commprefs.domain.urls import masked_path
 
-ROW = {"subscriber": "jane@example.com", "legal_basis_explanation": "ticked", "source": "x"}
+ROW = {
+    "subscriber": "jane@example.com",
+    "legal_basis_explanation": "ticked",
+    "context": {"via": "api", "ip": "203.0.113.7", "userAgent": "curl/8"},
+    "source": "x",
+}
 
 
 def test_sealed_fields_open_with_their_key_only() -> None:
     key = new_secret()
     sealed = seal(key, 7, 3, ROW)
     assert b"jane" not in sealed
+    assert b"203.0.113.7" not in sealed
     assert unseal(key, 7, 3, sealed) == {n: ROW[n] for n in PERSONAL_FIELDS}
     nobody = dict.fromkeys(PERSONAL_FIELDS)
     assert unseal(None, 7, 3, sealed) == nobody  # erased: the key is gone
