@@ -150,7 +150,12 @@ class Services:
             configuration=ConsoleConfiguration(database, clock),
             transfers=ConsoleTransfers(ImportService(database, clock), ExportService(transactions)),
             # Erasure (issue 16)
-            erasure=ErasureService(transactions, clock, database.forget_log),
+            erasure=ErasureService(
+                transactions,
+                clock,
+                database.forget_log,
+                emulator.journal.forget if emulator is not None else None,
+            ),
         )
 
     @staticmethod

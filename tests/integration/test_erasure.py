@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import httpx
 from commprefs.domain.tokens import ERASE_SCOPE
 from commprefs.domain.webhooks import Webhook
 from commprefs.idempotency.service import fingerprint
-from tests.support import cli, v3
+from tests.support import cli, v1, v3
 from tests.support.factories import Factory, Tenant
 from tests.support.imports import rejects
 from tests.support.server import Server
@@ -83,6 +84,14 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     # Changes through v4 (one with an Idempotency-Key, whose stored reply names the address),
     # v3, an opt-out of all and a batch write; the neighbour's around them.
     assert v4.reason(neighbour, news.id, "SUBSCRIBED") == "REQUESTED_CHANGE_OCCURRED"
+    # A v1 change (issue 14) whose consent context holds this user agent.
+    agent = {"User-Agent": f"EraseAgent/{tag}"}
+    v1_change = http.put(
+        f"{v1.V1}/{quote(address)}",
+        json={"subscriptionStatuses": [{"id": offers.id, "subscribed": True}]},
+        headers={**tenant.headers, **agent},
+    )
+    assert v1_change.status_code == 200, v1_change.text
     keyed = http.post(
         f"{V4_PREFIX}/statuses/{quote(address)}",
         json={
@@ -111,6 +120,25 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
                          "statusState": "SUBSCRIBED", "subscriptionId": news.id}]}  # fmt: skip
     assert v4.batch("write", batch).status_code == 200
     assert v4.reason(neighbour, offers.id, "UNSUBSCRIBED") == "REQUESTED_CHANGE_OCCURRED"
+    # Issue 16's and 17's records of the address: a keyed double opt-in request (its context
+    # holds the user agent too) and an admin import that rejects a row of it.
+    confirming = http.post(
+        f"{LEDGER}/subscribers/{quote(address)}/confirmations",
+        json={"subscriptionIds": [news.id]},
+        headers={**tenant.headers, **agent, "Idempotency-Key": f"confirm-{tag}"},
+    )
+    assert confirming.status_code == 202, confirming.text
+    job = _import_with_a_reject(http, tenant, f"{address},{news.id},MAYBE")
+    exported = http.get(f"{LEDGER}/subscribers/{quote(address)}/export", headers=tenant.headers)
+    before = exported.json()
+    assert len(before["confirmations"]) == 1
+    assert [r["importId"] for r in before["importRejects"]] == [job]
+    assert {r["idempotencyKey"] for r in before["idempotencyRecords"]} == {
+        f"erase-{tag}",
+        f"confirm-{tag}",
+    }
+    assert f"EraseAgent/{tag}" in {(e["context"] or {}).get("userAgent") for e in before["history"]}
+    assert agent["User-Agent"].encode() in database_bytes(server.database_url)  # the scan sees it
     neighbour_before = history(http, tenant, neighbour)
     delivered_before = events(factory, webhook)
     erased_entries = len(history(http, tenant, address).json()["results"])
@@ -133,6 +161,15 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     stored = database_bytes(server.database_url)
     assert [form for form in spellings(address) if form in stored] == []
     assert plain not in stored
+    assert agent["User-Agent"].encode() not in stored  # the consent context is sealed, and gone
+    after = http.get(f"{LEDGER}/subscribers/{quote(address)}/export", headers=tenant.headers)
+    assert [after.json()[k] for k in ("confirmations", "importRejects", "idempotencyRecords")] == [
+        [],
+        [],
+        [],
+    ]
+    cut = http.get(f"{LEDGER}/imports/{job}/rejects", headers=tenant.headers)
+    assert cut.text.splitlines()[1].startswith("[erased],"), cut.text  # its line and error stay
 
     # 2. The chain verifies; the erased entries keep their place; the neighbour's history is
     # byte for byte the same.
@@ -184,6 +221,25 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     assert [e["newStatus"] for e in fresh] == ["SUBSCRIBED", "SUBSCRIBED"]
     assert v4.states(address)[news.id] == "SUBSCRIBED"
     verify(server, tenant.portal.id)
+
+
+def _import_with_a_reject(http: httpx.Client, tenant: Tenant, row: str) -> int:
+    """An admin API import job (issue 17) of one row it rejects; the job's id."""
+    upload = http.post(
+        f"{LEDGER}/imports",
+        files={"file": ("statuses.csv", f"email,subscriptionId,status\n{row}\n", "text/csv")},
+        headers=tenant.headers,
+    )
+    assert upload.status_code == 202, upload.text
+    for _ in range(600):
+        job: dict[str, Any] = http.get(
+            f"{LEDGER}/imports/{upload.json()['id']}", headers=tenant.headers
+        ).json()
+        if job["state"] != "RUNNING":
+            assert (job["state"], job["rejected"]) == ("COMPLETE", 1), job
+            return int(job["id"])
+        time.sleep(0.05)
+    raise AssertionError(f"the import job did not finish: {job}")
 
 
 def test_the_cli_erases_too_and_says_only_the_keyed_hash(

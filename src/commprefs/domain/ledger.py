@@ -55,6 +55,8 @@ class HistoryEntry:
     hash: str
     # The consent context of the change (domain/consent.py); None on entries from before it.
     context: Mapping[str, Any] | None = None
+    # Its hash in the cleartext chain, for an entry migrated by revision 0008 (its event's id).
+    legacy_hash: str | None = None
 
 
 @dataclass(frozen=True)

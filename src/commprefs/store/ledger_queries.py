@@ -103,6 +103,7 @@ def _history_entry(row: dict[str, Any]) -> HistoryEntry:
         occurred_at=row["occurred_at"],
         hash=row["hash"],
         context=row["context"],
+        legacy_hash=row["legacy_hash"],
     )
 
 

@@ -25,21 +25,24 @@ from commprefs.store.models import (
     subscription_statuses,
     wide_statuses,
 )
-from commprefs.store.queries import Queries
+from commprefs.store.personal_record_queries import PersonalRecordQueries
 
-# Idempotency records whose stored reply holds a spelling of the address (bodies are bytes).
+# Idempotency records whose stored reply (bytes) or key (a client's choice) holds a spelling of
+# the address.
 _HOLDS_SQLITE = text(
-    "DELETE FROM idempotency_keys WHERE portal_id = :portal_id AND instr(body, :needle) > 0"
+    "DELETE FROM idempotency_keys WHERE portal_id = :portal_id "
+    "AND (instr(body, :needle) > 0 OR instr(lower(idempotency_key), lower(:key)) > 0)"
 )
 _HOLDS_POSTGRESQL = text(
     "DELETE FROM idempotency_keys WHERE portal_id = :portal_id "
-    "AND position(CAST(:needle AS bytea) IN body) > 0"
+    "AND (position(CAST(:needle AS bytea) IN body) > 0 "
+    "OR position(lower(:key) IN lower(idempotency_key)) > 0)"
 )
 
 DataKey = tuple[int, bytes]  # (subscriber_keys.id, the data key itself)
 
 
-class SubjectQueries(Queries):
+class SubjectQueries(PersonalRecordQueries):
     """store/interface.py's Subjects and store/subject_interface.py's AccessRequests."""
 
     async def idempotency_records_holding(
@@ -199,8 +202,9 @@ class SubjectQueries(Queries):
     async def erase_subscriber(
         self, portal_id: int, subscriber: str, spellings: Sequence[str], now: int
     ) -> str:
-        """Destroy what holds the address (its data key, status rows and the idempotency
-        records whose reply holds any of ``spellings``) and suppress it; its keyed hash."""
+        """Destroy what holds the address (its data key, status rows, the idempotency records
+        whose reply or key holds any of ``spellings``, its confirmations, its place in rejected
+        import rows) and suppress it; its keyed hash."""
         subject = subject_hash(await self._secret(portal_id, now), subscriber)
         for table in (subscription_statuses, wide_statuses):
             await self.conn.execute(
@@ -215,7 +219,10 @@ class SubjectQueries(Queries):
         )
         holds = _HOLDS_SQLITE if self.dialect == "sqlite" else _HOLDS_POSTGRESQL
         for spelling in dict.fromkeys(spellings):
-            await self.conn.execute(holds, {"portal_id": portal_id, "needle": spelling.encode()})
+            await self.conn.execute(
+                holds, {"portal_id": portal_id, "needle": spelling.encode(), "key": spelling}
+            )
+        await self.forget_personal_records(portal_id, subscriber, spellings)
         await self.conn.execute(
             self._upsert(erased_subscribers)
             .values(portal_id=portal_id, subject=subject, erased_at=now)
