@@ -9,6 +9,7 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from commprefs.admin.imports import ImportJobs
@@ -21,7 +22,7 @@ from commprefs.domain.clock import Clock, SystemClock
 from commprefs.domain.errors import CommprefsError
 from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.service import Emulator
-from commprefs.idempotency.service import IdempotencyService
+from commprefs.idempotency.service import IdempotencyService, RequestTransaction
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
@@ -99,8 +100,17 @@ class Services:
         Made per keyed request, which is cheap: the constructors only keep what they are given.
         ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
         open transactions, they never join one."""
+        forget_log: Callable[[], Awaitable[None]] = self.database.forget_log
+        if isinstance(transaction, RequestTransaction):  # erasure: after the request's commit
+            forget_log = transaction.after_commit(forget_log)
         bound = self._wired(
-            self.settings, self.database, self.clock, transaction, self.idempotency, self.emulator
+            self.settings,
+            self.database,
+            self.clock,
+            transaction,
+            self.idempotency,
+            self.emulator,
+            forget_log,
         )
         return replace(bound, import_jobs=self.import_jobs)  # the running jobs are the process's
 
@@ -113,6 +123,7 @@ class Services:
         transactions: Transactions[Repository],
         idempotency: IdempotencyService,
         emulator: Emulator | None = None,
+        forget_log: Callable[[], Awaitable[None]] | None = None,
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
@@ -153,7 +164,7 @@ class Services:
             erasure=ErasureService(
                 transactions,
                 clock,
-                database.forget_log,
+                forget_log or database.forget_log,
                 emulator.journal.forget if emulator is not None else None,
             ),
         )
