@@ -205,6 +205,7 @@ class Database:
                         source.close()
                 finally:
                     self._writer.release(pooled)
+            self._secrets.clear()  # the copy's portals have the copy's secrets (erasure)
         if self._checkpointer is not None:
             self._checkpointer.committed()
 
@@ -220,6 +221,7 @@ class Database:
                 connection.execute(text("DROP FUNCTION IF EXISTS commprefs_ledger_append_only()"))
 
         await self.run_sync(drop, writer=True)
+        self._secrets.clear()  # the portals' secrets went with their table (erasure)
 
     async def forget_log(self) -> None:
         """After an erasure: SQLite's write-ahead log copied back and emptied, so that it keeps
