@@ -20,7 +20,7 @@ import httpx
 from commprefs.domain.tokens import ERASE_SCOPE
 from commprefs.domain.webhooks import Webhook
 from commprefs.idempotency.service import fingerprint
-from tests.support import cli, v1, v3
+from tests.support import cli, pages, v1, v3
 from tests.support.factories import Factory, Tenant
 from tests.support.imports import rejects
 from tests.support.server import Server
@@ -92,6 +92,21 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
         headers={**tenant.headers, **agent},
     )
     assert v1_change.status_code == 200, v1_change.text
+    # The preference page's form (its context: the page, the link's id, IP and user agent).
+    browser = {"User-Agent": f"ErasePage/{tag}"}
+    links = pages.generate(http, tenant, address, subscriptionId=news.id)
+    manage = http.get(links["managePreferencesUrl"], headers=browser)
+    saved = http.post(
+        links["managePreferencesUrl"],
+        data={
+            "csrf": pages.form_value(manage.text, "csrf"),
+            "shown": [str(news.id), str(offers.id)],
+            "subscribed": [str(offers.id)],  # news unticked: a change
+        },
+        headers=browser,
+    )
+    assert saved.status_code == 200, saved.text
+    assert "Nothing needed changing" not in saved.text
     keyed = http.post(
         f"{V4_PREFIX}/statuses/{quote(address)}",
         json={
@@ -137,7 +152,8 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
         f"erase-{tag}",
         f"confirm-{tag}",
     }
-    assert f"EraseAgent/{tag}" in {(e["context"] or {}).get("userAgent") for e in before["history"]}
+    agents = {(e["context"] or {}).get("userAgent") for e in before["history"]}
+    assert {f"EraseAgent/{tag}", f"ErasePage/{tag}"} <= agents
     assert agent["User-Agent"].encode() in database_bytes(server.database_url)  # the scan sees it
     neighbour_before = history(http, tenant, neighbour)
     delivered_before = events(factory, webhook)
@@ -165,7 +181,8 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     stored = database_bytes(server.database_url)
     assert [form for form in spellings(address) if form in stored] == []
     assert plain not in stored
-    assert agent["User-Agent"].encode() not in stored  # the consent context is sealed, and gone
+    # The consent contexts are sealed, and gone with the key.
+    assert [a for a in (agent, browser) if a["User-Agent"].encode() in stored] == []
     after = http.get(f"{LEDGER}/subscribers/{quote(address)}/export", headers=tenant.headers)
     assert [after.json()[k] for k in ("confirmations", "importRejects", "idempotencyRecords")] == [
         [],
