@@ -156,6 +156,8 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     assert {f"EraseAgent/{tag}", f"ErasePage/{tag}"} <= agents
     assert agent["User-Agent"].encode() in database_bytes(server.database_url)  # the scan sees it
     neighbour_before = history(http, tenant, neighbour)
+    timeline_before = {item["recipient"] for item in v1.every_item(http, tenant, 100)}
+    assert timeline_before == {neighbour, address.lower()}
     delivered_before = events(factory, webhook)
     erased_entries = len(history(http, tenant, address).json()["results"])
     assert erased_entries >= 5
@@ -199,6 +201,9 @@ def test_erasure_leaves_no_trace_of_the_address_and_keeps_the_ledger_whole(
     assert report["entries"] == erased_entries + neighbours + 1  # and the erasure's own
     assert history(http, tenant, neighbour).content == neighbour_before.content
     assert history(http, tenant, address).json()["results"] == []
+    # v1's portal timeline lists the neighbour's changes, and nothing of the erased address.
+    recipients = {item["recipient"] for item in v1.every_item(http, tenant, 100)}
+    assert recipients == {neighbour}
 
     # 3. Suppressed: opted out of all, "Erased on request", through v4, v3 and the batch reads.
     read = v4.statuses(address).json()["results"]
