@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from commprefs import __version__
+from commprefs.api.access_log import mask_access_log
 from commprefs.api.admin import routes as admin_routes
 from commprefs.api.admin.transfer import IMPORT_UPLOADS
 from commprefs.api.body_limits import BodyLimits
@@ -83,6 +84,7 @@ def create_app(
     services = Services.build(settings, clock)
     emulator = services.emulator  # Emulator mode (issue 15): None otherwise
     rate_limiter = build_rate_limiter(settings, emulator.clock if emulator else None)
+    mask_access_log()  # erasure (issue 16): access logs never hold an address
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

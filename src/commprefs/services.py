@@ -9,7 +9,7 @@ Entry points (api/, pages/, cli/, app.py) reach the store only through here: the
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,7 +24,7 @@ from commprefs.domain.consent import Headers, origin
 from commprefs.domain.errors import CommprefsError
 from commprefs.emulator.clock import ControllableClock
 from commprefs.emulator.service import Emulator
-from commprefs.idempotency.service import IdempotencyService
+from commprefs.idempotency.service import IdempotencyService, RequestTransaction
 from commprefs.ledger.service import LedgerService
 from commprefs.links.service import LinkService
 from commprefs.oauth.service import OAuthService
@@ -36,6 +36,7 @@ from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
 from commprefs.store.interface import Repository, Transactions
 from commprefs.store.migrate import current_revision, head_revision, upgrade
+from commprefs.subjects.erasure import ErasureService
 from commprefs.subjects.export import SubjectExport
 from commprefs.transfer.service import ExportService, ImportService
 from commprefs.webhooks.service import WebhookService
@@ -68,6 +69,8 @@ class Services:
     operators: OperatorService
     dashboard: DashboardService
     console: ConsoleActions
+    # Erasure (issue 16)
+    erasure: ErasureService
     # Emulator mode (issue 15): the emulator under `serve --emulator` (seeds, reset, state, the
     # request journal, faults, the clock every service follows), else None.
     emulator: Emulator | None = None
@@ -96,8 +99,17 @@ class Services:
         Made per keyed request, which is cheap: the constructors only keep what they are given.
         ``idempotency`` and ``imports`` stay on the database: claims and an import's batches
         open transactions, they never join one."""
+        forget_log: Callable[[], Awaitable[None]] = self.database.forget_log
+        if isinstance(transaction, RequestTransaction):  # erasure: after the request's commit
+            forget_log = transaction.after_commit(forget_log)
         bound = self._wired(
-            self.settings, self.database, self.clock, transaction, self.idempotency, self.emulator
+            self.settings,
+            self.database,
+            self.clock,
+            transaction,
+            self.idempotency,
+            self.emulator,
+            forget_log,
         )
         return replace(bound, import_jobs=self.import_jobs)  # the running jobs are the process's
 
@@ -110,6 +122,7 @@ class Services:
         transactions: Transactions[Repository],
         idempotency: IdempotencyService,
         emulator: Emulator | None = None,
+        forget_log: Callable[[], Awaitable[None]] | None = None,
     ) -> Services:
         preferences = PreferencesService(transactions, clock, settings.max_batch_inputs)
         links = LinkService(transactions, clock, settings)
@@ -139,6 +152,13 @@ class Services:
             dashboard=DashboardService(transactions, clock, LedgerService(transactions, clock)),
             console=ConsoleActions(
                 transactions, clock, preferences, LedgerService(transactions, clock)
+            ),
+            # Erasure (issue 16)
+            erasure=ErasureService(
+                transactions,
+                clock,
+                forget_log or database.forget_log,
+                emulator.journal.forget if emulator is not None else None,
             ),
         )
 

@@ -68,6 +68,7 @@ CASES: dict[str, list[str]] = {
         *("history", "--portal", "{portal}", "--email", "{subscriber}"),
         *("--as-of", "2030-01-01T00:00:00Z"),
     ],
+    "subjects erase": ["subjects", "erase", "--portal", "{portal}", "--email", "{subscriber}"],
     "webhooks add": ["webhooks", "add", "--portal", "{portal}", "--url", "http://127.0.0.1:9/in"],
     "webhooks list": ["webhooks", "list"],
     "webhooks remove": ["webhooks", "remove", "{webhook}"],
@@ -113,6 +114,7 @@ WRITES = {
     "apps authorize",
     "users create",
     "users disable",
+    "subjects erase",
 }
 LONG_RUNNING = {"serve", "webhooks run"}
 

@@ -24,6 +24,7 @@ import httpx
 import psycopg
 
 from tests.support.factories import Factory, Tenant, email
+from tests.support.ledger_rows import entries_per_subscriber
 from tests.support.server import Server
 
 CYCLES = 20
@@ -82,11 +83,7 @@ def integrity_problems(database_url: str) -> list[tuple[Any, ...]]:
 
 def state_of(database_url: str, portal_id: int) -> dict[str, tuple[int, int, int]]:
     """Per subscriber: ledger entries, active wide opt-outs, UNSUBSCRIBED types."""
-    ledger = rows(
-        database_url,
-        "SELECT subscriber, count(*) FROM ledger WHERE portal_id = %s GROUP BY subscriber",
-        portal_id,
-    )
+    ledger = list(entries_per_subscriber(database_url, portal_id).items())
     wide = rows(
         database_url,
         "SELECT subscriber, count(*) FROM wide_statuses WHERE portal_id = %s "

@@ -99,6 +99,9 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers(
     assert "Traceback" not in log
     assert PASSWORD not in log
     assert "root:***@" in log
+    # The failed opt-outs' lines name their path with the address masked (issue 16).
+    assert "@example.com" not in log
+    assert "/statuses/***/unsubscribe-all" in log
 
 
 def test_the_worker_logs_one_line_per_failure_while_the_database_is_away_and_then_delivers(

@@ -18,6 +18,7 @@ import pytest
 from tests.support.databases import postgres_database
 from tests.support.factories import Factory, Tenant, email
 from tests.support.faults import assert_unavailable
+from tests.support.ledger_rows import entries_per_subscriber
 from tests.support.outage import session_cut
 from tests.support.raw_sql import execute
 from tests.support.server import Server
@@ -69,9 +70,8 @@ def without_correlation(answer: httpx.Response) -> dict[str, Any]:
     return {name: value for name, value in body.items() if name != "correlationId"}
 
 
-def ledger_rows(database_url: str, subscriber: str) -> int:
-    rows = execute(database_url, "SELECT count(*) FROM ledger WHERE subscriber = ?", (subscriber,))
-    return int(rows[0][0])
+def ledger_rows(database_url: str, tenant: Tenant, subscriber: str) -> int:
+    return entries_per_subscriber(database_url, tenant.portal.id)[subscriber]
 
 
 def stored_keys(database_url: str, key: str) -> int:
@@ -112,7 +112,7 @@ def test_a_keyed_write_whose_database_fails_is_a_503_that_keeps_nothing_and_its_
     assert_unavailable(failed, "postgresql")
     assert without_correlation(failed) == without_correlation(unkeyed_failure)
     assert "idempotent-replayed" not in failed.headers
-    assert ledger_rows(database_url, subscriber) == 0
+    assert ledger_rows(database_url, tenant, subscriber) == 0
     assert stored_keys(database_url, key) == 0
     logged = served.log()[log_before:]
     assert served.server_errors(log_before) == [], logged
@@ -124,8 +124,8 @@ def test_a_keyed_write_whose_database_fails_is_a_503_that_keeps_nothing_and_its_
     retry = opt_out(http, tenant, subscriber, key)
     assert retry.status_code == 200, retry.text
     assert "idempotent-replayed" not in retry.headers
-    assert ledger_rows(database_url, subscriber) == 3  # the opt-out of all and both types
+    assert ledger_rows(database_url, tenant, subscriber) == 3  # the opt-out of all and both types
     replay = opt_out(http, tenant, subscriber, key)
     assert replay.headers["idempotent-replayed"] == "true"
     assert replay.content == retry.content
-    assert ledger_rows(database_url, subscriber) == 3
+    assert ledger_rows(database_url, tenant, subscriber) == 3

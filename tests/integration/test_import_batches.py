@@ -19,8 +19,8 @@ from tests.support import cli
 from tests.support.databases import postgres_database
 from tests.support.factories import Factory, Tenant
 from tests.support.faults import DRIVER_WORDS
+from tests.support.ledger_rows import entries_per_subscriber
 from tests.support.outage import session_cut
-from tests.support.raw_sql import execute
 from tests.support.server import Server
 
 V4 = "/communication-preferences/v4"
@@ -59,10 +59,7 @@ def mixed_rows(tenant: Tenant, path: Path) -> list[str]:
 
 
 def applied(database_url: str, portal_id: int) -> set[str]:
-    rows = execute(
-        database_url, "SELECT DISTINCT subscriber FROM ledger WHERE portal_id = ?", (portal_id,)
-    )
-    return {str(row[0]) for row in rows}
+    return set(entries_per_subscriber(database_url, portal_id))
 
 
 def test_an_import_cut_off_mid_way_keeps_whole_batches_in_file_order(

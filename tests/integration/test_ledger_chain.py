@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from commprefs.domain.preferences import Actor, Channel, Portal, State, StatusChange
+from commprefs.domain.sealing import seal
 from tests.support import cli, raw_sql
 from tests.support.databases import database
 from tests.support.factories import Factory, email
@@ -126,32 +127,44 @@ def test_removing_entries_a_webhook_acknowledged_is_caught(fresh_url: str) -> No
 
 
 def test_verify_finds_a_consent_context_edited_or_dropped(fresh_url: str) -> None:
-    """Issue 16: the context is part of what an entry's hash covers; taking it away (NULL, the
-    form of entries from before it) does not pass for an older entry either."""
+    """Issue 16: the context is part of what an entry's hash covers. Since revision 0008 it is
+    sealed with the address: changing it means changing the blob, and even a blob sealed anew
+    with the subscriber's own key, without the context, does not pass."""
     factory = Factory(fresh_url)
+    subscribers = {}
     try:
         edited, dropped, untouched = (factory.portal() for _ in range(3))
         for portal in (edited, dropped, untouched):
             definition = factory.definition(portal)
             context = {"via": "api", "ip": "198.51.100.7", "userAgent": "Shop/1"}
             actor = Actor(portal.id, None, str(uuid.uuid4()), "test", context)
-            change = StatusChange(email(), definition.id, State.SUBSCRIBED)
+            subscribers[portal.id] = email()
+            change = StatusChange(subscribers[portal.id], definition.id, State.SUBSCRIBED)
             factory.run(factory.services.preferences.update_statuses(actor, [change]))
+        resealed = factory.run(_sealed_without_context(factory, dropped, subscribers[dropped.id]))
     finally:
         factory.close()
     assert verify(fresh_url)[0] == 0
     raw_sql.disable_append_only(fresh_url)
-    raw_sql.execute(
-        fresh_url,
-        "UPDATE ledger SET context = replace(context, '198.51.100.7', '203.0.113.1') "
-        "WHERE portal_id = ?",
-        (edited.id,),
-    )
-    raw_sql.execute(
-        fresh_url, "UPDATE ledger SET context = NULL WHERE portal_id = ?", (dropped.id,)
-    )
+    (sealed,) = raw_sql.execute(
+        fresh_url, "SELECT sealed FROM ledger WHERE portal_id = ?", (edited.id,)
+    )[0]
+    changed = bytes(sealed[:-1]) + bytes([sealed[-1] ^ 1])
+    for portal, blob in ((edited, changed), (dropped, resealed)):
+        raw_sql.execute(
+            fresh_url, "UPDATE ledger SET sealed = ? WHERE portal_id = ?", (blob, portal.id)
+        )
     code, after = verify(fresh_url)
     assert code == 1
     assert [p["sequence"] for p in after[edited.id]["problems"]] == [1]
     assert [p["sequence"] for p in after[dropped.id]["problems"]] == [1]
     assert after[untouched.id]["intact"] is True
+
+
+async def _sealed_without_context(factory: Factory, portal: Portal, subscriber: str) -> bytes:
+    """What someone holding the keys would write to take the context out of the entry."""
+    async with factory.services.database.snapshot() as repo:
+        (row,) = await repo.ledger_for(portal.id, subscriber)
+        key_id, data_key = (await repo.data_keys(portal.id, [subscriber], 0))[subscriber]
+    assert row["context"] is not None
+    return seal(data_key, portal.id, key_id, {**row, "context": None})

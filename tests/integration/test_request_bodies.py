@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 
-from commprefs.domain.tokens import ALL_SCOPES, READ_STATUS
+from commprefs.domain.tokens import ALL_SCOPES, GRANTABLE_SCOPES, READ_STATUS
 from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.support.factories import Factory, Tenant, email
 from tests.support.pages import generate
@@ -53,7 +53,10 @@ def small(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
 @pytest.fixture(scope="module")
 def tenant(module_factory: Factory) -> Tenant:
-    return module_factory.tenant(types=1)
+    made = module_factory.tenant(types=1)
+    # Every scope, erasure's too (issue 16): bodies are read alike whoever may call.
+    token = module_factory.token(made.portal, GRANTABLE_SCOPES)
+    return Tenant(made.portal, token, made.definitions)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlencode, urlsplit
 import httpx
 import pytest
 
+from commprefs.domain.tokens import GRANTABLE_SCOPES
 from tests.integration.test_authorization_matrix import OPERATIONS, Operation
 from tests.integration.test_request_bodies import LEDGER_OPERATIONS
 from tests.support.factories import Factory, Tenant, email
@@ -68,7 +69,10 @@ def served(module_sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def tenant(module_factory: Factory) -> Tenant:
-    return module_factory.tenant(types=1)
+    made = module_factory.tenant(types=1)
+    # Every scope, erasure's too (issue 16): paths are checked whoever may call them.
+    token = module_factory.token(made.portal, GRANTABLE_SCOPES)
+    return Tenant(made.portal, token, made.definitions)
 
 
 # Hex digits as letters that are not hex digits, so that no piece can borrow one to complete an

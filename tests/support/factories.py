@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from commprefs.config import Settings
@@ -96,12 +97,14 @@ class Factory:
         portal = self.portal(gdpr=gdpr)
         return Tenant(portal, self.token(portal), [self.definition(portal) for _ in range(types)])
 
-    def ledger(self, portal: Portal, subscriber: str) -> list[Any]:
-        async def read() -> list[Any]:
+    def ledger(self, portal: Portal, subscriber: str) -> list[SimpleNamespace]:
+        """The subscriber's ledger rows (columns as attributes), personal fields opened."""
+
+        async def read() -> list[dict[str, Any]]:
             async with self.services.database.read() as repo:
                 return await repo.ledger_for(portal.id, subscriber)
 
-        return self.run(read())
+        return [SimpleNamespace(**row) for row in self.run(read())]
 
     # -- preference pages ----------------------------------------------------------------------
 

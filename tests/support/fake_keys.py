@@ -52,6 +52,9 @@ class FakeKeyRepository:
                 held.fingerprint, held.created_at, status_code, content_type, body
             )
 
+    async def portal_secret(self, portal_id: int) -> bytes | None:
+        return None  # fingerprints are kept as given (their keying is the SQL store's test)
+
     async def purge_idempotency_keys(self, expired_before: int) -> None:
         for expired in [k for k, row in self.rows.items() if row.created_at < expired_before]:
             del self.rows[expired]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from commprefs.domain.branding import Branding
+from commprefs.domain.ledger import ErasureRecord
 from commprefs.domain.preferences import (
     BusinessUnit,
     Channel,
@@ -41,6 +42,8 @@ class MemoryData:
     # (portal, subscriber, channel, wide type, business unit) -> wide status
     wides: dict[tuple[int, str, Channel, WideType, int], WideStatus] = field(default_factory=dict)
     ledger: list[LedgerEntry] = field(default_factory=list)
+    # (portal, subscriber) -> when it was erased (the SQL store keeps a keyed hash instead)
+    erased: dict[tuple[int, str], int] = field(default_factory=dict)
     last_id: int = 0  # ids are handed out across tables, as no caller relies on them
 
     def next_id(self) -> int:
@@ -183,10 +186,20 @@ class MemoryRepository:
             key = (portal_id, w.subscriber, w.channel, w.wide_type, w.business_unit_id)
             self.data.wides[key] = w
 
+    # -- Erasures --------------------------------------------------------------------------------
+
+    async def erased(self, portal_id: int, subscribers: Sequence[str]) -> dict[str, int]:
+        found = {s: self.data.erased.get((portal_id, s)) for s in subscribers}
+        return {s: when for s, when in found.items() if when is not None}
+
+    async def lift_erasures(self, portal_id: int, subscribers: Sequence[str]) -> None:
+        for subscriber in subscribers:
+            self.data.erased.pop((portal_id, subscriber), None)
+
     # -- LedgerAppends ---------------------------------------------------------------------------
 
-    async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
-        self.data.ledger.extend(entries)
+    async def append_ledger(self, entries: Sequence[LedgerEntry | ErasureRecord]) -> None:
+        self.data.ledger.extend(e for e in entries if isinstance(e, LedgerEntry))
 
 
 class MemoryDatabase:

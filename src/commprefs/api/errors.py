@@ -21,6 +21,7 @@ from commprefs.api.http_errors import HttpRefusal
 from commprefs.api.responses import JSONBody
 from commprefs.api.routing import path_pattern
 from commprefs.domain.errors import CommprefsError, ErrorDetail
+from commprefs.domain.urls import masked_path
 
 log = logging.getLogger("commprefs.api")
 
@@ -125,7 +126,11 @@ def answer_domain_error(request: Request, exc: CommprefsError) -> Response:
     keyed request's transaction fails as it ends (api/idempotency.py)."""
     if exc.status_code >= 500:
         log.warning(
-            "%s on %s %s: %s", correlation_id(request), request.method, request.url.path, exc
+            "%s on %s %s: %s",
+            correlation_id(request),
+            request.method,
+            masked_path(request.url.path),
+            exc,
         )
     return render_error(request, exc)
 
@@ -173,7 +178,7 @@ def install_error_handlers(app: FastAPI) -> None:
             "internal error %s on %s %s",
             correlation,
             request.method,
-            request.url.path,
+            masked_path(request.url.path),
             exc_info=exc,
         )
         body = error_body(

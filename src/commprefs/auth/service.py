@@ -22,6 +22,7 @@ from commprefs.domain.errors import (
 )
 from commprefs.domain.tokens import (
     ALL_SCOPES,
+    GRANTABLE_SCOPES,
     INSTANCE_SCOPE,
     NO_CREDENTIALS,
     ScopeRule,
@@ -48,11 +49,11 @@ class TokenService:
         """A new token; ``secret``: one of the caller's choosing (an emulator's known token,
         ``serve --token``), else a random one."""
         wanted = sorted({s.strip() for s in scopes if s.strip()})
-        unknown = [s for s in wanted if s not in ALL_SCOPES]
+        unknown = [s for s in wanted if s not in GRANTABLE_SCOPES]
         if unknown or not wanted:
             raise InvalidInput.field(
                 "scopes",
-                f"Unknown scopes {unknown}; choose from {list(ALL_SCOPES)}"
+                f"Unknown scopes {unknown}; choose from {list(GRANTABLE_SCOPES)}"
                 if unknown
                 else "At least one scope is required.",
             )

@@ -123,6 +123,8 @@ def _report_json(report: ChainReport) -> dict[str, Any]:
 
 def _report_line(report: ChainReport) -> str:
     head = f"head #{report.head_seq} {report.head_hash or '-'}"
+    if report.legacy_head_seq:
+        head += f" (before erasure: #{report.legacy_head_seq} {report.legacy_head_hash})"
     if report.intact:
         return f"portal {report.portal_id}: intact, {report.entries} entries, {head}"
     problems = "; ".join(f"#{p.seq}: {p.message}" for p in report.problems)

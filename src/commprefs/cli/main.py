@@ -46,7 +46,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(export_app, name="export")
 app.add_typer(links_app, name="links")
 app.add_typer(apps_app, name="apps")  # issue 14: OAuth apps
-app.add_typer(subjects_app, name="subjects")  # issue 16: access requests
+app.add_typer(subjects_app, name="subjects")  # issue 16: access requests, erasure
 app.add_typer(users_app, name="users")  # the console's users (issue 17)
 
 

@@ -141,6 +141,9 @@ def render_chain_report(report: ChainReport) -> dict[str, Any]:
         "entries": report.entries,
         "headSequence": report.head_seq,
         "headHash": report.head_hash,
+        # Erasure (revision 0008): the cleartext chain's head, as `ledger verify` printed it.
+        "legacyHeadSequence": report.legacy_head_seq,
+        "legacyHeadHash": report.legacy_head_hash,
         "problems": [{"sequence": p.seq, "message": p.message} for p in report.problems],
     }
 

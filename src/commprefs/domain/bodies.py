@@ -187,3 +187,8 @@ def render_confirmation(confirmation: Confirmation) -> dict[str, Any]:
 
 def _iso_or_none(epoch_ms: int | None) -> str | None:
     return None if epoch_ms is None else iso_ms(epoch_ms)
+
+
+def render_erasure(subject_hash: str, erased_at: int) -> dict[str, Any]:
+    """The answer to an erasure (API and CLI): the keyed hash, never the address."""
+    return {"subscriberHash": subject_hash, "erasedAt": iso_ms(erased_at)}

@@ -15,6 +15,7 @@ from commprefs.domain.clock import iso_ms
 
 STATUS_CHANGED = "subscription_status.changed"
 WIDE_STATUS_CHANGED = "wide_status.changed"
+SUBSCRIBER_ERASED = "subscriber.erased"  # domain/ledger.py ERASED: erase downstream too
 
 
 def event_id(ledger_hash: str) -> str:
@@ -23,9 +24,31 @@ def event_id(ledger_hash: str) -> str:
     return str(uuid.UUID(hex=ledger_hash[:32], version=4))
 
 
+def row_event_id(row: Mapping[str, Any]) -> str:
+    """The event id of a ledger row: from its hash in the chain it was first written in (an
+    entry migrated by revision 0008 keeps the id its event had before)."""
+    return event_id(row.get("legacy_hash") or row["hash"])
+
+
 def event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
-    """``row`` holds a ledger row's column values (store/models.py ``ledger``)."""
+    """``row`` holds a ledger row's column values (store/models.py ``ledger``), its personal
+    fields opened (None where the subscriber was erased)."""
     occurred = row["occurred_at"] if row["occurred_at"] is not None else row["created_at"]
+    if row.get("kind") == SUBSCRIBER_ERASED:
+        return {
+            "id": event_id,
+            "type": SUBSCRIBER_ERASED,
+            "portalId": row["portal_id"],
+            "sequence": row["seq"],
+            "occurredAt": iso_ms(occurred),
+            "recordedAt": iso_ms(row["created_at"]),
+            "subscriberHash": row["subject_hash"],
+            "channel": row["channel"],
+            "source": row["source"],
+            "api": row["api"],
+            "requestId": row["request_id"],
+            "ledgerHash": row["hash"],
+        }
     return {
         "id": event_id,
         "type": WIDE_STATUS_CHANGED if row["wide_type"] else STATUS_CHANGED,
@@ -34,6 +57,8 @@ def event_payload(event_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
         "occurredAt": iso_ms(occurred),
         "recordedAt": iso_ms(row["created_at"]),
         "subscriberIdString": row["subscriber"],
+        # The keyed hash a later subscriber.erased event names: receivers keep it to erase too.
+        "subscriberHash": row.get("subject_hash"),
         "channel": row["channel"],
         "subscriptionId": row["subscription_id"],
         "wideStatusType": row["wide_type"],

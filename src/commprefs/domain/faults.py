@@ -58,3 +58,13 @@ def missing_portal() -> MissingScopes:
     """An administrative change of a portal asked for with a token of no portal (an instance
     token): the admin API's routes refuse it before, so this is the services' own guard."""
     return MissingScopes("This change needs the token of a portal, not of the instance.")
+
+
+def erased_on_request(subscriber: str) -> InvalidInput:
+    """An import (or any change that is not new consent) of an erased address."""
+    return InvalidInput.field(
+        "subscriberIdString",
+        f"{subscriber} was erased on request: only a new explicit consent (SUBSCRIBED) "
+        "records it again.",
+        "ERASED",
+    )

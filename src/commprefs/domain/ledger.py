@@ -8,6 +8,27 @@ from typing import Any
 
 from commprefs.domain.preferences import Channel, State, Status, WideStatus, WideType
 
+# The kind of ledger entry that records an erasure (and the type of its change event).
+ERASED = "subscriber.erased"
+SOURCE_ERASED = "Erased on request"
+# The API recorded for imported changes (transfer/), which may not bring an erased address back.
+IMPORT_API = "import"
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """The ledger entry of an erasure: that it happened, when and by whom; of the subscriber
+    only the keyed hash (domain/sealing.py subject_hash), which downstream systems match on."""
+
+    portal_id: int
+    subject_hash: str
+    channel: Channel
+    source: str
+    api: str
+    token_id: int | None
+    request_id: str
+    created_at: int
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
@@ -34,6 +55,8 @@ class HistoryEntry:
     hash: str
     # The consent context of the change (domain/consent.py); None on entries from before it.
     context: Mapping[str, Any] | None = None
+    # Its hash in the cleartext chain, for an entry migrated by revision 0008 (its event's id).
+    legacy_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +102,10 @@ class ChainReport:
     entries: int = 0
     head_seq: int = 0
     head_hash: str = ""
+    # The last entry migrated by revision 0008 and its hash in the cleartext chain: the head
+    # ``ledger verify`` printed before then (0 and "" when none was migrated).
+    legacy_head_seq: int = 0
+    legacy_head_hash: str = ""
     problems: list[ChainProblem] = field(default_factory=list)
 
     @property

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
+from urllib.parse import quote
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
@@ -102,3 +104,15 @@ def storable_text(field: str, value: str | None, max_length: int = 2000) -> None
         raise InvalidInput.field(field, f"{field} must not contain NUL characters.")
     if len(value) > max_length:
         raise InvalidInput.field(field, f"{field} is at most {max_length} characters.")
+
+
+def spellings(given: str, key: str) -> list[str]:
+    """The forms in which an address may sit in what the store keeps (a stored reply, a
+    rejected import row, a path): as given, as keyed, lower-cased, as a JSON string holds them
+    (with and without escaped non-ASCII) and percent-encoded. What an access request searches
+    for and an erasure removes (subjects/)."""
+    forms = [given, given.strip(), key, given.strip().lower()]
+    forms += [json.dumps(f, ensure_ascii=False)[1:-1] for f in forms]
+    forms += [json.dumps(f)[1:-1] for f in forms[:4]]
+    forms += [quote(f, safe=safe) for f in forms[:4] for safe in ("", "@")]
+    return [form for form in dict.fromkeys(forms) if form]

@@ -125,3 +125,9 @@ ALL_SCOPES: tuple[str, ...] = (
     V1_SCOPE,
     ADMIN_SCOPE,
 )
+
+# Erasure (issue 16): ours, in no default token (the first token has ALL_SCOPES only); a token
+# is given it only by naming it (`commprefs tokens create --scopes commprefs.subjects.erase`).
+ERASE_SCOPE = "commprefs.subjects.erase"
+ERASE_SUBJECTS = _rule((ERASE_SCOPE,), (ERASE_SCOPE,))
+GRANTABLE_SCOPES: tuple[str, ...] = (*ALL_SCOPES, ERASE_SCOPE)

@@ -93,3 +93,13 @@ def redacted_url(url: str) -> str:
         return url
     user = credentials.split(":", 1)[0]
     return f"{scheme}://{user}:***@{host}{slash}{path}"
+
+
+# A path segment or query value that holds an address: "@", raw or percent-encoded.
+_ADDRESS_PART = re.compile(r"[^/?&=]*(?:@|%40)[^/?&=]*", re.IGNORECASE)
+
+
+def masked_path(path: str) -> str:
+    """``path`` (with or without its query) with every part that holds an email address replaced
+    by ``***``, for logs: access logs and our own lines never hold an address (issue 16)."""
+    return _ADDRESS_PART.sub("***", path)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import unquote, unquote_plus
 
 from commprefs.auth.service import digest
 from commprefs.domain.injected_faults import glob_matches
@@ -163,3 +165,27 @@ class Journal:
     def clear(self) -> None:
         self._entries.clear()
         self._opened = 0
+
+    def forget(self, spellings: Sequence[str]) -> int:
+        """Erasure (issue 16): drop every entry whose path, query or bodies hold any spelling of
+        an erased address (in any case; the path and query also percent-decoded), whichever
+        portal it was for: the journal keeps no portal. How many were dropped."""
+        needles = [s.lower().encode() for s in dict.fromkeys(spellings) if s]
+        kept = [entry for entry in self._entries if not _names(entry, needles)]
+        dropped = len(self._entries) - len(kept)
+        self._entries = deque(kept, maxlen=self.size)
+        self._opened -= dropped  # forgotten, not let go by the ring
+        return dropped
+
+
+def _names(entry: JournalEntry, needles: list[bytes]) -> bool:
+    query = entry.query_string
+    haystacks = (
+        entry.path.encode().lower(),
+        unquote(entry.path).encode().lower(),
+        query.lower(),
+        unquote_plus(query.decode("latin-1")).encode().lower(),
+        entry.request_body.data.lower(),
+        entry.response_body.data.lower(),
+    )
+    return any(needle in haystack for needle in needles for haystack in haystacks)

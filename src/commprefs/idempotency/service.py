@@ -24,11 +24,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import Conflict, ErrorDetail, InvalidInput
+from commprefs.domain.sealing import keyed_fingerprint
 from commprefs.store.interface import IdempotentReply, Transactions
 from commprefs.store.repository import SqlRepository
 from commprefs.store.transactions import OpenTransaction
@@ -74,6 +75,21 @@ class RequestTransaction(OpenTransaction):
         super().__init__(repo)
         self.portal_id = portal_id
         self.key = key
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
+
+    def after_commit(self, action: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """``action`` as the operation may call it: run once the claim's block has committed
+        (an erasure's emptying of SQLite's log, which needs the write lock this holds)."""
+
+        async def deferred() -> None:
+            self._after_commit.append(action)
+
+        return deferred
+
+    async def committed(self) -> None:
+        """The claim's block committed: run what was deferred to then."""
+        for action in self._after_commit:
+            await action()
 
     async def keep(self, status_code: int, content_type: str, body: bytes) -> None:
         """Store the reply for the key's retries. Anything but a 2xx raises NotKept: such a
@@ -111,18 +127,23 @@ class IdempotencyService:
         async with self.database.write() as repo:
             if next(self._claims) % PURGE_EVERY == 0:
                 await repo.purge_idempotency_keys(expired_before)
-            held = await repo.claim_idempotency_key(
-                portal_id, key, request_fingerprint, now, expired_before
-            )
-            if held is None:
-                yield RequestTransaction(repo, portal_id, key)
-                return
+            # Stored keyed (erasure, issue 16): a path may hold an address.
+            keyed = keyed_fingerprint(await repo.portal_secret(portal_id), request_fingerprint)
+            held = await repo.claim_idempotency_key(portal_id, key, keyed, now, expired_before)
+            request = RequestTransaction(repo, portal_id, key) if held is None else None
+            if request is not None:
+                yield request
+        if request is not None:
+            await request.committed()
+            return
         # Not ours: the request writes nothing, and its transaction has ended (above).
-        raise _refusal(key, request_fingerprint, held)
+        assert held is not None
+        raise _refusal(key, {keyed, request_fingerprint}, held)
 
 
-def _refusal(key: str, request_fingerprint: str, held: IdempotentReply) -> Exception:
-    if held.fingerprint != request_fingerprint:
+def _refusal(key: str, request_fingerprints: set[str], held: IdempotentReply) -> Exception:
+    # A key claimed before fingerprints were keyed holds the plain one (until it expires).
+    if held.fingerprint not in request_fingerprints:
         message = (
             f"{KEY_NAME} {key!r} was already used with a different request; "
             "use a new key for a new request."

@@ -6,8 +6,11 @@ independent of today's status rows. Verification recomputes every portal's hash 
 
 from __future__ import annotations
 
-from commprefs.domain.chain import GENESIS, entry_hash
+from typing import Any
+
+from commprefs.domain.chain import GENESIS, entry_hash, sealed_entry_hash
 from commprefs.domain.clock import Clock
+from commprefs.domain.consent import canonical
 from commprefs.domain.errors import InvalidInput
 from commprefs.domain.ledger import (
     ChainProblem,
@@ -19,6 +22,7 @@ from commprefs.domain.ledger import (
 )
 from commprefs.domain.preferences import Channel, StoredStatus, WideStatus, WideType
 from commprefs.domain.rules import effective_status, in_scope
+from commprefs.domain.sealing import unseal
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit, require_portal
 from commprefs.store.interface import Repository, Transactions
@@ -176,8 +180,13 @@ def _replay(
 
 
 async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
+    """The sealed chain, entry by entry (over the ciphertext: erased entries verify too); and
+    for entries migrated by revision 0008, their hashes in the cleartext chain as it was, each
+    recomputed from the opened fields while the subscriber's key exists."""
     report = ChainReport(portal_id)
     expected_seq, previous = 1, GENESIS
+    legacy_previous = GENESIS
+    keys: dict[int, bytes] | None = None
 
     def problem(seq: int, message: str) -> None:
         if len(report.problems) < MAX_PROBLEMS:
@@ -189,8 +198,15 @@ async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
             problem(seq, f"{_entries(expected_seq, seq - 1)} missing")
         elif row["prev_hash"] != previous:
             problem(seq, "its link to the previous entry is broken (that entry was altered)")
-        if entry_hash(row["prev_hash"], row) != row["hash"]:
+        if sealed_entry_hash(row["prev_hash"], row) != row["hash"]:
             problem(seq, "its content does not match its hash (the entry was altered)")
+        if row["legacy_hash"] is not None:
+            if keys is None:
+                keys = await repo.portal_keys(portal_id)
+            if not _legacy_intact(portal_id, legacy_previous, row, keys):
+                problem(seq, "its content does not match its hash in the ledger before erasure")
+            legacy_previous = row["legacy_hash"]
+            report.legacy_head_seq, report.legacy_head_hash = seq, row["legacy_hash"]
         report.entries += 1
         report.head_seq, report.head_hash = seq, row["hash"]
         expected_seq, previous = seq + 1, row["hash"]
@@ -202,6 +218,20 @@ async def _verify_portal(repo: Repository, portal_id: int) -> ChainReport:
             "(a webhook acknowledged their change events)",
         )
     return report
+
+
+def _legacy_intact(
+    portal_id: int, previous: str, row: dict[str, Any], keys: dict[int, bytes]
+) -> bool:
+    """Whether a migrated entry is the one the cleartext chain held: its v1 hash (revision 0007's
+    rule, the consent context as its JSON text) recomputed from the opened fields. An erased
+    entry cannot be opened: its sealed hash is what vouches for it."""
+    data_key = keys.get(row["key_id"])
+    if data_key is None:
+        return True
+    opened = {**row, **unseal(data_key, portal_id, row["key_id"], row["sealed"])}
+    opened["context"] = canonical(opened["context"])
+    return bool(entry_hash(previous, opened) == row["legacy_hash"])
 
 
 def _entries(first: int, last: int) -> str:

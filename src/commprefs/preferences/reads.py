@@ -23,6 +23,7 @@ from commprefs.domain.rules import (
 from commprefs.domain.subscribers import subscriber_key
 from commprefs.portals.checks import require_business_unit
 from commprefs.preferences.checks import check_batch_size, valid_subscribers
+from commprefs.preferences.erased import suppress_erased
 from commprefs.store.interface import PreferencesRepository, Transactions
 
 
@@ -88,6 +89,7 @@ class StatusReads:
             )
             stored = await repo.stored_statuses(actor.portal_id, keys, channel)
             wides = await repo.wide_statuses(actor.portal_id, keys, channel)
+            await suppress_erased(repo, actor.portal_id, channel, wides, stored)
         outcome.readings = read_subscribers(keys, definitions, stored, wides)
         outcome.completed_at = self.clock.now_ms()
         return outcome
@@ -99,7 +101,9 @@ class StatusReads:
         key = subscriber_key(subscriber)
         async with self.database.read() as repo:
             await require_business_unit(repo, actor.portal_id, business_unit_id)
-            wides = (await repo.wide_statuses(actor.portal_id, [key], channel))[key]
+            found = await repo.wide_statuses(actor.portal_id, [key], channel)
+            await suppress_erased(repo, actor.portal_id, channel, found)
+            wides = found[key]
         return [
             w for w in wides if w.status is State.UNSUBSCRIBED and in_scope(w, business_unit_id)
         ]
@@ -126,6 +130,7 @@ class StatusReads:
                 else [u.id for u in await repo.business_units(actor.portal_id) if u.id != 0]
             )
             stored = await repo.wide_statuses(actor.portal_id, keys, channel)
+            await suppress_erased(repo, actor.portal_id, channel, stored)
         now = self.clock.now_ms()
         rows: dict[str, list[WideStatus]] = {}
         for key in dict.fromkeys(keys):

@@ -6,7 +6,7 @@ only these, so their behaviour cannot drift.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from commprefs.domain.clock import Clock
@@ -28,6 +28,7 @@ from commprefs.domain.preferences import (
     Definition,
     LedgerEntry,
     Portal,
+    State,
     Status,
     StatusChange,
     StoredStatus,
@@ -46,6 +47,7 @@ from commprefs.preferences.checks import (
     times_by_key,
     valid_subscribers,
 )
+from commprefs.preferences.erased import first_positions, is_import, suppress_erased, untouched
 from commprefs.preferences.reads import StatusReads
 from commprefs.preferences.v1 import V1Rules
 from commprefs.store.interface import PreferencesRepository, Transactions
@@ -112,9 +114,14 @@ class PreferencesService:
             now = self.clock.now_ms()
             stored = await repo.stored_statuses(actor.portal_id, subscribers, Channel.EMAIL)
             wides = await repo.wide_statuses(actor.portal_id, subscribers, Channel.EMAIL)
-            writes = _plan_changes(actor, now, valid, stored, wides, source, guard, outcome, skip)
+            erased = await suppress_erased(repo, actor.portal_id, Channel.EMAIL, wides, stored)
+            writes = _plan_changes(
+                actor, now, valid, stored, wides, source, guard, outcome, erased, skip
+            )
             if all_or_nothing and outcome.errors:
                 raise min(outcome.errors, key=lambda error: error[0])[1]
+            if writes.consented:
+                await repo.lift_erasures(actor.portal_id, sorted(writes.consented))
             await writes.write(repo, actor.portal_id, Channel.EMAIL)
         outcome.errors.sort(key=lambda error: error[0])
         outcome.completed_at = self.clock.now_ms()
@@ -159,6 +166,8 @@ class PreferencesService:
             definitions = await repo.definitions(actor.portal_id, business_unit_id)
             stored = await repo.stored_statuses(actor.portal_id, keys, channel)
             wides = await repo.wide_statuses(actor.portal_id, keys, channel)
+            erased = await suppress_erased(repo, actor.portal_id, channel, wides, stored)
+            positions = first_positions(subscribers) if erased else {}
             writes = _Writes(actor, now)
             for key in dict.fromkeys(keys):
                 plan = plan_unsubscribe_all(
@@ -171,9 +180,15 @@ class PreferencesService:
                     source,
                     times.get(key, now),
                 )
-                writes.add(key, source, times.get(key), plan.writes)
-                outcome.per_subscriber[key] = plan.statuses
-                outcome.statuses.extend(plan.statuses)
+                statuses = plan.statuses
+                if key in erased:  # opted out already, by its erasure: nothing to write
+                    if (kept := untouched(actor, key, positions[key], statuses, outcome)) is None:
+                        continue
+                    statuses = kept
+                else:
+                    writes.add(key, source, times.get(key), plan.writes)
+                outcome.per_subscriber[key] = statuses
+                outcome.statuses.extend(statuses)
             await writes.write(repo, actor.portal_id, channel)
         outcome.completed_at = self.clock.now_ms()
         return outcome
@@ -229,14 +244,20 @@ def _plan_changes(
     source: str,
     guard: Guard | None,
     outcome: BatchOutcome,
+    erased: Mapping[str, int],
     skip: Callable[[Plan], bool] | None = None,
 ) -> _Writes:
     """Plan each change in order (plans.plan_change) against what was read, updating it so
     that a later change of the same subscriber sees an earlier one. Statuses, and changes
     refused as stale, go to ``outcome``; nothing is written to the store here."""
     writes = _Writes(actor, now)
+    erased = dict(erased)  # until its new consent, in this call too
     for position, key, definition, change in valid:
         given = change.source or source
+        if key in erased and (is_import(actor) or change.state is not State.SUBSCRIBED):
+            now_read = [effective_status(key, Channel.EMAIL, definition, None, wides[key])]
+            outcome.statuses.extend(untouched(actor, key, position, now_read, outcome) or [])
+            continue
         stale = newer_choice(change, definition, stored[key], wides[key])
         if stale is not None:
             outcome.errors.append((position, stale))
@@ -260,6 +281,8 @@ def _plan_changes(
         if plan.stored is not None:
             stored[key][definition.id] = plan.stored
         writes.add(key, given, change.occurred_at, plan.writes)
+        if erased.pop(key, None) is not None:
+            writes.consented.add(key)
         status = effective_status(
             key, Channel.EMAIL, definition, stored[key].get(definition.id), wides[key]
         )
@@ -271,7 +294,7 @@ class _Writes:
     """What one call by ``actor`` at ``now`` writes, gathered while it plans and written at
     the end in one go (a row planned twice is written once, as it was planned last)."""
 
-    __slots__ = ("actor", "ledger", "now", "statuses", "wides")
+    __slots__ = ("actor", "consented", "ledger", "now", "statuses", "wides")
 
     def __init__(self, actor: Actor, now: int) -> None:
         self.actor = actor
@@ -279,6 +302,7 @@ class _Writes:
         self.statuses: dict[tuple[str, int], tuple[str, StoredStatus]] = {}
         self.wides: dict[tuple[str, WideType, int], WideStatus] = {}
         self.ledger: list[LedgerEntry] = []
+        self.consented: set[str] = set()  # erased subscribers who subscribe anew
 
     def add(self, key: str, source: str, occurred_at: int | None, rows: Iterable[Write]) -> None:
         """Rows of ``key`` to write, each after the state it replaces, and their ledger entries."""

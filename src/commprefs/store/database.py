@@ -55,6 +55,7 @@ class Database:
         self.url = url
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         self._faults = Translated(url)
+        self._secrets: dict[int, bytes] = {}  # portals' secrets, once read (erasure)
         self._postgres: PostgresPool | None = None
         self._statistics: PlannerStatistics | None = None
         self._reader: SqlitePool | None = None
@@ -102,7 +103,7 @@ class Database:
     @asynccontextmanager
     async def _transaction(self, writer: bool) -> AsyncIterator[SqlRepository]:
         async with self._connection(writer) as conn:
-            repo = SqlRepository(conn)
+            repo = SqlRepository(conn, self._secrets)
             yield repo
         if repo.ledger_appended and self.on_ledger_written is not None:  # committed
             self.on_ledger_written(repo.ledger_appended)
@@ -177,7 +178,7 @@ class Database:
                 yield repo
             return
         async with self._postgres_connection(_PG_BEGIN_SNAPSHOT) as conn:
-            yield SqlRepository(conn)
+            yield SqlRepository(conn, self._secrets)
 
     async def run_sync(self, fn: Callable[[Connection], T], writer: bool = False) -> T:
         """``fn`` on a synchronous connection inside a transaction of its own (Alembic,
@@ -204,6 +205,7 @@ class Database:
                         source.close()
                 finally:
                     self._writer.release(pooled)
+            self._secrets.clear()  # the copy's portals have the copy's secrets (erasure)
         if self._checkpointer is not None:
             self._checkpointer.committed()
 
@@ -219,6 +221,14 @@ class Database:
                 connection.execute(text("DROP FUNCTION IF EXISTS commprefs_ledger_append_only()"))
 
         await self.run_sync(drop, writer=True)
+        self._secrets.clear()  # the portals' secrets went with their table (erasure)
+
+    async def forget_log(self) -> None:
+        """After an erasure: SQLite's write-ahead log copied back and emptied, so that it keeps
+        no earlier page (PostgreSQL's own log is the server's; it is not readable by SQL)."""
+        if self._checkpointer is not None:
+            async with self._write_lock or contextlib.nullcontext():
+                await self._checkpointer.truncate()
 
     async def dispose(self) -> None:
         if self._checkpointer is not None:

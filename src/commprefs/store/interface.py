@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from commprefs.domain.admin import AdminActor, AuditRecord, ImportJob
 from commprefs.domain.branding import Branding
-from commprefs.domain.ledger import HistoryEntry
+from commprefs.domain.ledger import ErasureRecord, HistoryEntry
 from commprefs.domain.links import SigningKey
 from commprefs.domain.operators import (
     ConsoleSession,
@@ -37,7 +37,7 @@ from commprefs.domain.preferences import (
 from commprefs.domain.tokens import TokenRecord
 from commprefs.domain.webhooks import Rewind, Webhook
 from commprefs.store.oauth_interface import OAuthStore
-from commprefs.store.subject_interface import Confirmations, Subjects
+from commprefs.store.subject_interface import AccessRequests, Confirmations
 
 
 class Tenants(Protocol):
@@ -149,10 +149,33 @@ class Statuses(Protocol):
         """Insert or replace wide statuses."""
 
 
+class Erasures(Protocol):
+    """Suppressions of erased addresses, by keyed hash (store/subject_queries.py)."""
+
+    async def erased(self, portal_id: int, subscribers: Sequence[str]) -> dict[str, int]:
+        """The subscribers among these that were erased and not subscribed since: when."""
+
+    async def lift_erasures(self, portal_id: int, subscribers: Sequence[str]) -> None:
+        """New explicit consent: the suppressions of these subscribers end."""
+
+
+class Subjects(Erasures, Protocol):
+    """Erasure itself, and the subscribers' data keys."""
+
+    async def erase_subscriber(
+        self, portal_id: int, subscriber: str, spellings: Sequence[str], now: int
+    ) -> str:
+        """Destroy the data key, status rows and idempotency replies holding the address (in
+        any of ``spellings``), and suppress it; its keyed hash."""
+
+    async def portal_keys(self, portal_id: int) -> dict[int, bytes]:
+        """Every living data key of the portal, by id."""
+
+
 class LedgerAppends(Protocol):
     """The one way into the consent ledger."""
 
-    async def append_ledger(self, entries: Sequence[LedgerEntry]) -> None:
+    async def append_ledger(self, entries: Sequence[LedgerEntry | ErasureRecord]) -> None:
         """Append to the portals' hash chains, in order; entries are never updated or deleted.
         Call it last in a transaction (it takes each portal's chain lock)."""
 
@@ -160,8 +183,8 @@ class LedgerAppends(Protocol):
 class LedgerReads(Protocol):
     """The ledger read back: histories and the chains themselves."""
 
-    async def ledger_for(self, portal_id: int, subscriber: str) -> list[Any]:
-        """A subscriber's ledger rows, oldest first."""
+    async def ledger_for(self, portal_id: int, subscriber: str) -> list[dict[str, Any]]:
+        """A subscriber's ledger rows under its living key, oldest first, fields opened."""
 
     async def chain_head(self, portal_id: int) -> tuple[int, str]:
         """The seq and hash of a portal's newest entry; (0, GENESIS) for an empty chain."""
@@ -411,7 +434,7 @@ class Dashboard(Protocol):
     ) -> list[str]: ...
 
 
-class PreferencesRepository(Tenants, Statuses, LedgerAppends, Protocol):
+class PreferencesRepository(Tenants, Statuses, Erasures, LedgerAppends, Protocol):
     """What the preference rules (preferences/) need of the store."""
 
 
@@ -429,6 +452,7 @@ class Repository(
     Administration,
     Confirmations,
     Subjects,
+    AccessRequests,
     Operators,
     Dashboard,
     Protocol,

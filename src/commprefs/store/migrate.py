@@ -37,7 +37,12 @@ def _current(connection: Connection) -> str | None:
 
 
 async def upgrade(database: Database) -> None:
+    before = await current_revision(database)
     await database.run_sync(_upgrade, writer=True)
+    if before != head_revision():
+        # A revision may have dropped data (0008: the cleartext ledger): SQLite's log must not
+        # keep the pages as they were.
+        await database.forget_log()
 
 
 async def current_revision(database: Database) -> str | None:

@@ -142,22 +142,32 @@ tokens = Table(
     UniqueConstraint("secret_sha256"),
 )
 
-# Append-only: rows are inserted, never updated or deleted.
+# Append-only: rows are inserted, never updated or deleted (triggers refuse it). Revision 0008
+# (erasure) replaced the cleartext table of that name with this one: the personal fields of an entry
+# (domain/sealing.py PERSONAL_FIELDS) are one AES-256-GCM blob, ``sealed``, under the data key
+# ``key_id`` of subscriber_keys; erasure deletes that key, and the entry stays, unreadable.
 ledger = Table(
     "ledger",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("portal_id", BigInteger, nullable=False),
-    Column("subscriber", String(EMAIL_LENGTH), nullable=False),
+    # The hash chain (domain/chain.py SEALED_FIELDS): seq counts a portal's entries from 1, hash
+    # covers this entry and prev_hash, the hash of the portal's previous entry.
+    Column("seq", BigInteger, nullable=False),
+    # NULL for a change of status; "subscriber.erased" for the record of an erasure.
+    Column("kind", String(32)),
+    # The subscriber's data key (subscriber_keys.id); NULL for an erasure record.
+    Column("key_id", BigInteger),
+    # The keyed hash of the erased address, on erasure records only.
+    Column("subject_hash", String(64)),
     Column("channel", String(16), nullable=False),
     # Exactly one of: a subscription type, or a wide scope (wide_type + business_unit_id).
     Column("subscription_id", BigInteger),
     Column("wide_type", String(24)),
     Column("business_unit_id", BigInteger),
-    Column("old_status", String(16), nullable=False),
-    Column("new_status", String(16), nullable=False),
+    Column("old_status", String(16)),
+    Column("new_status", String(16)),
     Column("legal_basis", String(40)),
-    Column("legal_basis_explanation", Text),
     Column("source", String(200), nullable=False),
     Column("api", String(32), nullable=False),
     Column("token_id", BigInteger),
@@ -166,16 +176,49 @@ ledger = Table(
     # When the change happened according to its source, where that differs from when it was
     # recorded (an import of older consent records); NULL means "when recorded".
     Column("occurred_at", BigInteger),
-    # The consent context (domain/consent.py): JSON with sorted keys, covered by the hash; NULL
-    # on entries recorded before revision 0007.
-    Column("context", Text),
-    # The hash chain (domain/chain.py): seq counts a portal's entries from 1, hash covers this
-    # entry and prev_hash, the hash of the portal's previous entry.
-    Column("seq", BigInteger, nullable=False),
+    # The personal fields (PERSONAL_FIELDS: address, legal basis explanation, consent context).
+    Column("sealed", LargeBinary),
+    # Entries written before revision 0008: their hash in the cleartext chain (commprefs-ledger-v1).
+    Column("legacy_hash", String(64)),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    Index(None, "portal_id", "subscriber", "id"),
+    Index(None, "portal_id", "key_id", "seq"),
     UniqueConstraint("portal_id", "seq"),
+)
+
+# Erasure (issue 16). Mutable, unlike the ledger: what erasure destroys or keeps by keyed hash.
+# One random secret per portal (domain/sealing.py): the key of the subjects' keyed hashes and of
+# the wrapping of their data keys. Lose it and every sealed field and suppression is lost too.
+portal_secrets = Table(
+    "portal_secrets",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("secret", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+# A living subscriber's data key, wrapped; erasure deletes the row (crypto-shredding). Ids are
+# never reused (AUTOINCREMENT on SQLite), so a new key never opens an erased subject's entries.
+subscriber_keys = Table(
+    "subscriber_keys",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("portal_id", BigInteger, nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("wrapped_key", LargeBinary, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("portal_id", "subject"),
+    sqlite_autoincrement=True,
+)
+
+# The suppression of an erased address, by keyed hash: it reads as opted out of all until a new
+# explicit SUBSCRIBED write (new consent) deletes the row.
+erased_subscribers = Table(
+    "erased_subscribers",
+    metadata,
+    Column("portal_id", BigInteger, primary_key=True),
+    Column("subject", String(64), primary_key=True),
+    Column("erased_at", BigInteger, nullable=False),
 )
 
 # A webhook's events are its portal's ledger entries, in seq order: written in the writes' own

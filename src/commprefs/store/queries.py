@@ -13,10 +13,13 @@ from commprefs.store.connection import StoreConnection
 
 
 class Queries:
-    def __init__(self, conn: StoreConnection) -> None:
+    def __init__(self, conn: StoreConnection, secrets: dict[int, bytes] | None = None) -> None:
         self.conn = conn
         self.dialect = conn.dialect_name
         self.ledger_appended = 0  # entries this transaction appended (Database: the metrics)
+        # Portals' secrets read so far (store/subject_queries.py): shared by a Database's
+        # repositories, as a secret never changes once committed.
+        self.secrets: dict[int, bytes] = {} if secrets is None else secrets
 
     def _upsert(self, table: Any) -> Any:
         """An INSERT that can take ``on_conflict_do_…`` in this connection's dialect."""

@@ -29,14 +29,14 @@ class SqlRepository(
     TokenQueries,
     SigningKeyQueries,
     StatusQueries,
+    WebhookQueries,  # on LedgerQueries (events are ledger rows), on SubjectQueries (their keys)
     LedgerQueries,
-    WebhookQueries,
+    SubjectQueries,  # issue 16: erasure's keys and suppressions, access requests
     TransferQueries,
     IdempotencyQueries,
     OAuthQueries,
     AdminQueries,
     ConfirmationQueries,  # issue 16: double opt-in
-    SubjectQueries,  # issue 16: access requests
     OperatorQueries,  # the console (issue 17)
     DashboardQueries,
 ):

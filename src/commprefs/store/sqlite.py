@@ -92,6 +92,9 @@ class SqlitePool:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=NORMAL")
         raw.execute("PRAGMA foreign_keys=ON")
+        # Deleted content is overwritten with zeros, not left in free space: an erased address
+        # (issue 16) must not stay readable in the file.
+        raw.execute("PRAGMA secure_delete=ON")
         raw.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         if not self.memory:
             # Checkpoints run in a thread (Checkpointer), not inside a request's COMMIT.
@@ -187,6 +190,21 @@ class Checkpointer:
                 self.path, timeout=0, isolation_level=None, check_same_thread=False
             )
         self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def truncate(self) -> bool:
+        """Copy the whole log back and empty the ``-wal`` file (after an erasure: its earlier
+        frames still hold the pages as they were). False when readers kept it from finishing."""
+        if self._running is not None:
+            await asyncio.wait([self._running])
+        return await asyncio.get_running_loop().run_in_executor(None, self._truncate)
+
+    def _truncate(self) -> bool:
+        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            return not busy
+        finally:
+            conn.close()
 
     async def close(self) -> None:
         if self._running is not None:

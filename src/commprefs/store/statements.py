@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from commprefs.domain.chain import FIELDS
+from commprefs.domain.chain import SEALED_FIELDS
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -103,9 +103,23 @@ LOCK_CHAIN = sql("SELECT pg_advisory_xact_lock(?, ?)")
 
 CHAIN_HEAD = sql("SELECT seq, hash FROM ledger WHERE portal_id = ? ORDER BY seq DESC LIMIT 1")
 
-# The chained record's fields (domain/chain.py), its consent context, and the chain itself.
-LEDGER_COLUMNS = (*FIELDS, "context", "prev_hash", "hash")
+# The chained record's fields (domain/chain.py) and the chain itself.
+LEDGER_COLUMNS = (*SEALED_FIELDS, "prev_hash", "hash")
 INSERT_LEDGER = sql(
     f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)})"
+)
+
+# Erasure (issue 16): the portal's secret, subscribers' data keys and suppressions by keyed hash.
+PORTAL_SECRET = sql("SELECT secret FROM portal_secrets WHERE portal_id = ?")
+SUBSCRIBER_KEYS = sql(
+    "SELECT subject, id, wrapped_key FROM subscriber_keys WHERE portal_id = ? AND subject = ANY(?)"
+)
+_ADD_KEY = """INSERT INTO subscriber_keys (portal_id, subject, wrapped_key, created_at)
+    VALUES (?, ?, ?, ?) ON CONFLICT (portal_id, subject) DO NOTHING"""
+ADD_SUBSCRIBER_KEYS = sql(_ADD_KEY)
+# One new key, its id back (nothing when another writer made it first).
+ADD_SUBSCRIBER_KEY = sql(_ADD_KEY + " RETURNING id")
+ERASED_SUBJECTS = sql(
+    "SELECT subject, erased_at FROM erased_subscribers WHERE portal_id = ? AND subject = ANY(?)"
 )

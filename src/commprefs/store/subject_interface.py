@@ -3,6 +3,7 @@ store/interface.py, which composes them into ``Repository``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from commprefs.domain.confirmations import Confirmation, DueMail
@@ -41,10 +42,15 @@ class Confirmations(Protocol):
     async def release_mails(self, owner: str) -> None: ...
 
 
-class Subjects(Protocol):
+class AccessRequests(Protocol):
     """What an access request (issue 16) reads beyond statuses and history."""
 
     async def idempotency_records_holding(
         self, portal_id: int, needles: tuple[bytes, ...]
     ) -> list[dict[str, Any]]:
         """Remembered replies whose key or body holds any of ``needles``."""
+
+    async def import_rejects_holding(
+        self, portal_id: int, spellings: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Rejected rows of the portal's import jobs that hold any spelling (job_id, n, row)."""

@@ -14,12 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from commprefs.domain.branding import Branding
 from commprefs.domain.links import SigningKey
 from commprefs.domain.preferences import BusinessUnit, Definition, Portal, Translation
+from commprefs.domain.sealing import new_secret
 from commprefs.domain.tokens import TokenRecord
 from commprefs.store import statements
 from commprefs.store.models import (
     business_units,
     definition_translations,
     link_signing_keys,
+    portal_secrets,
     portals,
     subscription_definitions,
     tokens,
@@ -79,6 +81,10 @@ class TenantQueries(Queries):
         portal = Portal(id=result.scalar_one(), name=name, gdpr=gdpr)
         if portal_id is not None:
             await self._follow_given_id("portals")
+        # Its secret (erasure, store/subject_queries.py) is made with it, in one transaction.
+        await self.conn.execute(
+            insert(portal_secrets).values(portal_id=portal.id, secret=new_secret(), created_at=now)
+        )
         return portal
 
     async def get_portal(self, portal_id: int) -> Portal | None:

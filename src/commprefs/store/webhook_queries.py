@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import case, delete, exists, func, insert, or_, select, update
 
 from commprefs.domain.webhooks import Rewind, Webhook
+from commprefs.store.ledger_queries import LedgerQueries
 from commprefs.store.models import ledger, webhooks
-from commprefs.store.queries import Queries
 
 
 def _webhook(row: Any) -> Webhook:
@@ -36,7 +36,7 @@ def _lease_free(now: int) -> Any:
     return or_(webhooks.c.lease_until.is_(None), webhooks.c.lease_until < now)
 
 
-class WebhookQueries(Queries):
+class WebhookQueries(LedgerQueries):
     """store/interface.py's Webhooks."""
 
     async def create_webhook(
@@ -105,14 +105,15 @@ class WebhookQueries(Queries):
         return _webhook(row) if row else None
 
     async def entries_after(self, portal_id: int, seq: int, limit: int) -> list[dict[str, Any]]:
-        """The portal's ledger rows (column name → value) after ``seq``, in seq order."""
+        """The portal's ledger rows (column name → value) after ``seq``, in seq order, their
+        personal fields opened (None where erased)."""
         rows = await self.conn.execute(
             select(ledger)
             .where(ledger.c.portal_id == portal_id, ledger.c.seq > seq)
             .order_by(ledger.c.seq)
             .limit(limit)
         )
-        return [dict(row) for row in rows.mappings()]
+        return await self.opened(portal_id, [dict(row) for row in rows.mappings()])
 
     async def record_delivery(
         self,

@@ -1,1 +1,2 @@
-"""Data subjects' rights (GDPR Art. 15, issue 16): everything held about one address."""
+"""Data subjects' rights (GDPR, issue 16): everything held about one address (Art. 15,
+export.py) and its erasure (Art. 17, erasure.py)."""

@@ -1,13 +1,12 @@
 """Access (GDPR Art. 15): one JSON document with everything commprefs holds about an address in
 a portal, read in one snapshot: its current statuses and opt-outs, its full history with the
 consent context of every change, its confirmations, the change events made of its entries (and
-which webhooks have yet to acknowledge them), and the remembered replies (Idempotency-Keys) that
-hold it."""
+which webhooks have yet to acknowledge them), the remembered replies (Idempotency-Keys) that
+hold it, and the rejected rows of admin imports that name it: everything an erasure removes."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 import orjson
 
@@ -16,7 +15,7 @@ from commprefs.domain.clock import Clock, iso_ms
 from commprefs.domain.events import STATUS_CHANGED, WIDE_STATUS_CHANGED, event_id
 from commprefs.domain.preferences import Channel
 from commprefs.domain.rules import effective_status
-from commprefs.domain.subscribers import subscriber_key
+from commprefs.domain.subscribers import spellings, subscriber_key
 from commprefs.domain.urls import redacted_url
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
@@ -41,7 +40,11 @@ class SubjectExport:
             history = await repo.history(portal_id, key, channel)
             confirmations = await repo.confirmations_of(portal_id, key)
             webhooks = [webhook for webhook, _ in await repo.list_webhooks(portal_id)]
-            replies = await repo.idempotency_records_holding(portal_id, _spellings(key))
+            forms = spellings(subscriber, key)
+            replies = await repo.idempotency_records_holding(
+                portal_id, tuple(form.encode() for form in forms)
+            )
+            rejects = await repo.import_rejects_holding(portal_id, forms)
         return {
             "format": EXPORT_FORMAT,
             "portalId": portal_id,
@@ -65,7 +68,7 @@ class SubjectExport:
             ],
             "webhookEvents": [
                 {
-                    "eventId": event_id(entry.hash),
+                    "eventId": event_id(entry.legacy_hash or entry.hash),
                     "type": WIDE_STATUS_CHANGED if entry.wide_type else STATUS_CHANGED,
                     "sequence": entry.seq,
                     "recordedAt": iso_ms(entry.created_at),
@@ -76,12 +79,10 @@ class SubjectExport:
                 for entry in history
             ],
             "idempotencyRecords": [_reply(row) for row in replies],
+            "importRejects": [
+                {"importId": r["job_id"], "row": r["n"], "fields": r["row"]} for r in rejects
+            ],
         }
-
-
-def _spellings(key: str) -> tuple[bytes, ...]:
-    """How a stored reply or key may hold the address: as stored, and percent-encoded."""
-    return tuple({key.encode(), quote(key, safe="").encode(), quote(key, safe="@").encode()})
 
 
 def _reply(row: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import CommprefsError, InvalidInput
+from commprefs.domain.ledger import IMPORT_API
 from commprefs.domain.outcomes import BatchOutcome
 from commprefs.domain.preferences import Actor, Channel
 from commprefs.domain.subscribers import subscriber_key
@@ -36,7 +37,6 @@ from commprefs.transfer.schemas import (
     suppression_row,
 )
 
-IMPORT_API = "import"
 IMPORT_BATCH_SIZE = 1000  # rows per transaction: an import's throughput against writers' waits
 DEFAULT_SOURCE = "Import"
 

@@ -17,7 +17,7 @@ import orjson
 from commprefs.domain.admin import Delivery, WebhookDeliveries
 from commprefs.domain.clock import Clock
 from commprefs.domain.errors import InvalidInput, NotFound
-from commprefs.domain.events import event_id, event_payload
+from commprefs.domain.events import event_payload, row_event_id
 from commprefs.domain.webhooks import OutboxEvent, Rewind, Webhook, WebhookState
 from commprefs.portals.checks import require_portal
 from commprefs.store.interface import Repository, Transactions
@@ -79,7 +79,7 @@ class WebhookService:
                 status = "FAILING"
             else:
                 status = "PENDING"
-            rows.append(Delivery(seq, event_id(entry["hash"]), entry["created_at"], status))
+            rows.append(Delivery(seq, row_event_id(entry), entry["created_at"], status))
         return WebhookDeliveries(
             webhook.id,
             webhook.delivered_seq,
@@ -202,7 +202,7 @@ async def _portal_webhook(repo: Repository, portal_id: int, webhook_id: int) -> 
 
 def _change_event(entry: Mapping[str, Any]) -> OutboxEvent:
     """The event of one ledger row, its body serialised exactly as it is sent."""
-    identifier = event_id(entry["hash"])
+    identifier = row_event_id(entry)
     payload = orjson.dumps(event_payload(identifier, entry)).decode()
     return OutboxEvent(entry["portal_id"], entry["seq"], identifier, entry["created_at"], payload)
 

@@ -2,6 +2,7 @@
 
 GET /commprefs/v1/subscribers/{subscriberIdString}/history — every change, in recorded order
 GET /commprefs/v1/subscribers/{subscriberIdString}/state?asOf=… — the statuses at a moment
+DELETE /commprefs/v1/subscribers/{subscriberIdString} — erasure (api/commprefs_v1/erasure.py)
 
 and issue 16's confirmations and export (api/commprefs_v1/subjects.py).
 """
@@ -13,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
+from commprefs.api.commprefs_v1.erasure import add_erasure
 from commprefs.api.commprefs_v1.schemas import History, SubscriberState
 from commprefs.api.commprefs_v1.subjects import add_subject_routes
 from commprefs.api.deps import require, services
@@ -88,6 +90,7 @@ def build_router() -> APIRouter:
         return JSONBody(render_state(found))
 
     add_subject_routes(router)  # issue 16
+    add_erasure(router, API)  # DELETE /subscribers/{subscriberIdString} (issue 16)
     return router
 
 
