@@ -31,6 +31,7 @@ from commprefs.oauth.service import OAuthService
 from commprefs.operators.changes import ConsoleActions
 from commprefs.operators.dashboard import DashboardService
 from commprefs.operators.service import OperatorService
+from commprefs.operators.subjects import ConsoleSubjects
 from commprefs.portals.service import PortalService
 from commprefs.preferences.service import PreferencesService
 from commprefs.store.database import Database, is_memory
@@ -161,6 +162,12 @@ class Services:
                 emulator.journal.forget if emulator is not None else None,
             ),
         )
+
+    @property
+    def console_subjects(self) -> ConsoleSubjects:
+        """The console's export and erasure buttons (issue 17 on issue 16): the two services
+        above, for a console user (cheap: the constructor only keeps what it is given)."""
+        return ConsoleSubjects(self.subjects, self.erasure)
 
     def origin(self, client: Sequence[Any] | None, headers: Headers) -> dict[str, Any]:
         """Issue 16: the IP (believed from X-Forwarded-For only behind a trusted proxy) and user

@@ -5,6 +5,7 @@ every form control labelled. Screenshots of each page go to test-artifacts/."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -152,6 +153,23 @@ def test_an_operator_works_through_every_page_on_a_desktop(
     assert {r["subscriptionId"]: r["status"] for r in read["results"]}[first.id] == "UNSUBSCRIBED"
     assert history[-1]["api"] == "console"
     assert history[-1]["source"] == f"console user {admin.id} ({admin.email}): asked by phone"
+
+    # Download the subject export (Art. 15); erase the subscriber (Art. 17) once its address is
+    # typed again: the page then reads what every API reads of an erased address.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export (Art. 15)").click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["subscriberIdString"] == subscriber
+    assert exported["history"][-1]["source"].endswith(": asked by phone")
+    page.get_by_role("button", name="Erase (Art. 17)").click()
+    expect(page.get_by_role("heading", name=f"Erase {subscriber}")).to_be_visible()
+    page.get_by_label("To confirm, type the address").fill(subscriber)
+    desktop.check(artifacts, f"erase-{backend}")
+    page.get_by_role("button", name="Erase this subscriber").click()
+    expect(page.get_by_role("status")).to_contain_text("Erased: subscriber hash ")
+    expect(page.locator(f'tr[data-type="{first.id}"] .state')).to_have_text("UNSUBSCRIBED")
+    expect(page.locator(".warning")).to_contain_text("Erased on request")
+    desktop.check(artifacts, f"erased-{backend}")
 
     # Create a type and translate it; the preference page then shows it in that language.
     page = desktop.visit("/console/types", "Subscription types")

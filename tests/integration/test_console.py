@@ -116,6 +116,11 @@ POSTS = {
     "/console/tokens/revoke": {"token": "1"},
     "/console/ledger/verify": {},
     "/console/imports": {"format": "csv"},
+    "/console/subscriber/export": {"address": "someone@example.com"},
+    "/console/subscriber/erase": {
+        "address": "someone@example.com",
+        "confirmation": "someone@example.com",
+    },
 }
 
 
@@ -441,3 +446,117 @@ def test_each_configuration_change_is_an_admin_audit_record_with_its_user(
     ]
     assert audit[-1]["tokenId"] == factory.token_ids[admin_token]
     assert "Renamed" in units
+
+
+# -- the data subjects' rights: export (Art. 15) and erasure (Art. 17) ----------------------------
+
+
+def _changed_in_console(console: Console, tenant: Tenant, subscriber: str) -> None:
+    changed = console.post(
+        "/console/subscriber/status",
+        {
+            "address": subscriber,
+            "subscription": str(tenant.definitions[0].id),
+            "state": "SUBSCRIBED",
+            "reason": "signed up at the desk",
+        },
+    )
+    assert changed.status_code == 303
+
+
+def _erasures(factory: Factory, tenant: Tenant) -> list[dict[str, object]]:
+    async def read() -> list[dict[str, object]]:
+        async with factory.services.database.read() as repo:
+            return await repo.entries_after(tenant.portal.id, 0, 100_000)
+
+    return [row for row in factory.run(read()) if row["kind"] == "subscriber.erased"]
+
+
+def test_an_admin_downloads_the_subject_export_the_api_answers(
+    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server
+) -> None:
+    subscriber = email("exported")
+    _changed_in_console(as_admin, tenant, subscriber)
+    page = as_admin.http.get("/console/subscriber", params={"address": subscriber})
+    assert "Export (Art. 15)" in page.text
+    assert "Erase (Art. 17)" in page.text
+    downloaded = as_admin.post("/console/subscriber/export", {"address": subscriber})
+    assert downloaded.status_code == 200, downloaded.text
+    assert downloaded.headers["content-type"] == "application/json"
+    assert downloaded.headers["content-disposition"].startswith("attachment;")
+    assert subscriber not in downloaded.headers["content-disposition"]
+    document = downloaded.json()
+    with httpx.Client(base_url=server.url, headers=tenant.headers) as api:
+        by_api = api.get(f"/commprefs/v1/subscribers/{subscriber}/export")
+    assert by_api.status_code == 200, by_api.text
+    expected = by_api.json()
+    assert document.pop("exportedAt")
+    assert expected.pop("exportedAt")
+    assert document == expected
+    assert document["subscriberIdString"] == subscriber
+    [entry] = document["history"]
+    assert entry["source"] == f"console user {admin.id} ({admin.email}): signed up at the desk"
+
+
+def test_a_viewer_is_offered_neither_button_and_refused_both(
+    as_viewer: Console, as_admin: Console, tenant: Tenant, factory: Factory
+) -> None:
+    subscriber = email("viewed")
+    _changed_in_console(as_admin, tenant, subscriber)
+    page = as_viewer.http.get("/console/subscriber", params={"address": subscriber})
+    assert page.status_code == 200
+    assert "Export (Art. 15)" not in page.text
+    assert "Erase (Art. 17)" not in page.text
+    confirm = as_viewer.http.get("/console/subscriber/erase", params={"address": subscriber})
+    assert confirm.status_code == 403
+    before = factory.ledger(tenant.portal, subscriber)
+    erasures = len(_erasures(factory, tenant))
+    exported = as_viewer.post("/console/subscriber/export", {"address": subscriber})
+    assert exported.status_code == 403
+    assert subscriber not in exported.text
+    erased = as_viewer.post(
+        "/console/subscriber/erase", {"address": subscriber, "confirmation": subscriber}
+    )
+    assert erased.status_code == 403
+    assert "Viewers can look but not change" in erased.text
+    assert factory.ledger(tenant.portal, subscriber) == before
+    assert len(_erasures(factory, tenant)) == erasures
+
+
+def test_an_erasure_needs_the_address_typed_again_and_then_names_the_console_user(
+    as_admin: Console, admin: ConsoleUser, tenant: Tenant, server: Server, factory: Factory
+) -> None:
+    subscriber = email("erased")
+    _changed_in_console(as_admin, tenant, subscriber)
+    before = factory.ledger(tenant.portal, subscriber)
+    erasures = len(_erasures(factory, tenant))
+    confirm = as_admin.http.get("/console/subscriber/erase", params={"address": subscriber})
+    assert confirm.status_code == 200
+    assert 'name="confirmation"' in confirm.text
+    for typed in ("", "someone-else@example.com", "not an address"):
+        refused = as_admin.post(
+            "/console/subscriber/erase", {"address": subscriber, "confirmation": typed}
+        )
+        assert refused.status_code == 400, refused.text
+        assert "Type the address again" in refused.text
+    assert factory.ledger(tenant.portal, subscriber) == before
+    assert len(_erasures(factory, tenant)) == erasures
+
+    erased = as_admin.post(
+        "/console/subscriber/erase",
+        {"address": subscriber, "confirmation": f"  {subscriber.upper()} "},
+    )
+    assert erased.status_code == 303, erased.text
+    page = as_admin.http.get(erased.headers["location"])
+    assert "Erased: subscriber hash " in page.text
+    assert "Erased on request" in page.text
+    with httpx.Client(base_url=server.url, headers=tenant.headers) as api:
+        read = api.get(f"{V4}/statuses/{subscriber}", params={"channel": "EMAIL"}).json()
+    assert {(r["status"], r["source"]) for r in read["results"]} == {
+        ("UNSUBSCRIBED", "Erased on request")
+    }
+    [*_, erasure] = _erasures(factory, tenant)
+    assert len(_erasures(factory, tenant)) == erasures + 1
+    assert erasure["source"] == f"Erased on request by console user {admin.id}"
+    assert erasure["api"] == "console"
+    assert erasure["token_id"] is None

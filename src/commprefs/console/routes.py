@@ -40,6 +40,7 @@ from commprefs.console.render import (
     set_login_cookie,
     set_session_cookie,
 )
+from commprefs.console.subjects_routes import router as subjects_router
 from commprefs.domain.errors import Unauthenticated
 from commprefs.domain.preferences import LegalBasis, State
 from commprefs.portals.service import DefinitionChanges
@@ -280,6 +281,7 @@ async def brand(request: Request) -> Response:
 
 
 router.include_router(operations_router)
+router.include_router(subjects_router)  # the data subjects' rights (issue 17 on issue 16)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "HEAD", "POST"])

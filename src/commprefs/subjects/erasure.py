@@ -45,9 +45,10 @@ class ErasureService:
         # Emulator mode: the request journal (emulator/journal.py Journal.forget), else None.
         self.forget_requests = forget_requests
 
-    async def erase(self, actor: Actor, subscriber: str) -> Erasure:
+    async def erase(self, actor: Actor, subscriber: str, source: str = SOURCE_ERASED) -> Erasure:
         """Erase ``subscriber`` (any valid spelling of it) from the actor's portal. An address
-        never seen is erased all the same: it is suppressed from now on."""
+        never seen is erased all the same: it is suppressed from now on. ``source`` is the
+        ledger's for the erasure (the console's names its user; reads say SOURCE_ERASED)."""
         key = subscriber_key(subscriber)
         forms = spellings(subscriber, key)
         async with self.database.write() as repo:
@@ -59,7 +60,7 @@ class ErasureService:
                 portal_id=actor.portal_id,
                 subject_hash=subject,
                 channel=Channel.EMAIL,
-                source=SOURCE_ERASED,
+                source=source,
                 api=actor.api,
                 token_id=actor.token_id,
                 request_id=actor.request_id,
