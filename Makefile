@@ -41,8 +41,10 @@ lint: install ## ruff, mypy (strict on src/ and bench/) and the layering contrac
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two processes, one test file at a time each (a file's module-scoped servers stay in one
+# process): on the 2-core machine the suite took 6 min 29 s this way, 9 min 32 s in one process.
 test: install lint ## Install, lint, and run every test (SQLite and PostgreSQL)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench-import: install ## Import and export rates (rows/s) on SQLite and PostgreSQL
 	$(BIN)/python -m bench.import_export
