@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from commprefs.domain.clock import iso_ms
+from commprefs.domain.page_headers import strict_headers
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "commprefs_console"
@@ -47,17 +48,8 @@ def html(template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
 
 
 def security_headers(nonce: str) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": (
-            f"default-src 'none'; style-src 'nonce-{nonce}'; img-src 'none'; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        "Referrer-Policy": "same-origin",
-        "Cache-Control": "no-store",
-        "X-Robots-Tag": "noindex, nofollow",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-    }
+    # Same-origin Referer: the console's own links carry no credential.
+    return strict_headers(f"'nonce-{nonce}'", "'none'", referrer="same-origin")
 
 
 def _cookie_path(public_url: str, path: str) -> str:

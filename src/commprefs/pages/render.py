@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.responses import HTMLResponse, Response
 
 from commprefs.centre.models import Brand
+from commprefs.domain.page_headers import strict_headers
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "commprefs_csrf"
@@ -72,19 +73,8 @@ def plain(status_code: int, title: str, message: str) -> HTMLResponse:
 
 
 def _security_headers(styles: str, images: str) -> dict[str, str]:
-    return {
-        "Content-Security-Policy": (
-            f"default-src 'none'; style-src {styles}; img-src {images}; "
-            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        ),
-        # The URL is the subscriber's credential: keep it out of Referer headers, caches and
-        # indexes.
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-store",
-        "X-Robots-Tag": "noindex, nofollow",
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-    }
+    # The URL is the subscriber's credential: keep it out of Referer headers, caches and indexes.
+    return strict_headers(styles, images, referrer="no-referrer")
 
 
 def set_csrf_cookie(response: Response, nonce: str, public_url: str) -> None:
